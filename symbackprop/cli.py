@@ -1,0 +1,105 @@
+"""The command line: parse, call the API, write files. User mistakes exit 2 with one clear line."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from .derive import METHODS, derive
+from .derive.expand import DEFAULT_LIMIT
+from .derive.paths import DEFAULT_MAX_PATHS
+from .derive.stats import backprop_cost, paths_cost
+from .errors import SpecError
+from .expressions import ExpressionError
+from .render.text import text_report
+from .spec import load_spec
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write to a temporary file beside ``path`` and move it into place: never a partial file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def fail(message: str) -> None:
+    """One line on stderr, exit status 2."""
+    click.echo(f"symbackprop: error: {message}", err=True)
+    sys.exit(2)
+
+
+def stats_for(derivation) -> dict:
+    """Operation counts both ways and the path count (``--stats``)."""
+    network = derivation.network
+    from .derive.backprop import backprop
+    from .derive.paths import path_counts
+
+    adjoints = backprop(network)
+    counts = path_counts(network)
+    return {
+        "operations": {
+            "backprop": backprop_cost(adjoints.deltas.values(), adjoints.gradients.values()),
+            "paths": paths_cost(network),
+        },
+        "paths": sum(counts[w] for w in network.wrt),
+    }
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="symbackprop")
+def main() -> None:
+    """Derive backpropagation symbolically and show the work."""
+
+
+@main.command("derive")
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--method", type=click.Choice(METHODS), default="backprop", show_default=True,
+              help="cached backprop, or the sum over every path (multivariate chain rule)")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="write to this file instead of standard output")
+@click.option("--stats", is_flag=True, help="operation counts of both methods and the path count")
+@click.option("--max-paths", type=click.IntRange(min=1), default=DEFAULT_MAX_PATHS, show_default=True,
+              help="refuse --method paths past this many paths")
+@click.option("--expansion-limit", type=click.IntRange(min=1), default=DEFAULT_LIMIT, show_default=True,
+              help="largest expanded expression (tree nodes) to print; larger ones are null")
+@click.option("--no-expanded", is_flag=True, help="skip the expanded forms (faster for large networks)")
+@click.option("--digits", type=click.IntRange(0, 15), default=6, show_default=True,
+              help="decimal places in the text report (display only)")
+def derive_command(spec: Path, method: str, fmt: str, output: Path | None, stats: bool,
+                   max_paths: int, expansion_limit: int, no_expanded: bool, digits: int) -> None:
+    """Derive dE/dw for every parameter of SPEC (YAML or JSON)."""
+    try:
+        parsed = load_spec(spec)
+        derivation = derive(parsed, method, max_paths=max_paths, expansion_limit=expansion_limit)
+        result = derivation.to_dict(expanded=not no_expanded)
+        counts = stats_for(derivation) if stats else None
+    except (SpecError, ExpressionError) as exc:
+        located = exc.located(str(spec)) if isinstance(exc, SpecError) else f"{spec}: {exc}"
+        fail(str(located))
+        return
+    if counts is not None:
+        result["stats"] = counts
+    if fmt == "json":
+        text = json.dumps(result, indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = text_report(result, digits=digits, stats=counts)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomically(output, text)
+        click.echo(f"wrote {output}", err=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,195 @@
+"""The Derivation: the one result object every output (JSON, text, LaTeX, code) reads."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import sympy as sp
+
+from ..graph import Network, suffix
+from ..render.latex import to_latex
+from .expand import DEFAULT_LIMIT, Expander, ExpansionTooLarge
+from .paths import PathTerm
+
+
+@dataclass(frozen=True)
+class DeltaEntry:
+    """δ of one net (``∂E/∂net``) or expression node (``∂E/∂node``)."""
+
+    node: str                       # graph node id: net_T, S, net_T__2
+    key: str                        # result key: T, S, T__2
+    symbol: sp.Symbol               # delta_T
+    expression: sp.Expr             # lecture form (cached δs of successors, outs, nets, targets)
+    simplified: sp.Expr | None = None
+    condition: str | None = None
+    paths: tuple[PathTerm, ...] | None = None
+
+
+@dataclass(frozen=True)
+class GradientEntry:
+    """∂E/∂w for one parameter (or ``wrt`` input)."""
+
+    name: str
+    expression: sp.Expr
+    path_count: int
+    paths: tuple[PathTerm, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """Float64 values at the spec's ``values``: every node, δ and gradient, and one update step."""
+
+    forward: dict[str, float]
+    deltas: dict[str, float]
+    gradients: dict[str, float]
+    updated_params: dict[str, float] | None = None
+    forward_after: dict[str, float] | None = None
+    true_deltas: dict[str, float] | None = None
+    true_gradients: dict[str, float] | None = None
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """∂E/∂w for every parameter, by one method, with everything needed to show the work.
+
+    ``method`` is ``"backprop"`` or ``"paths"``; both give the same type and equal gradients.
+    With ``backprop_weights: updated`` the deltas and gradients are the lecture variant (not
+    the gradient) and ``true_gradients`` holds the real ones.
+    """
+
+    network: Network
+    method: str
+    deltas: dict[str, DeltaEntry]
+    gradients: dict[str, GradientEntry]
+    updated_definitions: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
+    true_deltas: dict[str, sp.Expr] | None = None
+    true_gradients: dict[str, sp.Expr] | None = None
+    numbers: Numbers | None = None
+    notes: tuple[str, ...] = ()
+    expansion_limit: int = DEFAULT_LIMIT
+
+    # ------------------------------------------------------------ basic facts
+    @property
+    def spec(self):
+        return self.network.spec
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def loss_name(self) -> str:
+        return self.network.root
+
+    @property
+    def loss_definition(self) -> sp.Expr:
+        g = self.network.graph
+        return g.nodes[self.loss_name]["definition"]
+
+    @property
+    def is_variant(self) -> bool:
+        return self.true_gradients is not None
+
+    def definitions(self) -> list[tuple[sp.Symbol, sp.Expr]]:
+        """Forward definitions, then δ definitions (and updated weights, in the variant)."""
+        defs = self.network.definitions()
+        defs += [(d.symbol, d.expression) for d in self.deltas.values()]
+        defs += list(self.updated_definitions.items())
+        return defs
+
+    # ------------------------------------------------------------ expansion
+    @cached_property
+    def _expander(self) -> Expander:
+        return Expander(dict(self.definitions()), self.expansion_limit)
+
+    def expanded(self, expr: sp.Expr) -> sp.Expr:
+        """``expr`` in inputs, parameters and targets only; raises ExpansionTooLarge past the limit."""
+        return self._expander.expand(expr)
+
+    def _expanded_text(self, expr: sp.Expr) -> str | None:
+        try:
+            return str(self.expanded(expr))
+        except ExpansionTooLarge:
+            return None
+
+    # ------------------------------------------------------------ JSON
+    def to_dict(self, *, expanded: bool = True) -> dict[str, Any]:
+        """The JSON result (see the README for every key)."""
+        n = self.numbers
+        out: dict[str, Any] = {"name": self.name, "method": self.method,
+                               "backprop_weights": self.spec.backprop_weights}
+        loss_def = self.loss_definition
+        loss: dict[str, Any] = {"symbol": self.loss_name, "expression": str(loss_def)}
+        if expanded:
+            loss["expanded"] = self._expanded_text(loss_def)
+        loss["latex"] = to_latex(loss_def)
+        if n:
+            loss["value"] = n.forward[self.loss_name]
+        out["loss"] = loss
+        if n:
+            out["forward"] = self._forward_json(n.forward)
+        out["deltas"] = {}
+        for key, d in self.deltas.items():
+            entry: dict[str, Any] = {"symbol": str(d.symbol), "expression": str(d.expression)}
+            if expanded:
+                entry["expanded"] = self._expanded_text(d.symbol)
+            entry["latex"] = to_latex(d.expression)
+            if d.simplified is not None:
+                entry["simplified"] = str(d.simplified)
+                entry["condition"] = d.condition
+            if n:
+                entry["value"] = n.deltas[key]
+            if d.paths is not None:
+                entry["path_count"] = len(d.paths)
+            out["deltas"][key] = entry
+        out["gradients"] = {}
+        for name, gr in self.gradients.items():
+            entry = {"expression": str(gr.expression)}
+            if expanded:
+                entry["expanded"] = self._expanded_text(gr.expression)
+            entry["latex"] = to_latex(gr.expression)
+            if n:
+                entry["value"] = n.gradients[name]
+            entry["path_count"] = gr.path_count
+            if gr.paths is not None:
+                entry["paths"] = [{"nodes": list(p.nodes), "factors": [str(f) for f in p.factors],
+                                   "product": str(p.product)} for p in gr.paths]
+            out["gradients"][name] = entry
+        if n and n.updated_params is not None:
+            out["learning_rate"] = float(self.spec.learning_rate)
+            out["updated_params"] = n.updated_params
+            out["loss_after_update"] = n.forward_after[self.loss_name]
+            out["forward_after_update"] = self._forward_json(n.forward_after)
+        if self.is_variant:
+            variant: dict[str, Any] = {
+                "note": self.notes[0] if self.notes else "",
+                "true_gradients": {k: str(v) for k, v in self.true_gradients.items()},
+            }
+            if n and n.true_gradients is not None:
+                variant["true_gradient_values"] = n.true_gradients
+                variant["true_delta_values"] = n.true_deltas
+                diffs = [abs(n.gradients[k] - n.true_gradients[k]) for k in n.gradients]
+                variant["max_abs_gradient_difference"] = max(diffs) if diffs else 0.0
+            out["variant"] = variant
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
+
+    def _forward_json(self, values: dict[str, float]) -> dict[str, Any]:
+        """``{neuron: {net, out}, node: {value}}``; with data each value is a list over examples."""
+        g = self.network.graph
+        spec = self.spec
+        examples = [None] if not spec.has_data else list(range(1, self.network.examples + 1))
+
+        def pick(node_id: str):
+            vals = [values[node_id + suffix(ex)] for ex in examples]
+            return vals if spec.has_data else vals[0]
+
+        result: dict[str, Any] = {}
+        for name in spec.neurons:
+            result[name] = {"net": pick(f"net_{name}"), "out": pick(f"out_{name}")}
+        for name in spec.nodes:
+            result[name] = {"value": pick(name)}
+        del g
+        return result

@@ -1,0 +1,288 @@
+"""Spec → one ``networkx.DiGraph`` of scalar quantities with labelled edges.
+
+Each node is one scalar with a SymPy symbol named like the lectures name it: an input
+``A``, a parameter ``w_AT``, ``net_T`` and ``out_T`` for a neuron, an expression node
+``S``, a target ``t_F`` and the loss ``E``. Computed nodes carry their ``definition`` in
+their predecessors' symbols; each edge ``u → v`` carries ``derivative = ∂v/∂u`` in lecture
+form. With ``data``, every per-example quantity is copied per example (suffix ``__n``) and
+the parameters are shared.
+
+>>> from symbackprop.spec import spec_from_mapping
+>>> net = build_network(spec_from_mapping({"name": "t", "inputs": ["x"],
+...     "neurons": {"o": {"from": {"x": "w"}, "activation": "sigmoid"}},
+...     "outputs": ["o"], "loss": "half_sse"}))
+>>> net.graph.edges["net_o", "out_o"]["derivative"]
+out_o*(1 - out_o)
+>>> net.graph.nodes["net_o"]["definition"]
+w*x
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import networkx as nx
+import sympy as sp
+
+from .activations import (ACTIVATIONS, DEFAULT_LEAKY_ALPHA, GROUP_ACTIVATIONS, activation_from_text,
+                          softmax_derivative, softmax_outputs)
+from .errors import SpecError
+from .expressions import ExpressionError, parse_expression
+from .losses import LOSSES
+from .spec import Spec
+
+LOSS_SYMBOL_CHOICES = ("E", "J", "E_total")
+
+
+@dataclass(frozen=True)
+class Network:
+    """The graph and what the derivation needs to know about it."""
+
+    spec: Spec
+    graph: nx.DiGraph
+    root: str                      # node id of the loss (or objective)
+    wrt: tuple[str, ...]           # node ids to differentiate with respect to
+    examples: int                  # number of per-example copies
+    order: tuple[str, ...]         # a topological order of all nodes
+
+    def symbol(self, node: str) -> sp.Symbol:
+        """The SymPy symbol of a node."""
+        return self.graph.nodes[node]["symbol"]
+
+    def definitions(self) -> list[tuple[sp.Symbol, sp.Expr]]:
+        """Forward definitions ``symbol = expression`` in topological order."""
+        g = self.graph
+        return [(g.nodes[n]["symbol"], g.nodes[n]["definition"]) for n in self.order
+                if g.nodes[n]["definition"] is not None]
+
+    def leaves(self) -> list[str]:
+        """Node ids with no definition (inputs, parameters, targets), in order."""
+        return [n for n in self.order if self.graph.nodes[n]["definition"] is None]
+
+
+def suffix(example: int | None) -> str:
+    """The per-example suffix: ``""`` for a single example, ``"__n"`` with data."""
+    return "" if example is None else f"__{example}"
+
+
+def _template_symbols(spec: Spec) -> dict[str, sp.Symbol]:
+    """What each user name means inside expressions (a neuron's name means its ``out``)."""
+    names: dict[str, sp.Symbol] = {}
+    for n in spec.inputs:
+        names[n] = sp.Symbol(n)
+    for p in spec.parameters:
+        names[p] = sp.Symbol(p)
+    for n in spec.neurons:
+        names[n] = sp.Symbol(f"out_{n}")
+    for n in spec.nodes:
+        names[n] = sp.Symbol(n)
+    return names
+
+
+def _entity_order(spec: Spec, node_exprs: Mapping[str, sp.Expr], names) -> list[str]:
+    """Neurons and nodes in dependency order; a clear error for unknown sources and cycles."""
+    deps = nx.DiGraph()
+    deps.add_nodes_from(list(spec.neurons) + list(spec.nodes))
+    by_symbol = {names[n]: n for n in list(spec.neurons) + list(spec.nodes)}
+    for n, neuron in spec.neurons.items():
+        for src, _ in neuron.sources:
+            if src in spec.neurons or src in spec.nodes:
+                deps.add_edge(src, n)
+            elif src not in spec.inputs:
+                raise SpecError(f"unknown source '{src}' (not an input, neuron or node)",
+                                key=f"neurons.{n}.from.{src}")
+    for n, expr in node_exprs.items():
+        for s in sorted(expr.free_symbols, key=str):
+            if s in by_symbol:
+                deps.add_edge(by_symbol[s], n)
+    try:
+        cycle = nx.find_cycle(deps)
+    except nx.NetworkXNoCycle:
+        return list(nx.topological_sort(deps))
+    path = [u for u, _ in cycle] + [cycle[0][0]]
+    first = path[0]
+    section = "neurons" if first in spec.neurons else "nodes"
+    if len(cycle) == 1:
+        raise SpecError(f"'{first}' feeds itself (a self-loop)", key=f"{section}.{first}")
+    raise SpecError("the network has a cycle: " + " → ".join(path), key=f"{section}.{first}")
+
+
+def _loss_symbol(spec: Spec) -> str:
+    taken = set(spec.inputs) | set(spec.parameters) | set(spec.neurons) | set(spec.nodes)
+    return next(n for n in LOSS_SYMBOL_CHOICES if n not in taken)
+
+
+def _parse(text: str, names, where: str) -> sp.Expr:
+    try:
+        return parse_expression(text, names, where=where)
+    except ExpressionError as exc:
+        raise SpecError(str(exc).removeprefix(f"{where}: "), key=where) from None
+
+
+def _per_example_loss(spec: Spec) -> sp.Expr:
+    """The loss of one example in template symbols (``out_o``, ``t_o``)."""
+    outs = [sp.Symbol(f"out_{o}") if o in spec.neurons else sp.Symbol(o) for o in spec.outputs]
+    targets = [sp.Symbol(f"t_{o}") for o in spec.outputs]
+    if spec.loss in LOSSES:
+        return LOSSES[spec.loss].build(outs, targets)
+    names = {f"out_{o}": s for o, s in zip(spec.outputs, outs)}
+    names.update({f"t_{o}": t for o, t in zip(spec.outputs, targets)})
+    if spec.loss and spec.loss.isidentifier() and spec.loss not in names:
+        raise SpecError(f"unknown loss '{spec.loss}' (choose from {', '.join(LOSSES)} "
+                        "or write an expression in out_<output> and t_<output>)", key="loss")
+    return _parse(spec.loss, names, "loss")
+
+
+def build_network(spec: Spec) -> Network:
+    """Build the labelled DAG of a validated spec. Raises :class:`SpecError` for bad structure."""
+    names = _template_symbols(spec)
+    node_exprs = {n: _parse(text, {k: v for k, v in names.items() if k != n}, f"nodes.{n}")
+                  for n, text in spec.nodes.items()}
+    for n, text in spec.nodes.items():
+        if sp.Symbol(n) in node_exprs[n].free_symbols:
+            raise SpecError(f"'{n}' feeds itself (a self-loop)", key=f"nodes.{n}")
+    order = _entity_order(spec, node_exprs, names)
+    activations = _activations(spec)
+    softmax_group = [n for n in spec.neurons if spec.neurons[n].activation == "softmax"]
+    for n in softmax_group:
+        if n not in spec.outputs:
+            raise SpecError("softmax is for output neurons (they form one group)",
+                            key=f"neurons.{n}.activation")
+    feeding = {src for nr in spec.neurons.values() for src, _ in nr.sources}
+    feeding |= {str(s).removeprefix("out_") for e in node_exprs.values() for s in e.free_symbols}
+    for n in softmax_group:
+        if n in feeding:
+            raise SpecError("a softmax output may only feed the loss", key=f"neurons.{n}")
+
+    g = nx.DiGraph()
+    for p in spec.parameters:
+        _add(g, p, "param", label=p)
+    has_data = spec.has_data
+    copies = [None] if not has_data else list(range(1, len(spec.examples) + 1))
+    for ex in copies:
+        _build_example(g, spec, ex, order, node_exprs, names, activations, softmax_group)
+
+    root = _add_root(g, spec, copies)
+    wrt_ids = []
+    for w in spec.wrt:
+        if w in spec.inputs and has_data:
+            raise SpecError(f"'{w}' is an input with one value per example; "
+                            "differentiate with respect to parameters", key="wrt")
+        wrt_ids.append(w)
+    topo = tuple(nx.topological_sort(g))
+    return Network(spec=spec, graph=g, root=root, wrt=tuple(wrt_ids), examples=len(copies), order=topo)
+
+
+def _activations(spec: Spec):
+    acts = {}
+    for n, neuron in spec.neurons.items():
+        key = f"neurons.{n}.activation"
+        if neuron.activation in GROUP_ACTIVATIONS:
+            acts[n] = None
+            continue
+        if neuron.activation not in ACTIVATIONS and neuron.activation.isidentifier():
+            raise SpecError(f"unknown activation '{neuron.activation}' (choose from "
+                            f"{', '.join(list(ACTIVATIONS) + list(GROUP_ACTIVATIONS))} "
+                            "or write an expression in x)", key=key)
+        try:
+            acts[n] = activation_from_text(neuron.activation, where=key)
+        except ExpressionError as exc:
+            raise SpecError(str(exc).removeprefix(f"{key}: "), key=key) from None
+    return acts
+
+
+def _add(g: nx.DiGraph, node: str, kind: str, *, definition=None, label: str, example=None,
+         owner: str | None = None) -> sp.Symbol:
+    symbol = sp.Symbol(node)
+    g.add_node(node, kind=kind, symbol=symbol, definition=definition, label=label,
+               example=example, owner=owner or label)
+    return symbol
+
+
+def _build_example(g, spec: Spec, ex, order, node_exprs, names, activations, softmax_group) -> None:
+    sfx = suffix(ex)
+    local: dict[sp.Symbol, sp.Symbol] = {}  # template symbol -> this example's symbol
+    for i in spec.inputs:
+        local[names[i]] = _add(g, i + sfx, "input", label=i, example=ex)
+    for p in spec.parameters:
+        local[names[p]] = g.nodes[p]["symbol"]
+    for n in order:
+        if n in spec.neurons:
+            _add_neuron(g, spec, n, sfx, ex, local, names, activations[n])
+        else:
+            definition = node_exprs[n].xreplace(local)
+            sym = _add(g, n + sfx, "node", definition=definition, label=n, example=ex)
+            local[names[n]] = sym
+            for s in sorted(definition.free_symbols, key=str):
+                g.add_edge(str(s), n + sfx, derivative=sp.diff(definition, s))
+    if softmax_group:
+        nets = [g.nodes[f"net_{n}{sfx}"]["symbol"] for n in softmax_group]
+        outs_def = softmax_outputs(nets)
+        outs = [_add(g, f"out_{n}{sfx}", "out", definition=d, label=f"out_{n}", example=ex, owner=n)
+                for n, d in zip(softmax_group, outs_def)]
+        for k, (n_k, out_k) in enumerate(zip(softmax_group, outs)):
+            local[names[n_k]] = out_k
+            for j, n_j in enumerate(softmax_group):
+                g.add_edge(f"net_{n_j}{sfx}", f"out_{n_k}{sfx}",
+                           derivative=softmax_derivative(out_k, outs[j], k == j))
+    for o in spec.outputs:
+        _add(g, f"t_{o}{sfx}", "target", label=f"t_{o}", example=ex, owner=o)
+
+
+def _add_neuron(g, spec: Spec, n: str, sfx: str, ex, local, names, activation) -> None:
+    neuron = spec.neurons[n]
+    terms = []
+    wrt_param: dict[str, sp.Expr] = {}
+    net_id = f"net_{n}{sfx}"
+    for src, p in neuron.sources:
+        src_sym = local[names[src]]
+        p_sym = g.nodes[p]["symbol"]
+        terms.append(p_sym * src_sym)
+        wrt_param[p] = wrt_param.get(p, sp.Integer(0)) + src_sym
+    if neuron.bias:
+        terms.append(g.nodes[neuron.bias]["symbol"])
+        wrt_param[neuron.bias] = wrt_param.get(neuron.bias, sp.Integer(0)) + 1
+    net = _add(g, net_id, "net", definition=sp.Add(*terms), label=f"net_{n}", example=ex, owner=n)
+    for src, p in neuron.sources:
+        g.add_edge(str(local[names[src]]), net_id, derivative=g.nodes[p]["symbol"])
+    for p, label in wrt_param.items():
+        g.add_edge(p, net_id, derivative=label)
+    if activation is None:  # softmax: outputs added once the whole group exists
+        return
+    alpha = neuron.alpha if neuron.alpha is not None else (
+        DEFAULT_LEAKY_ALPHA if activation.needs_alpha else None)
+    out_id = f"out_{n}{sfx}"
+    out = sp.Symbol(out_id)
+    _add(g, out_id, "out", definition=activation.apply(net, alpha), label=f"out_{n}", example=ex, owner=n)
+    g.add_edge(net_id, out_id, derivative=activation.derivative(net, out, alpha))
+    local[names[n]] = out
+
+
+def _add_root(g, spec: Spec, copies) -> str:
+    """The loss node (or the objective node itself, for one example without data)."""
+    if spec.objective is not None and copies == [None]:
+        return spec.objective if spec.objective in spec.nodes else f"out_{spec.objective}"
+    name = _loss_symbol(spec)
+    if spec.objective is not None:
+        per_example = sp.Symbol(spec.objective if spec.objective in spec.nodes else f"out_{spec.objective}")
+    else:
+        per_example = _per_example_loss(spec)
+    parts = []
+    for ex in copies:
+        sfx = suffix(ex)
+        mapping = {s: sp.Symbol(str(s) + sfx) for s in per_example.free_symbols}
+        for s in mapping.values():
+            if str(s) not in g:
+                raise SpecError(f"the loss uses '{str(s).removesuffix(sfx)}', which is not an "
+                                "output symbol", key="loss")
+        parts.append(per_example.xreplace(mapping))
+    total = sp.Add(*parts)
+    if spec.reduction == "mean":
+        total = total / len(copies)
+    if spec.l2 is not None:
+        regularised = list(spec.weights) + (list(spec.biases) if spec.l2_include_biases else [])
+        total = total + spec.l2 * sp.Add(*[g.nodes[p]["symbol"] ** 2 for p in regularised])
+    _add(g, name, "loss", definition=total, label=name)
+    for s in sorted(total.free_symbols, key=str):
+        g.add_edge(str(s), name, derivative=sp.diff(total, s))
+    return name

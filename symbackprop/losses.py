@@ -1,0 +1,44 @@
+"""Registry of losses: each builds the per-example loss from outputs and targets.
+
+>>> import sympy as sp
+>>> o, t = sp.symbols("out_F t_F")
+>>> LOSSES["half_sse"].build([o], [t])
+(-out_F + t_F)**2/2
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import sympy as sp
+
+Expr = sp.Expr
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A named loss: ``build(outs, targets)`` returns the per-example expression."""
+
+    name: str
+    build: Callable[[Sequence[Expr], Sequence[Expr]], Expr]
+    formula: str
+    one_hot_simplifies: bool = False  # with softmax: δ_k = out_k·Σt − t_k = out_k − t_k when Σt = 1
+
+
+def _sq(outs, targets):
+    return [(t - o) ** 2 for o, t in zip(outs, targets)]
+
+
+LOSSES: dict[str, Loss] = {
+    loss.name: loss
+    for loss in (
+        Loss("half_sse", lambda o, t: sp.Rational(1, 2) * sp.Add(*_sq(o, t)), "1/2 sum_o (t_o - out_o)^2"),
+        Loss("sse", lambda o, t: sp.Add(*_sq(o, t)), "sum_o (t_o - out_o)^2"),
+        Loss("mse", lambda o, t: sp.Add(*_sq(o, t)) / len(o), "1/K sum_o (t_o - out_o)^2"),
+        Loss("bce", lambda o, t: -sp.Add(*[ti * sp.log(oi) + (1 - ti) * sp.log(1 - oi)
+                                           for oi, ti in zip(o, t)]),
+             "-sum_o [t_o log out_o + (1 - t_o) log(1 - out_o)]"),
+        Loss("cross_entropy", lambda o, t: -sp.Add(*[ti * sp.log(oi) for oi, ti in zip(o, t)]),
+             "-sum_o t_o log out_o", one_hot_simplifies=True),
+    )
+}

@@ -1,0 +1,61 @@
+"""A readable terminal report of a Derivation (the CLI's ``--format text``)."""
+from __future__ import annotations
+
+from typing import Any
+
+
+def _num(value: Any, digits: int) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_num(v, digits) for v in value) + "]"
+    return f"{value:.{digits}f}"
+
+
+def text_report(result: dict[str, Any], *, digits: int = 6, stats: dict | None = None) -> str:
+    """Render the JSON result dict as aligned text (numbers rounded for display only)."""
+    lines = [f"{result['name']}  (method: {result['method']})", ""]
+    variant = result.get("variant")
+    if variant:
+        lines += ["NOTE: " + variant["note"], ""]
+    loss = result["loss"]
+    value = f" = {_num(loss['value'], digits)}" if "value" in loss else ""
+    lines += [f"Loss  {loss['symbol']} = {loss['expression']}{value}", ""]
+    if "forward" in result:
+        lines.append("Forward pass")
+        width = max(len(n) for n in result["forward"])
+        for name, vals in result["forward"].items():
+            parts = "  ".join(f"{k} = {_num(v, digits)}" for k, v in vals.items())
+            lines.append(f"  {name:<{width}}  {parts}")
+        lines.append("")
+    if result["deltas"]:
+        lines.append("Deltas (delta_j = dE/dnet_j; for a node, dE/dnode), computed once each")
+        for key, d in result["deltas"].items():
+            value = f" = {_num(d['value'], digits)}" if "value" in d else ""
+            lines.append(f"  {d['symbol']} = {d['expression']}{value}")
+            if "simplified" in d:
+                lines.append(f"      = {d['simplified']}   (when {d['condition']})")
+        lines.append("")
+    lines.append(f"Gradients (d{loss['symbol']}/dw)")
+    updated = result.get("updated_params", {})
+    for name, gr in result["gradients"].items():
+        value = f" = {_num(gr['value'], digits)}" if "value" in gr else ""
+        new = f"   ->  {name}+ = {_num(updated[name], digits)}" if name in updated else ""
+        paths = f"   [{gr['path_count']} path{'s' if gr['path_count'] != 1 else ''}]"
+        lines.append(f"  d{loss['symbol']}/d{name} = {gr['expression']}{value}{new}{paths}")
+    if "loss_after_update" in result:
+        lines += ["", f"Loss after one step (learning rate {result['learning_rate']:g}): "
+                      f"{_num(loss['value'], digits)} -> {_num(result['loss_after_update'], digits)}"]
+    if variant and "true_gradient_values" in variant:
+        lines += ["", "True gradient (old weights), for comparison:"]
+        for name, v in variant["true_gradient_values"].items():
+            lines.append(f"  d{loss['symbol']}/d{name} = {_num(v, digits)}")
+        lines.append(f"  largest difference from the variant: "
+                     f"{variant['max_abs_gradient_difference']:.3g}")
+    if stats:
+        lines += ["", "Operations for the full gradient (forward pass not counted)"]
+        for method, ops in stats["operations"].items():
+            lines.append(f"  {method:<9} {ops['mul']:>10,} multiplications  {ops['add']:>10,} additions"
+                         f"  {ops['other']:>8,} other")
+        lines.append(f"  paths from the parameters to the loss: {stats['paths']:,}")
+    for note in result.get("notes", [])[1 if variant else 0:]:
+        lines += ["", "Note: " + note]
+    return "\n".join(lines) + "\n"
