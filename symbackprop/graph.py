@@ -232,21 +232,20 @@ def _build_example(g, spec: Spec, ex, order, node_exprs, names, activations, sof
 def _add_neuron(g, spec: Spec, n: str, sfx: str, ex, local, names, activation) -> None:
     neuron = spec.neurons[n]
     terms = []
-    wrt_param: dict[str, sp.Expr] = {}
+    uses: dict[str, list[sp.Expr]] = {}  # parameter -> what it multiplies (∂net/∂param sums them)
     net_id = f"net_{n}{sfx}"
     for src, p in neuron.sources:
         src_sym = local[names[src]]
-        p_sym = g.nodes[p]["symbol"]
-        terms.append(p_sym * src_sym)
-        wrt_param[p] = wrt_param.get(p, sp.Integer(0)) + src_sym
+        terms.append(g.nodes[p]["symbol"] * src_sym)
+        uses.setdefault(p, []).append(src_sym)
     if neuron.bias:
         terms.append(g.nodes[neuron.bias]["symbol"])
-        wrt_param[neuron.bias] = wrt_param.get(neuron.bias, sp.Integer(0)) + 1
+        uses.setdefault(neuron.bias, []).append(sp.Integer(1))
     net = _add(g, net_id, "net", definition=sp.Add(*terms), label=f"net_{n}", example=ex, owner=n)
     for src, p in neuron.sources:
         g.add_edge(str(local[names[src]]), net_id, derivative=g.nodes[p]["symbol"])
-    for p, label in wrt_param.items():
-        g.add_edge(p, net_id, derivative=label)
+    for p, factors in uses.items():
+        g.add_edge(p, net_id, derivative=factors[0] if len(factors) == 1 else sp.Add(*factors))
     if activation is None:  # softmax: outputs added once the whole group exists
         return
     alpha = neuron.alpha if neuron.alpha is not None else (
