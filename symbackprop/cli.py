@@ -89,3 +89,13 @@ def derive_command(spec: Path, method: str, fmt: str, output: Path | None, stats
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+def _register_commands() -> None:
+    """Subcommands that live beside the modules they drive."""
+    from .check.command import check_command
+
+    main.add_command(check_command, "check")
+
+
+_register_commands()

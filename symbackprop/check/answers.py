@@ -1,0 +1,443 @@
+r"""Symbolic answers: read them (plain or LaTeX, always through the allow-list), check, diagnose.
+
+An answer is text for one derivative: ``∂E/∂w`` of a parameter (``--wrt w_AT``, also
+written ``dE_dw_AT`` or ``grad_w_AT``) or a δ (``--wrt delta_T``). It may use the names of
+:meth:`CheckContext.answer_names` — the lecture's symbols (``out_T``, ``net_T``,
+``delta_F``, ``t_F``, weights, inputs), fully expanded forms, ``eta`` and ``lambda`` — in
+plain syntax (``-(t_F - out_F)*out_F*(1 - out_F)``) or in LaTeX (``-\left(t_F -
+\mathrm{out}_F\right) \cdot \ldots``, converted by :mod:`.latex_input`). Plain text goes
+straight to :func:`symbackprop.expressions.parse_expression`; LaTeX is converted to plain
+text first. Nothing is ever evaluated as code.
+
+The answer file (``--answer-file``, YAML)::
+
+    title: Sheet 3, question 2          # optional
+    spec: we05-221-sigmoid.yaml         # optional: the spec it was written for (not enforced)
+    syntax: auto                        # optional default for every answer: auto, plain, latex
+    answers:                            # wrt → answer text
+      w_AT: "-(t_F - out_F)*out_F*(1 - out_F)*w_TF*out_T*(1 - out_T)*A"
+      delta_T: '\delta_F w_{TF} \mathrm{out}_T (1 - \mathrm{out}_T)'
+    # or a list, to give one wrt several answers or a syntax of its own:
+    # answers:
+    #   - {wrt: w_AT, answer: "A*delta_T", syntax: plain}
+
+``syntax: auto`` reads an answer as LaTeX when it has ``\``, ``{``, ``}``, ``^`` or ``$``.
+The same file may hold a worked solution under ``solution:`` (see :mod:`.solution`).
+"""
+from __future__ import annotations
+
+import ast
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import sympy as sp
+import yaml
+
+from ..errors import SpecError
+from ..expressions import LIMITS, ExpressionError, parse_expression
+from .context import CheckContext, NotApplicable, Point, Target
+from .equivalence import Comparison, compare, compile_or_none, same_number, values_at
+from .latex_input import LatexError, NameTable, latex_to_text, looks_like_latex
+from .slips import ANSWER, SLIPS, Change
+
+SYNTAXES = ("auto", "plain", "latex")
+MAX_FILE_BYTES = 1_000_000
+DEFAULT_POINTS = 24
+FILE_KEYS = {"title", "description", "spec", "source", "syntax", "answers", "solution"}
+
+
+# ----------------------------------------------------------------------------- reading answers
+
+def name_table(ctx: CheckContext) -> NameTable:
+    table = getattr(ctx, "_name_table", None)
+    if table is None:
+        table = NameTable(ctx.answer_names)
+        ctx._name_table = table
+    return table
+
+
+def parse_answer(ctx: CheckContext, text: Any, *, syntax: str = "auto", where: str = "answer") -> tuple[sp.Expr, str]:
+    """The answer as a SymPy expression and the syntax it was read in.
+
+    Raises :class:`SpecError` (key ``where``) with one clear line for anything not allowed.
+    """
+    if not isinstance(text, str):
+        raise SpecError(f"an answer must be text, got {type(text).__name__}", key=where)
+    if len(text) > LIMITS["max_length"]:
+        raise SpecError(f"answer too long ({len(text)} characters; max_length is {LIMITS['max_length']})",
+                        key=where)
+    if syntax not in SYNTAXES:
+        raise SpecError(f"syntax must be one of {', '.join(SYNTAXES)}, got '{str(syntax)[:20]}'", key=where)
+    if syntax == "auto":
+        syntax = "latex" if looks_like_latex(text) else "plain"
+    names = ctx.answer_names
+    try:
+        if syntax == "latex":
+            converted = latex_to_text(text, name_table(ctx))
+            local = dict(names)
+            for placeholder, (function, args) in converted.placeholders.items():
+                argument, h0 = (parse_expression(a, local, where=where) for a in args)
+                local[placeholder] = sp.Heaviside(argument, h0)
+            expr = parse_expression(converted.text, local, where=where)
+        else:
+            expr = _parse_plain(text, dict(names), where)
+    except ExpressionError as exc:
+        raise SpecError(str(exc).removeprefix(f"{where}: "), key=where) from None
+    except LatexError as exc:
+        raise SpecError(f"LaTeX: {exc}", key=where) from None
+    return expr, syntax
+
+
+STEP_FUNCTIONS = ("step", "Heaviside")
+
+
+def _parse_plain(text: str, names: dict[str, sp.Expr], where: str) -> sp.Expr:
+    """Plain syntax through the allow-list, plus the ReLU derivative ``step(x)`` (1 for x > 0, else
+    0) and ``Heaviside(x, h0)``, which the allow-list lacks.
+
+    The calls are found syntactically (``ast.parse``, which evaluates nothing, after the same
+    size checks as the allow-list), each is replaced by a placeholder name, and its arguments
+    are parsed by the allow-list; the placeholder is then bound to ``Heaviside(arg, h0)``.
+    """
+    if not any(f in text for f in STEP_FUNCTIONS) or any(f in names for f in STEP_FUNCTIONS):
+        return parse_expression(text, names, where=where)
+    one_line = " ".join(text.split())
+    if len(text) > LIMITS["max_length"] or _depth(one_line) > LIMITS["max_depth"]:
+        return parse_expression(text, names, where=where)  # refuses with its own message
+    try:
+        tree = ast.parse(one_line, mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return parse_expression(text, names, where=where)
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+             and n.func.id in STEP_FUNCTIONS]
+    inner = {id(c) for call in calls for arg in call.args for c in ast.walk(arg) if c is not call}
+    outer = [c for c in calls if id(c) not in inner]
+    if not outer:
+        return parse_expression(text, names, where=where)
+    data = one_line.encode("utf-8")
+    pieces, last = [], 0
+    for call in sorted(outer, key=lambda c: c.col_offset):
+        name = f"step{len(names)}"
+        while name in names:
+            name += "_"
+        wanted = 1 if call.func.id == "step" else (1, 2)
+        if call.keywords or len(call.args) not in ((wanted,) if isinstance(wanted, int) else wanted):
+            raise ExpressionError(f"{where}: {call.func.id}() takes "
+                                  f"{'one argument' if call.func.id == 'step' else '1 or 2 arguments'}")
+        segment = lambda node: data[node.col_offset:node.end_col_offset].decode("utf-8")  # noqa: E731
+        argument = _parse_plain(segment(call.args[0]), names, where)
+        h0 = sp.Integer(0) if call.func.id == "step" else (
+            parse_expression(segment(call.args[1]), names, where=where) if len(call.args) == 2 else sp.Rational(1, 2))
+        if h0 not in (0, 1, sp.Rational(1, 2)):
+            raise ExpressionError(f"{where}: Heaviside's value at 0 must be 0, 1/2 or 1")
+        names[name] = sp.Heaviside(argument, h0)
+        pieces.append(data[last:call.col_offset].decode("utf-8") + name)
+        last = call.end_col_offset
+    pieces.append(data[last:].decode("utf-8"))
+    return parse_expression("".join(pieces), names, where=where)
+
+
+def _depth(text: str) -> int:
+    depth = deepest = 0
+    for ch in text:
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        deepest = max(deepest, depth)
+    return deepest
+
+
+# ----------------------------------------------------------------------------- results
+
+@dataclass(frozen=True)
+class SlipMatch:
+    """A catalogued slip that reproduces the student's answer (or figure)."""
+
+    key: str
+    title: str
+    detail: str
+    how: str = ""                 # for figures: "at the exact values" / "with your own figures"
+    value: float | None = None    # for figures: what the slip gives
+    expression: str | None = None
+
+
+@dataclass
+class AnswerResult:
+    """One checked answer."""
+
+    target: Target
+    text: str
+    syntax: str
+    expression: sp.Expr
+    comparison: Comparison
+    slips: list[SlipMatch] = field(default_factory=list)
+    where: str = ""
+
+    @property
+    def verdict(self) -> str:
+        if self.comparison.equal is True:
+            return "correct"
+        if self.comparison.equal is False:
+            return "wrong"
+        return "undecided"
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict == "correct"
+
+
+# ----------------------------------------------------------------------------- checking
+
+class _Points:
+    """Test points and the correct values per target, shared by every answer of one check."""
+
+    def __init__(self, ctx: CheckContext, count: int, seed: int):
+        self.ctx, self.count, self.seed = ctx, count, seed
+        self._points: list[Point] | None = None
+        self._correct: dict[str, list] = {}
+
+    @property
+    def points(self) -> list[Point]:
+        if self._points is None:
+            self._points = self.ctx.points(self.count, self.seed)
+        return self._points
+
+    def correct_values(self, target: Target) -> list:
+        key = f"{target.kind}:{target.key}"
+        if key not in self._correct:
+            program = compile_or_none(target.correct)
+            self._correct[key] = values_at(program, self.points)
+        return self._correct[key]
+
+
+def check_answer(ctx: CheckContext, wrt: str, text: Any, *, syntax: str = "auto", where: str = "answer",
+                 points: int = DEFAULT_POINTS, seed: int = 0, shared: _Points | None = None) -> AnswerResult:
+    """Check one answer for ``wrt``; diagnose it from the slip catalogue if it is wrong."""
+    try:
+        target = ctx.target(wrt)
+    except SpecError as exc:
+        raise SpecError(exc.message, key=where) from None
+    expr, used_syntax = parse_answer(ctx, text, syntax=syntax, where=where)
+    shared = shared or _Points(ctx, points, seed)
+    pts = shared.points
+    comparison = compare(ctx, expr, target.correct, pts, shared.correct_values(target))
+    result = AnswerResult(target, text, used_syntax, expr, comparison, where=where)
+    if comparison.equal is False:
+        result.slips = diagnose(ctx, target, comparison, pts)
+    return result
+
+
+def candidate_expression(ctx: CheckContext, start: str, change: Change, base: sp.Expr) -> sp.Expr:
+    """The whole answer as the slip ``change`` makes it (δ-free lecture symbols)."""
+    if change.drop_paths:
+        paths = ctx.paths(start, 256) or []
+        expr = sp.Add(*[ctx.path_product(p, change.labels) for p in paths if p not in change.drop_paths])
+    elif change.updated or change.labels:
+        expr = ctx.adjoint(start, change.labels, updated=change.updated)
+    else:
+        expr = base
+    if change.substitute:
+        expr = expr.xreplace(dict(change.substitute))
+    if change.scale is not None:
+        expr = change.scale * expr
+    return expr
+
+
+def _agree(values: Sequence, reference: Sequence) -> bool:
+    compared = 0
+    for v, r in zip(values, reference):
+        if r is None and v is None:
+            continue
+        if r is None or v is None or not same_number(v, r):
+            return False
+        compared += 1
+    return compared > 0
+
+
+def diagnose(ctx: CheckContext, target: Target, comparison: Comparison, points: Sequence[Point]) -> list[SlipMatch]:
+    """Every catalogued slip whose version of the derivation equals the answer at every test point."""
+    base = ctx.adjoint(target.node)
+    answer_values = comparison.answer_values
+    if not answer_values or all(v is None for v in answer_values):
+        return []
+    first = next(i for i, v in enumerate(answer_values) if v is not None)
+    found: list[SlipMatch] = []
+    for slip in SLIPS.values():
+        for change in slip.changes(ctx, target.node):
+            if ANSWER not in change.applies or change.update_rule:
+                continue
+            try:
+                expr = candidate_expression(ctx, target.node, change, base)
+            except NotApplicable:
+                continue
+            program = compile_or_none(expr)
+            if program is None:
+                continue
+            head = values_at(program, points[first:first + 1])[0]
+            if head is None or not same_number(head, answer_values[first]):
+                continue
+            values = values_at(program, points)
+            if _agree(values, comparison.correct_values):
+                continue  # this change does not alter this answer
+            if _agree(values, answer_values):
+                found.append(SlipMatch(slip.key, slip.title, change.detail, expression=_short(expr)))
+    return _dedupe(found)
+
+
+def _short(expr: sp.Expr, limit: int = 240) -> str | None:
+    text = str(expr)
+    return text if len(text) <= limit else None
+
+
+def _dedupe(matches: list[SlipMatch]) -> list[SlipMatch]:
+    """One entry per slip (the first, most specific change), in catalogue order."""
+    seen: dict[str, SlipMatch] = {}
+    for m in matches:
+        seen.setdefault(m.key, m)
+    return list(seen.values())
+
+
+# ----------------------------------------------------------------------------- answer files
+
+class Written(str):
+    """A number exactly as it was written in the file (``0.80`` keeps its trailing zero)."""
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML: duplicate keys refused, numbers kept as written."""
+
+
+def _mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    out: dict = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if not isinstance(key, str):
+            raise SpecError(f"line {key_node.start_mark.line + 1}: keys must be names")
+        key = str(key)
+        if key in out:
+            raise SpecError(f"line {key_node.start_mark.line + 1}: duplicate key '{key}'")
+        out[key] = loader.construct_object(value_node, deep=deep)
+    return out
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+_Loader.add_constructor("tag:yaml.org,2002:int", lambda loader, node: Written(node.value))
+_Loader.add_constructor("tag:yaml.org,2002:float", lambda loader, node: Written(node.value))
+
+
+@dataclass
+class AnswerFile:
+    """A parsed answer file: metadata, symbolic answers and/or a worked solution."""
+
+    path: str
+    title: str = ""
+    spec: str | None = None
+    answers: list[tuple[str, str, str, str]] = field(default_factory=list)  # (wrt, text, syntax, where)
+    solution: list[tuple[str, Any, str]] | None = None                      # (name, value as written, where)
+
+
+def read_answer_file(path: str | Path) -> AnswerFile:
+    """Read and validate an answer file; every mistake is a SpecError naming the file and key."""
+    path = Path(path)
+    file = str(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SpecError("no such file", file=file) from None
+    except IsADirectoryError:
+        raise SpecError("is a directory, not an answer file", file=file) from None
+    except OSError as exc:
+        raise SpecError(f"cannot read: {exc.strerror}", file=file) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise SpecError(f"file is larger than {MAX_FILE_BYTES} bytes", file=file)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"not UTF-8 text (byte {exc.start})", file=file) from None
+    if not text.strip():
+        raise SpecError("the file is empty", file=file)
+    try:
+        raw = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except SpecError as exc:
+        raise exc.located(file) from None
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise SpecError(f"YAML tag not allowed{where}: {exc.problem}", file=file) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise SpecError(f"YAML syntax error{where}: {getattr(exc, 'problem', None) or 'invalid YAML'}",
+                        file=file) from None
+    except RecursionError:
+        raise SpecError("nested too deeply", file=file) from None
+    try:
+        return _answer_file(raw, file)
+    except SpecError as exc:
+        raise exc.located(file) from None
+
+
+def _text(value: Any, key: str) -> str:
+    if not isinstance(value, str):
+        raise SpecError(f"must be text, got {_describe(value)}", key=key)
+    return str(value)
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, Written):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the text '{value[:30]}'"
+    return f"a {type(value).__name__}"
+
+
+def _answer_file(raw: Any, file: str) -> AnswerFile:
+    if not isinstance(raw, dict):
+        raise SpecError("an answer file must be a mapping (answers:, solution:, title:, ...)")
+    for k in raw:
+        if k not in FILE_KEYS:
+            raise SpecError(f"unknown key (allowed: {', '.join(sorted(FILE_KEYS))})", key=k)
+    out = AnswerFile(file)
+    out.title = _text(raw.get("title", ""), "title")
+    for k in ("description", "source"):
+        _text(raw.get(k, ""), k)
+    out.spec = _text(raw["spec"], "spec") if "spec" in raw else None
+    default = _text(raw.get("syntax", "auto"), "syntax")
+    if default not in SYNTAXES:
+        raise SpecError(f"must be one of {', '.join(SYNTAXES)}", key="syntax")
+    if "answers" in raw:
+        answers = raw["answers"]
+        if isinstance(answers, dict):
+            for wrt, text in answers.items():
+                out.answers.append((wrt, _text(text, f"answers.{wrt}"), default, f"answers.{wrt}"))
+        elif isinstance(answers, list):
+            for i, item in enumerate(answers):
+                key = f"answers[{i}]"
+                if not isinstance(item, dict):
+                    raise SpecError("each answer is a mapping {wrt: ..., answer: ...}", key=key)
+                for k in item:
+                    if k not in ("wrt", "answer", "syntax"):
+                        raise SpecError("unknown key (allowed: answer, syntax, wrt)", key=f"{key}.{k}")
+                for k in ("wrt", "answer"):
+                    if k not in item:
+                        raise SpecError(f"needs '{k}'", key=key)
+                syntax = _text(item.get("syntax", default), f"{key}.syntax")
+                if syntax not in SYNTAXES:
+                    raise SpecError(f"must be one of {', '.join(SYNTAXES)}", key=f"{key}.syntax")
+                out.answers.append((_text(item["wrt"], f"{key}.wrt"), _text(item["answer"], f"{key}.answer"),
+                                    syntax, f"{key}.answer"))
+        else:
+            raise SpecError("must be a mapping wrt → answer, or a list of {wrt, answer}", key="answers")
+        if not out.answers:
+            raise SpecError("no answers given", key="answers")
+    if "solution" in raw:
+        solution = raw["solution"]
+        if not isinstance(solution, dict) or not solution:
+            raise SpecError("must be a mapping name → number, e.g. out_T: 0.68", key="solution")
+        out.solution = [(name, value, f"solution.{name}") for name, value in solution.items()]
+    if not out.answers and out.solution is None:
+        raise SpecError("nothing to check: give 'answers' or 'solution'")
+    return out

@@ -1,0 +1,90 @@
+"""One check of a spec: symbolic answers and/or a worked solution, collected in a :class:`CheckReport`.
+
+>>> from symbackprop import load_spec
+>>> report = run_check(load_spec("examples/we05-221-sigmoid.yaml"),
+...                    answers=[AnswerInput("w_AT", "A*delta_F*w_TF*out_T*(1 - out_T)")])
+>>> report.answers[0].verdict, report.ok
+('correct', True)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from ..errors import SpecError
+from ..spec import Spec
+from .answers import DEFAULT_POINTS, AnswerResult, _Points, check_answer
+from .context import CheckContext
+from .solution import SolutionResult, Worksheet, grade_solution
+
+VARIANT_NOTE = ("The spec asks for the lecture's variant (backprop_weights: updated), which is not the "
+                "gradient; answers are checked against the true gradient (old weights).")
+
+
+@dataclass(frozen=True)
+class AnswerInput:
+    """One answer to check: for ``wrt``, the ``text``, its syntax, and where it came from (for errors)."""
+
+    wrt: str
+    text: str
+    syntax: str = "auto"
+    where: str = "answer"
+    file: str | None = None
+
+
+@dataclass(frozen=True)
+class SolutionInput:
+    """A worked solution to grade: ``entries`` are (name, value as written, where) in order."""
+
+    file: str
+    entries: tuple
+    title: str = ""
+
+
+@dataclass
+class CheckReport:
+    """Everything one ``symbackprop check`` found."""
+
+    spec: Spec
+    answers: list[AnswerResult] = field(default_factory=list)
+    solutions: list[SolutionResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    context: CheckContext | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when every answer is correct and every figure right (exit status 0)."""
+        return all(a.ok for a in self.answers) and all(s.ok for s in self.solutions)
+
+
+def run_check(spec: Spec, *, answers: Sequence[AnswerInput] = (), solutions: Sequence[SolutionInput] = (),
+              points: int = DEFAULT_POINTS, seed: int = 0) -> CheckReport:
+    """Check ``answers`` and grade ``solutions`` against ``spec``.
+
+    Raises :class:`SpecError`, located by the file the bad input came from, for bad input.
+    """
+    ctx = CheckContext(spec)
+    report = CheckReport(spec, context=ctx)
+    if ctx.variant_requested:
+        report.notes.append(VARIANT_NOTE)
+    if ctx.one_hot_condition and answers:
+        report.notes.append("Test points give each example's targets a sum of 1, the condition under which "
+                            "softmax with cross-entropy has δ_k = out_k − t_k.")
+    shared = _Points(ctx, points, seed)
+    for a in answers:
+        try:
+            report.answers.append(check_answer(ctx, a.wrt, a.text, syntax=a.syntax, where=a.where, shared=shared))
+        except SpecError as exc:
+            raise (exc.located(a.file) if a.file else exc) from None
+    if solutions:
+        try:
+            worksheet = Worksheet(ctx)
+        except SpecError as exc:
+            raise exc.located(spec.file) from None
+        for s in solutions:
+            try:
+                report.solutions.append(grade_solution(ctx, s.entries, file=s.file, title=s.title,
+                                                       worksheet=worksheet))
+            except SpecError as exc:
+                raise exc.located(s.file) from None
+    return report
