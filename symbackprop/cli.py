@@ -62,14 +62,23 @@ def main() -> None:
 @click.option("--no-expanded", is_flag=True, help="skip the expanded forms (faster for large networks)")
 @click.option("--digits", type=click.IntRange(0, 15), default=6, show_default=True,
               help="decimal places in the text report (display only)")
+@click.option("--exact", is_flag=True,
+              help="exact rational results (closed forms for sigmoids) beside the decimals")
 def derive_command(spec: Path, method: str, fmt: str, output: Path | None, stats: bool,
-                   max_paths: int, expansion_limit: int, no_expanded: bool, digits: int) -> None:
+                   max_paths: int, expansion_limit: int, no_expanded: bool, digits: int,
+                   exact: bool) -> None:
     """Derive dE/dw for every parameter of SPEC (YAML or JSON)."""
     try:
         parsed = load_spec(spec)
         derivation = derive(parsed, method, max_paths=max_paths, expansion_limit=expansion_limit)
         result = derivation.to_dict(expanded=not no_expanded)
         counts = stats_for(derivation) if stats else None
+        if exact:
+            from .exact import exact_numbers
+
+            if derivation.numbers is None:
+                raise SpecError("--exact needs values (or data) in the spec", key="values")
+            result["exact"] = exact_numbers(derivation).to_dict()
     except (SpecError, ExpressionError) as exc:
         located = exc.located(str(spec)) if isinstance(exc, SpecError) else f"{spec}: {exc}"
         fail(str(located))
@@ -94,8 +103,13 @@ if __name__ == "__main__":  # pragma: no cover
 def _register_commands() -> None:
     """Subcommands that live beside the modules they drive."""
     from .check.command import check_command
+    from .numeric_command import code_command, train_command
+    from .render.command import render_command
 
     main.add_command(check_command, "check")
+    main.add_command(render_command, "render")
+    main.add_command(code_command, "code")
+    main.add_command(train_command, "train")
 
 
 _register_commands()

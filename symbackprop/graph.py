@@ -19,6 +19,7 @@ w*x
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cmp_to_key
 from typing import Mapping
 
 import networkx as nx
@@ -32,6 +33,18 @@ from .losses import LOSSES
 from .spec import Spec
 
 LOSS_SYMBOL_CHOICES = ("E", "J", "E_total")
+_CANONICAL = cmp_to_key(sp.Basic.compare)
+
+
+def product(a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    """``a·b``; two distinct plain symbols skip Mul's general flattening (≈10× faster, same Mul).
+
+    >>> product(sp.Symbol("x"), sp.Symbol("w")) == sp.Symbol("x") * sp.Symbol("w")
+    True
+    """
+    if a.is_Symbol and b.is_Symbol and a != b and a.is_commutative and b.is_commutative:
+        return sp.Mul._from_args(sorted((a, b), key=_CANONICAL), is_commutative=True)
+    return a * b
 
 
 @dataclass(frozen=True)
@@ -96,9 +109,9 @@ def _entity_order(spec: Spec, node_exprs: Mapping[str, sp.Expr], names) -> list[
             if s in by_symbol:
                 deps.add_edge(by_symbol[s], n)
     try:
-        cycle = nx.find_cycle(deps)
-    except nx.NetworkXNoCycle:
         return list(nx.topological_sort(deps))
+    except nx.NetworkXUnfeasible:
+        cycle = nx.find_cycle(deps)
     path = [u for u, _ in cycle] + [cycle[0][0]]
     first = path[0]
     section = "neurons" if first in spec.neurons else "nodes"
@@ -119,7 +132,7 @@ def _parse(text: str, names, where: str) -> sp.Expr:
         raise SpecError(str(exc).removeprefix(f"{where}: "), key=where) from None
 
 
-def _per_example_loss(spec: Spec) -> sp.Expr:
+def per_example_loss(spec: Spec) -> sp.Expr:
     """The loss of one example in template symbols (``out_o``, ``t_o``)."""
     outs = [sp.Symbol(f"out_{o}") if o in spec.neurons else sp.Symbol(o) for o in spec.outputs]
     targets = [sp.Symbol(f"t_{o}") for o in spec.outputs]
@@ -236,7 +249,7 @@ def _add_neuron(g, spec: Spec, n: str, sfx: str, ex, local, names, activation) -
     net_id = f"net_{n}{sfx}"
     for src, p in neuron.sources:
         src_sym = local[names[src]]
-        terms.append(g.nodes[p]["symbol"] * src_sym)
+        terms.append(product(g.nodes[p]["symbol"], src_sym))
         uses.setdefault(p, []).append(src_sym)
     if neuron.bias:
         terms.append(g.nodes[neuron.bias]["symbol"])
@@ -265,7 +278,7 @@ def _add_root(g, spec: Spec, copies) -> str:
     if spec.objective is not None:
         per_example = sp.Symbol(spec.objective if spec.objective in spec.nodes else f"out_{spec.objective}")
     else:
-        per_example = _per_example_loss(spec)
+        per_example = per_example_loss(spec)
     parts = []
     for ex in copies:
         sfx = suffix(ex)

@@ -1,9 +1,10 @@
 """Numbers from a derivation: one generated straight-line function, not a lambdify per gradient.
 
-The definitions (forward pass, cached δs, gradients) are sorted by dependency, printed with
-SymPy's NumPy printer (stable forms for sigmoid and softplus) under internal variable names,
-and rendered through ``templates/program.py.j2`` into one function. Only printer output of
-validated SymPy expressions is compiled; no user text reaches the code.
+The definitions (forward pass, cached δs, gradients) are sorted by dependency, made
+overflow-safe (:func:`stable_forms`), printed with SymPy's NumPy printer (stable forms for
+sigmoid and softplus) under internal variable names, and rendered through
+``templates/program.py.j2`` into one function. Only printer output of validated SymPy
+expressions is compiled; no user text reaches the code.
 
 >>> import sympy as sp
 >>> x, y, z = sp.symbols("x y z")
@@ -21,7 +22,7 @@ import numpy as np
 import sympy as sp
 
 from .errors import SpecError
-from .functions import numpy_printer
+from .functions import numpy_printer, sigmoid, softplus
 from .render.environment import render
 
 
@@ -33,6 +34,84 @@ class Program:
     leaves: tuple[sp.Symbol, ...]
     outputs: tuple[sp.Symbol, ...]
     function: Callable
+
+
+def _softmax_parts(expr: sp.Expr) -> tuple[sp.Expr, sp.Add] | None:
+    """``(a, Σ_j exp(a_j))`` when ``expr`` is ``exp(a)/Σ_j exp(a_j)`` with ``exp(a)`` in the sum."""
+    if not isinstance(expr, sp.Mul) or len(expr.args) != 2:
+        return None
+    num = next((f for f in expr.args if isinstance(f, sp.exp)), None)
+    den = next((f for f in expr.args if isinstance(f, sp.Pow) and f.exp == -1), None)
+    if num is None or den is None:
+        return None
+    total = den.base
+    if not isinstance(total, sp.Add) or num not in total.args or not all(isinstance(t, sp.exp) for t in total.args):
+        return None
+    return num.args[0], total
+
+
+def _log_sigmoid(a: sp.Expr) -> sp.Expr:
+    return -softplus(-a)
+
+
+def stable_forms(definitions: Sequence[tuple[sp.Symbol, sp.Expr]]) -> tuple[
+        list[tuple[sp.Symbol, sp.Expr]], Callable[[sp.Expr], sp.Expr]]:
+    """Overflow-safe definitions, and the rewrite for expressions that use them.
+
+    A softmax value ``exp(a_k)/Σ_j exp(a_j)`` becomes the max-shifted ``exp(a_k − m)/s``
+    with ``m = max_j a_j`` and ``s = Σ_j exp(a_j − m)`` defined once per group (symbols
+    ``_max0``, ``_sum0``, …) before its first member; ``log`` of a sigmoid or softmax value
+    becomes the fused log-sigmoid ``−softplus(−a)`` (``log(1 − σ(a)) = −softplus(a)``) or
+    log-softmax ``a_k − m − log(s)``, so that BCE and cross-entropy stay finite and accurate
+    at ``|a| = 1000``. The returned function applies the ``log`` rewrite to other
+    expressions (δs, gradients).
+
+    >>> out, net, t = sp.symbols("out net t")
+    >>> defs, fix = stable_forms([(out, sigmoid(net))])
+    >>> fix(-t*sp.log(out) - (1 - t)*sp.log(1 - out))
+    t*softplus(-net) + (1 - t)*softplus(net)
+    """
+    fused: dict[sp.Expr, tuple[sp.Expr, sp.Expr | None]] = {}
+    groups: dict[sp.Add, tuple[sp.Symbol, sp.Symbol]] = {}
+    out: list[tuple[sp.Symbol, sp.Expr]] = []
+
+    def log_form(arg: sp.Expr) -> sp.Expr | None:
+        if isinstance(arg, sigmoid):
+            return _log_sigmoid(arg.args[0])
+        if arg in fused:
+            return fused[arg][0]
+        complement = 1 - arg
+        if isinstance(complement, sigmoid):
+            return _log_sigmoid(-complement.args[0])
+        if complement in fused:
+            return fused[complement][1]
+        return None
+
+    def fix(expr: sp.Expr) -> sp.Expr:
+        if not expr.has(sp.log):
+            return expr
+        logs = {log: form for log in expr.atoms(sp.log) if (form := log_form(log.args[0])) is not None}
+        return expr.xreplace(logs) if logs else expr
+
+    for sym, expr in definitions:
+        if isinstance(expr, sigmoid):
+            fused[sym] = (_log_sigmoid(expr.args[0]), _log_sigmoid(-expr.args[0]))
+            out.append((sym, expr))
+            continue
+        parts = _softmax_parts(expr)
+        if parts is not None:
+            a, total = parts
+            if total not in groups:
+                exponents = [t.args[0] for t in total.args]
+                m, s = sp.Symbol(f"_max{len(groups)}"), sp.Symbol(f"_sum{len(groups)}")
+                out += [(m, sp.Max(*exponents)), (s, sp.Add(*[sp.exp(b - m) for b in exponents]))]
+                groups[total] = (m, s)
+            m, s = groups[total]
+            fused[sym] = (a - m - sp.log(s), None)
+            out.append((sym, sp.exp(a - m) / s))
+            continue
+        out.append((sym, fix(expr)))
+    return out, fix
 
 
 def dependency_order(definitions: Sequence[tuple[sp.Symbol, sp.Expr]]) -> list[tuple[sp.Symbol, sp.Expr]]:
@@ -49,7 +128,7 @@ def dependency_order(definitions: Sequence[tuple[sp.Symbol, sp.Expr]]) -> list[t
 def compile_program(definitions: Sequence[tuple[sp.Symbol, sp.Expr]], leaves: Sequence[sp.Symbol],
                     outputs: Sequence[sp.Symbol], *, name: str = "program") -> Program:
     """Generate and compile one function computing ``outputs`` from ``leaves``."""
-    ordered = dependency_order(definitions)
+    ordered, _ = stable_forms(dependency_order(definitions))
     variables: dict[sp.Symbol, sp.Symbol] = {}
     for s in list(leaves) + [s for s, _ in ordered]:
         variables.setdefault(s, sp.Symbol(f"v{len(variables)}"))

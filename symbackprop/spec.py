@@ -396,19 +396,17 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
     if not neurons and not nodes:
         raise SpecError("a spec needs 'neurons', 'layers' or 'nodes'", key="neurons")
 
-    weights: list[str] = []
-    biases: list[str] = []
+    weights: dict[str, None] = {}  # ordered sets: a list's `in` would make this quadratic
+    biases: dict[str, None] = {}
     for n in neurons.values():
         for _, p in n.sources:
-            if p not in weights:
-                weights.append(p)
-        if n.bias and n.bias not in biases:
-            biases.append(n.bias)
-    extra = _names(raw.get("params", []), "params")
-    for p in extra:
-        if p not in weights:
-            weights.append(p)
+            weights.setdefault(p)
+        if n.bias:
+            biases.setdefault(n.bias)
+    for p in _names(raw.get("params", []), "params"):
+        weights.setdefault(p)
     biases = [b for b in biases if b not in weights]
+    weights = list(weights)
     parameters = tuple(weights + biases)
 
     _check_namespace(inputs, neurons, nodes, parameters)
@@ -435,8 +433,9 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
         loss = _string(raw["loss"], "loss").strip()
 
     wrt = _names(raw["wrt"], "wrt") if "wrt" in raw else parameters
+    differentiable = set(parameters) | set(inputs)
     for i, w in enumerate(wrt):
-        if w not in parameters and w not in inputs:
+        if w not in differentiable:
             raise SpecError(f"'{w}' is not a parameter or input", key=f"wrt[{i}]")
     if not wrt:
         raise SpecError("nothing to differentiate: the network has no parameters", key="wrt")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from ..errors import SpecError
-from ..graph import Network, suffix
+from ..graph import Network, product, suffix
 
 DELTA_KINDS = ("net", "node")
 
@@ -73,7 +73,7 @@ def backprop(network: Network, *, through_updated: bool = False,
         return expr
 
     def gather(u: str) -> sp.Expr:
-        return sp.Add(*[carried[v] * label(u, v) for v in g.successors(u) if v in relevant])
+        return sp.Add(*[product(carried[v], label(u, v)) for v in g.successors(u) if v in relevant])
 
     for u in reversed(network.order):
         if u == network.root or u not in relevant:

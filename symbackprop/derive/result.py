@@ -113,6 +113,25 @@ class Derivation:
         except ExpansionTooLarge:
             return None
 
+    def numeric(self, form: str = "auto"):
+        """The compiled ``f(inputs, params, targets) -> (loss, grads)`` (see symbackprop.codegen)."""
+        from ..codegen import numeric_function
+
+        return numeric_function(self, form=form)
+
+    # ------------------------------------------------------------ notebooks
+    def _repr_latex_(self) -> str:
+        """Jupyter shows the gradients as formulas."""
+        from ..render.documents import derivation_latex
+
+        return derivation_latex(self)
+
+    def gradient_latex(self, name: str) -> str:
+        """``$$∂E/∂w = …$$`` for one parameter (for notebooks)."""
+        from ..render.documents import gradient_latex
+
+        return gradient_latex(self, name)
+
     # ------------------------------------------------------------ JSON
     def to_dict(self, *, expanded: bool = True) -> dict[str, Any]:
         """The JSON result (see the README for every key)."""

@@ -1,14 +1,26 @@
-"""The one jinja2 environment every template is rendered with.
+r"""The one jinja2 environment every template is rendered with.
 
-LaTeX-safe delimiters (``\\VAR{…}``, ``\\BLOCK{…}``, ``\\#{…}``), ``StrictUndefined`` (a
+LaTeX-safe delimiters (``\VAR{…}``, ``\BLOCK{…}``, ``\#{…}``), ``StrictUndefined`` (a
 missing value is an error, never an empty string), autoescape off but an explicit ``tex``
 filter for text, and trailing newlines kept so output is byte-stable.
 
+The ``tex`` filter makes any string safe to typeset with pdfLaTeX in the documents' default
+OT1 encoding (no font beyond Computer Modern is ever needed): the ten special characters,
+characters OT1 would print as something else (``<``, ``>``, ``|``, ``"``, backquote, the
+``--`` ligature), Greek letters and common symbols become commands, accented Latin letters
+pass through, and anything else is shown as its code point. Control and format characters
+are dropped. It is a single pass: nothing it writes is read again.
+
 >>> tex_escape("50% of $x_1$")
-'50\\\\% of \\\\$x\\\\_1\\\\$'
+'50\\% of \\$x\\_1\\$'
+>>> tex_escape(r"\input{/etc/passwd} ^^5c")
+'\\textbackslash{}input\\{/etc/passwd\\} \\textasciicircum{}\\textasciicircum{}5c'
+>>> tex_escape("a -> b, λ ≤ 1, 5 €")
+'a -\\textgreater{} b, \\ensuremath{\\lambda} \\ensuremath{\\leq} 1, 5 {\\ttfamily[U+20AC]}'
 """
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,29 +31,118 @@ TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
 _TEX_ESCAPES = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
     "^": r"\textasciicircum{}", "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}",
+    # OT1 would print these as other glyphs (¡ ¿ — ” ‘) or ligatures:
+    "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
+    '"': r"{\ttfamily\char34}", "`": r"{\ttfamily\char96}",
+    "\u00a0": r"\nobreakspace{}",
+}
+
+# Accented Latin letters that pdfLaTeX's utf8 input builds in OT1 from Computer Modern alone
+# (checked one by one: no T1/TS1 font, no bitmap font generation).
+_OT1_SAFE = set(
+    "¡¿ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜÝßàáâãäåæçèéêëìíîïñòóôõöøùúûüýÿ"
+    "ĀāĂăĆćĈĉĊċČčĎďĒēĔĕĖėĚěĜĝĞğĠġĢģĤĥĨĩĪīĬĭİıĲĳĴĵĶķĹĺĻļĽľŁłŃńŅņŇňŌōŎŏŐőŒœŔŕŖŗŘřŚśŜŝŞşŠšŢţŤť"
+    "ŨũŪūŬŭŮůŰűŴŵŶŷŸŹźŻżŽž“”‘’–—…"
+)
+
+_SYMBOLS = {
+    "→": r"\rightarrow", "←": r"\leftarrow", "↔": r"\leftrightarrow", "⇒": r"\Rightarrow",
+    "⇐": r"\Leftarrow", "⇔": r"\Leftrightarrow", "↦": r"\mapsto", "≤": r"\leq", "≥": r"\geq",
+    "≠": r"\neq", "≈": r"\approx", "≡": r"\equiv", "×": r"\times", "·": r"\cdot", "⋅": r"\cdot",
+    "−": "-", "±": r"\pm", "∓": r"\mp", "÷": r"\div", "∂": r"\partial", "∑": r"\sum",
+    "∏": r"\prod", "√": r"\surd", "∞": r"\infty", "∈": r"\in", "∉": r"\notin", "∇": r"\nabla",
+    "∘": r"\circ", "⊙": r"\odot", "∫": r"\int", "°": r"^{\circ}", "²": "^{2}", "³": "^{3}",
+    "¹": "^{1}", "⁺": "^{+}", "⁻": "^{-}", "⁽": "^{(}", "⁾": "^{)}", "ⁿ": "^{n}", "′": "'",
+    "″": "''", "½": r"\tfrac{1}{2}", "¼": r"\tfrac{1}{4}", "¾": r"\tfrac{3}{4}",
+    "•": r"\bullet", "¬": r"\neg", "µ": r"\mu", "∧": r"\wedge", "∨": r"\vee", "∀": r"\forall",
+    "∃": r"\exists", "∅": r"\emptyset", "⊂": r"\subset", "⊆": r"\subseteq", "∪": r"\cup",
+    "∩": r"\cap", "ℝ": r"\mathbf{R}", "𝟙": r"\mathbf{1}", "ℓ": r"\ell",
+}
+_SYMBOLS.update({chr(0x2070 + d): f"^{{{d}}}" for d in (0, 4, 5, 6, 7, 8, 9)})
+_SYMBOLS.update({chr(0x2080 + d): f"_{{{d}}}" for d in range(10)})
+
+GREEK_COMMANDS = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+    "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
+    "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi",
+    "Omega",
 }
 
 
+_LATIN_LOOKALIKES = {"alpha": "A", "beta": "B", "epsilon": "E", "zeta": "Z", "eta": "H", "iota": "I",
+                     "kappa": "K", "mu": "M", "nu": "N", "omicron": "O", "rho": "P", "tau": "T",
+                     "chi": "X"}
+_GREEK_VARIANTS = {"ε": r"\varepsilon", "ϵ": r"\epsilon", "ϑ": r"\vartheta", "ϕ": r"\phi",
+                   "φ": r"\varphi", "ς": r"\varsigma", "ο": "o"}
+
+
+def greek_command(ch: str) -> str | None:
+    r"""Math-mode LaTeX of a Greek letter (``λ`` → ``\lambda``, ``Α`` → ``\mathrm{A}``), else None.
+
+    >>> greek_command("λ"), greek_command("Ω"), greek_command("Β"), greek_command("x")
+    ('\\lambda', '\\Omega', '\\mathrm{B}', None)
+    """
+    if ch in _GREEK_VARIANTS:
+        return _GREEK_VARIANTS[ch]
+    name = unicodedata.name(ch, "")
+    for prefix, capital in (("GREEK SMALL LETTER ", False), ("GREEK CAPITAL LETTER ", True)):
+        if name.startswith(prefix):
+            letter = name[len(prefix):].lower().replace("lamda", "lambda")
+            break
+    else:
+        return None
+    if " " in letter:
+        return None
+    command = letter.capitalize() if capital else letter
+    if command in GREEK_COMMANDS:
+        return "\\" + command
+    if capital and letter in _LATIN_LOOKALIKES:
+        return rf"\mathrm{{{_LATIN_LOOKALIKES[letter]}}}"
+    return "o" if letter == "omicron" else None
+
+
+def _escape_char(ch: str, following: str) -> str:
+    if ch in _TEX_ESCAPES:
+        return _TEX_ESCAPES[ch]
+    if ch == "-":
+        return "-{}" if following == "-" else "-"
+    code = ord(ch)
+    if code < 128:
+        if code < 32 or code == 127:
+            return " " if ch in "\t\n\r" else ""
+        return ch
+    if ch in _OT1_SAFE:
+        return ch
+    math = greek_command(ch) or _SYMBOLS.get(ch)
+    if math is not None:
+        return rf"\ensuremath{{{math}}}"
+    category = unicodedata.category(ch)
+    if category.startswith("Z"):
+        return " "
+    if category in ("Cc", "Cf", "Cs", "Co", "Cn") or category.startswith("M"):
+        return ""  # control, format (bidi overrides, zero-width), surrogates, lone combining marks
+    decomposed = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    if decomposed and decomposed != ch and all(c.isascii() and c.isalnum() for c in decomposed):
+        return decomposed
+    if len(decomposed) == 1 and greek_command(decomposed):  # ά → α
+        return rf"\ensuremath{{{greek_command(decomposed)}}}"
+    return rf"{{\ttfamily[U+{code:04X}]}}"
+
+
 def tex_escape(text: object) -> str:
-    """Escape text for LaTeX in one pass; control characters are dropped."""
-    out = []
-    for ch in str(text):
-        if ch in _TEX_ESCAPES:
-            out.append(_TEX_ESCAPES[ch])
-        elif ord(ch) < 32 and ch not in "\n\t":
-            continue
-        elif ch == "\x7f":
-            continue
-        else:
-            out.append(ch)
-    return "".join(out)
+    """Escape text for LaTeX in one pass (see the module docstring); control characters are dropped."""
+    s = str(text)
+    return "".join(_escape_char(ch, s[i + 1] if i + 1 < len(s) else "") for i, ch in enumerate(s))
+
+
+def _template_dir() -> Path:
+    return TEMPLATE_DIR
 
 
 @lru_cache(maxsize=None)
-def environment() -> jinja2.Environment:
-    """The shared environment (cached)."""
+def _environment(directory: str) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        loader=jinja2.FileSystemLoader(directory),
         block_start_string=r"\BLOCK{", block_end_string="}",
         variable_start_string=r"\VAR{", variable_end_string="}",
         comment_start_string=r"\#{", comment_end_string="}",
@@ -51,6 +152,11 @@ def environment() -> jinja2.Environment:
     )
     env.filters["tex"] = tex_escape
     return env
+
+
+def environment() -> jinja2.Environment:
+    """The shared environment over :data:`TEMPLATE_DIR` (cached per directory)."""
+    return _environment(str(_template_dir()))
 
 
 def render(template: str, **context) -> str:

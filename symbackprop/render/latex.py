@@ -1,46 +1,92 @@
-"""LaTeX for expressions: SymPy's printer with one symbol-name mapping, never string surgery.
+r"""LaTeX for expressions: SymPy's printer with one symbol-name mapping, never string surgery.
+
+Every symbol gets its LaTeX name from :func:`latex_name` (passed to the printer as
+``symbol_names``): ``w_AT`` → ``w_{AT}``, ``out_T`` → ``\mathrm{out}_{T}``, ``delta_T`` →
+``\delta_{T}``, spelled-out or Unicode Greek to letters (``W_lambdaA`` → ``W_{\lambda A}``),
+``x1__2`` → ``x_{1}^{(2)}`` (example 2), ``w_TF__new`` → ``{w_{TF}}^{+}`` (updated weight).
 
 >>> import sympy as sp
 >>> latex_name("w_AT"), latex_name("out_T"), latex_name("delta_alpha"), latex_name("x1__2")
-('w_{AT}', '\\\\mathrm{out}_{T}', '\\\\delta_{\\\\alpha}', 'x_{1}^{(2)}')
+('w_{AT}', '\\mathrm{out}_{T}', '\\delta_{\\alpha}', 'x_{1}^{(2)}')
+>>> latex_name("W_lambdaA"), latex_name("W_Aalpha"), latex_name("out_alpha"), latex_name("w1_2_3")
+('W_{\\lambda A}', 'W_{A\\alpha}', '\\mathrm{out}_{\\alpha}', 'w^{(1)}_{2,3}')
 >>> to_latex(sp.Symbol("out_T") * (1 - sp.Symbol("out_T")))
-'\\\\mathrm{out}_{T} \\\\left(1 - \\\\mathrm{out}_{T}\\\\right)'
+'\\mathrm{out}_{T} \\left(1 - \\mathrm{out}_{T}\\right)'
 """
 from __future__ import annotations
 
 import re
-import unicodedata
+from typing import Mapping
 
 import sympy as sp
+from sympy.printing.latex import LatexPrinter
 
-GREEK = {
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
-    "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
-    "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi",
-    "Omega",
-}
+from .environment import GREEK_COMMANDS, greek_command, tex_escape
+
+GREEK = set(GREEK_COMMANDS)
 _PREFIXES = {"net": r"\mathrm{net}", "out": r"\mathrm{out}", "delta": r"\delta", "t": "t"}
 _TRAILING_DIGITS = re.compile(r"^([^\W\d_]+)(\d+)$", re.UNICODE)
+_GREEK_BY_LENGTH = sorted(GREEK, key=len, reverse=True)
+
+
+def _char(ch: str) -> str:
+    """One character of a name in math mode: Greek to its command, other non-ASCII via text."""
+    if ch.isascii():
+        return ch
+    command = greek_command(ch)
+    if command is not None:
+        return command + " "
+    return rf"\text{{{tex_escape(ch)}}}"
 
 
 def _word(word: str, *, wrap: bool = True) -> str:
     """One name part: Greek (spelled or Unicode) to its command; longer words in \\mathit."""
     if word in GREEK:
         return "\\" + word
-    out = []
-    for ch in word:
-        name = unicodedata.name(ch, "")
-        letter = name.split(" LETTER ")[-1].lower().replace("lamda", "lambda")
-        if name.startswith("GREEK ") and " LETTER " in name:
-            command = letter.capitalize() if "CAPITAL" in name else letter
-            if command in GREEK:
-                out.append("\\" + command + " ")
-                continue
-        out.append(ch)
-    text = "".join(out).strip()
+    text = "".join(_char(ch) for ch in word).strip()
     if not wrap or len(word) == 1 or "\\" in text or word.isdigit():
         return text
     return f"\\mathit{{{text}}}"
+
+
+def _greek_tokens(part: str) -> list[str] | None:
+    """Split a subscript like ``lambdaA`` or ``Aalpha`` into Greek words and capitals/digits.
+
+    Only when every piece is a spelled-out Greek letter, a capital letter or a digit run and
+    at least one is Greek (so ``AT``, ``net`` or ``mutual`` are left alone).
+    """
+    best: dict[int, list[str] | None] = {len(part): []}
+    for i in range(len(part) - 1, -1, -1):
+        options = []
+        for g in _GREEK_BY_LENGTH:
+            if part.startswith(g, i) and best.get(i + len(g)) is not None:
+                options.append([g] + best[i + len(g)])
+        if part[i].isascii() and part[i].isupper() and best.get(i + 1) is not None:
+            options.append([part[i]] + best[i + 1])
+        if part[i].isdigit():
+            j = i
+            while j < len(part) and part[j].isdigit():
+                j += 1
+            if best.get(j) is not None:
+                options.append([part[i:j]] + best[j])
+        best[i] = min(options, key=len) if options else None
+    tokens = best[0]
+    if not tokens or not any(t in GREEK for t in tokens):
+        return None
+    return tokens
+
+
+def _subscript_part(part: str) -> str:
+    tokens = _greek_tokens(part)
+    if tokens is None:
+        return _word(part, wrap=False)
+    out = ""
+    for token in tokens:
+        piece = "\\" + token if token in GREEK else token
+        if out and out[-1].isalpha() and re.search(r"\\[A-Za-z]+$", out) and piece[0].isalnum():
+            out += " "
+        out += piece
+    return out
 
 
 def _head(part: str, *, subscripted: bool) -> str:
@@ -57,18 +103,28 @@ def latex_name(name: str) -> str:
     superscript = ""
     if "__" in name:
         name, tag = name.split("__", 1)
-        superscript = "^{+}" if tag == "new" else f"^{{({tag})}}"
+        superscript = "^{+}" if tag == "new" else f"^{{({_word(tag, wrap=False)})}}"
     head, _, rest = name.partition("_")
     if head in _PREFIXES and rest:
         body = f"{_PREFIXES[head]}_{{{latex_name(rest)}}}"
     elif rest:
-        subscript = ",".join(_word(p, wrap=False) for p in rest.split("_"))
+        subscript = ",".join(_subscript_part(p) for p in rest.split("_"))
         body = f"{_head(head, subscripted=True)}_{{{subscript}}}"
     else:
         body = _head(head, subscripted=False)
     if superscript:
-        body = f"{{{body}}}{superscript}" if "^" in body or "_" in body else body + superscript
+        body = f"{{{body}}}{superscript}" if _top_level_superscript(body) else body + superscript
     return body
+
+
+def _top_level_superscript(body: str) -> bool:
+    """Whether ``body`` already has a superscript outside braces (``w^{(1)}_{2}``)."""
+    depth = 0
+    for ch in body:
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if ch == "^" and depth == 0:
+            return True
+    return False
 
 
 def symbol_names(expr: sp.Expr) -> dict[sp.Symbol, str]:
@@ -76,8 +132,26 @@ def symbol_names(expr: sp.Expr) -> dict[sp.Symbol, str]:
     return {s: latex_name(s.name) for s in expr.free_symbols if isinstance(s, sp.Symbol)}
 
 
-def to_latex(expr: sp.Expr) -> str:
-    """LaTeX of an expression with the project's symbol names."""
+class _Printer(LatexPrinter):
+    """SymPy's LaTeX printer with the lectures' notation for the ReLU derivative."""
+
+    def _print_Heaviside(self, expr, exp=None):
+        if len(expr.args) == 2 and expr.args[1] in (0, 1):
+            relation = ">" if expr.args[1] == 0 else r"\geq"
+            tex = rf"\mathbf{{1}}\!\left[{self._print(expr.args[0])} {relation} 0\right]"
+            return f"{tex}^{{{exp}}}" if exp else tex
+        return super()._print_Heaviside(expr, exp)
+
+
+def to_latex(expr: sp.Expr, names: Mapping[sp.Symbol, str] | None = None, **settings) -> str:
+    """LaTeX of an expression with the project's symbol names.
+
+    ``names`` overrides the LaTeX of some symbols (the solution documents map symbols to
+    their formatted numbers); other settings go to SymPy's printer (e.g. ``mul_symbol``).
+    """
     if not isinstance(expr, sp.Basic):
-        expr = sp.Integer(expr)
-    return sp.latex(expr, symbol_names=symbol_names(expr))
+        expr = sp.sympify(expr)
+    mapping = symbol_names(expr)
+    if names:
+        mapping.update({s: v for s, v in names.items() if s in mapping})
+    return _Printer({"symbol_names": mapping, **settings}).doprint(expr)

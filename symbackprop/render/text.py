@@ -50,6 +50,15 @@ def text_report(result: dict[str, Any], *, digits: int = 6, stats: dict | None =
             lines.append(f"  d{loss['symbol']}/d{name} = {_num(v, digits)}")
         lines.append(f"  largest difference from the variant: "
                      f"{variant['max_abs_gradient_difference']:.3g}")
+    exact = result.get("exact")
+    if exact:
+        lines += ["", "Exact values (--exact; null where the closed form is too large)"]
+        lines.append(f"  {loss['symbol']} = {exact.get('loss')}")
+        for name, value in exact.get("gradients", {}).items():
+            new = exact.get("updated_params", {}).get(name)
+            lines.append(f"  d{loss['symbol']}/d{name} = {value}" + (f"   ->  {name}+ = {new}" if new else ""))
+        if "loss_after_update" in exact:
+            lines.append(f"  {loss['symbol']} after one step = {exact['loss_after_update']}")
     if stats:
         lines += ["", "Operations for the full gradient (forward pass not counted)"]
         for method, ops in stats["operations"].items():

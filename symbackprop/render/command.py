@@ -1,0 +1,133 @@
+"""``symbackprop render``: LaTeX documents (and PDFs) from a spec.
+
+Every document is rendered, and with ``--pdf`` compiled, before anything is written; then
+each file is written atomically. A mistake in the spec, a failing LaTeX run or a missing TeX
+installation prints ``symbackprop: error: …`` on stderr, exits with status 2 and leaves the
+output directory exactly as it was.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import click
+import jinja2
+
+from ..derive import METHODS, derive
+from ..derive.paths import DEFAULT_MAX_PATHS
+from ..errors import SpecError
+from ..expressions import ExpressionError
+from ..files import write_atomically
+from ..spec import load_spec
+from .documents import (contents_context, derivation_context, exam_contexts, paths_context,
+                        solution_context)
+from .environment import render
+from .pdf import NO_TEX, LatexError, compile_pdf, pdflatex_path
+from .variants import draw_variants
+
+TEMPLATES = ("derivation", "paths", "solution", "exam")
+
+
+def _fail(message: str, details: list[str] | None = None) -> None:
+    """One line (plus any quoted log lines) on stderr, exit status 2."""
+    click.echo(f"symbackprop: error: {message}", err=True)
+    for line in details or []:
+        click.echo(f"  {line}", err=True)
+    sys.exit(2)
+
+
+def documents(spec_path: Path, template: str, method: str, digits: int, variants: int | None,
+              seed: int, max_paths: int = DEFAULT_MAX_PATHS) -> list[tuple[str, str]]:
+    """``(file name, LaTeX)`` for every document the command writes (nothing is written here)."""
+    spec = load_spec(spec_path)
+    name = spec.name
+    if variants is not None and template != "exam":
+        raise SpecError("--variants goes with --template exam", key="variants")
+    if template == "derivation":
+        return [(f"{name}-derivation.tex",
+                 render("derivation.tex.j2", **derivation_context(derive(spec, method, max_paths=max_paths))))]
+    if template == "paths":
+        by_paths = derive(spec, "paths", max_paths=max_paths)
+        return [(f"{name}-paths.tex", render("paths.tex.j2", **paths_context(by_paths, derive(spec, "backprop"))))]
+    if template == "solution":
+        return [(f"{name}-solution.tex", render("solution.tex.j2", **solution_context(derive(spec, method), digits)))]
+    if variants is None:
+        problem, solution = exam_contexts(derive(spec, method), digits)
+        return [(f"{name}-exam-problem.tex", render("exam-problem.tex.j2", **problem)),
+                (f"{name}-exam-solution.tex", render("exam-solution.tex.j2", **solution))]
+    drawn = draw_variants(spec, variants, seed, method=method)
+    width = max(2, len(str(variants)))
+    out, files = [], []
+    for v in drawn:
+        stem = f"{name}-exam-v{v.number:0{width}d}"
+        problem, solution = exam_contexts(v.derivation, digits, variant=v.number, seed=seed)
+        out.append((f"{stem}-problem.tex", render("exam-problem.tex.j2", **problem)))
+        out.append((f"{stem}-solution.tex", render("exam-solution.tex.j2", **solution)))
+        files.append((f"{stem}-problem", f"{stem}-solution"))
+    contents = contents_context(spec, drawn, files, seed, digits)
+    out.append((f"{name}-exam-contents.tex", render("exam-contents.tex.j2", **contents)))
+    return out
+
+
+def compile_all(texts: list[tuple[str, str]]) -> list[tuple[str, bytes]]:
+    """Compile every ``.tex`` (in parallel, each in its own scratch directory) to PDF bytes."""
+    jobs = [(name[:-len(".tex")], tex) for name, tex in texts]
+    workers = max(1, min(len(jobs), os.cpu_count() or 1, 4))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pdfs = list(pool.map(lambda job: compile_pdf(job[1], job[0]), jobs))
+    return [(f"{stem}.pdf", pdf) for (stem, _), pdf in zip(jobs, pdfs)]
+
+
+@click.command("render")
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--template", type=click.Choice(TEMPLATES), default="derivation", show_default=True,
+              help="derivation: symbolic, step by step; paths: every path to the loss; "
+                   "solution: the numeric worked solution; exam: problem sheet and solution")
+@click.option("--method", type=click.Choice(METHODS), default="backprop", show_default=True,
+              help="how the gradients are derived (paths adds the sums over paths to the derivation)")
+@click.option("--digits", type=click.IntRange(0, 12), default=6, show_default=True,
+              help="decimal places of the numbers shown (display only)")
+@click.option("--pdf", "make_pdf", is_flag=True, help="also compile each document to PDF with pdflatex")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
+              show_default=True, metavar="DIR", help="directory to write the files into")
+@click.option("--variants", type=click.IntRange(1, 1000), default=None,
+              help="with --template exam: this many randomised variants (needs 'randomize' in the spec)")
+@click.option("--seed", type=int, default=0, show_default=True, help="seed of the randomised variants")
+@click.option("--max-paths", type=click.IntRange(min=1), default=DEFAULT_MAX_PATHS, show_default=True,
+              help="refuse to enumerate more paths than this (paths)")
+def render_command(spec: Path, template: str, method: str, digits: int, make_pdf: bool, output: Path,
+                   variants: int | None, seed: int, max_paths: int) -> None:
+    """Write LaTeX documents for SPEC into DIR: <name>-<template>.tex, for exams
+    <name>-exam-problem.tex and <name>-exam-solution.tex (per variant -exam-vNN-…, plus
+    <name>-exam-contents.tex), and each .pdf with --pdf."""
+    if make_pdf and pdflatex_path() is None:
+        _fail(NO_TEX)
+    try:
+        texts = documents(spec, template, method, digits, variants, seed, max_paths)
+    except SpecError as exc:
+        _fail(str(exc.located(str(spec))))
+        return
+    except ExpressionError as exc:
+        _fail(f"{spec}: {exc}")
+        return
+    except jinja2.TemplateError as exc:
+        _fail(f"template error: {exc}")
+        return
+    files: list[tuple[str, str | bytes]] = list(texts)
+    if make_pdf:
+        try:
+            files += compile_all(texts)
+        except LatexError as exc:
+            _fail(f"{exc.message}; nothing was written", exc.lines)
+            return
+    try:
+        for name, data in files:
+            write_atomically(output / name, data)
+    except OSError as exc:
+        _fail(f"cannot write into {output}: {exc.strerror or exc}")
+        return
+    for name, _ in files:
+        click.echo(f"wrote {output / name}", err=True)
+

@@ -1,0 +1,125 @@
+r"""Compile LaTeX to PDF safely: pdfLaTeX in a scratch directory, never in the output directory.
+
+* ``pdflatex -no-shell-escape -interaction=nonstopmode -halt-on-error`` with
+  ``openin_any=p`` and ``openout_any=p`` (TeX may read and write only below the scratch
+  directory, no dot files, no absolute paths), standard input closed;
+* run again while LaTeX asks for it (at most three runs);
+* every run has a timeout; on expiry the whole process group is killed;
+* ``SOURCE_DATE_EPOCH`` pinned, so the same ``.tex`` gives the same PDF bytes;
+* a failure raises :class:`LatexError` carrying the relevant ``!`` lines of the log, and the
+  caller has written nothing yet.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+from pathlib import Path
+
+DEFAULT_TIMEOUT = 120.0   # seconds per pdflatex run
+MAX_RUNS = 3
+NO_TEX = ("--pdf needs pdflatex (TeX Live), which is not installed; install TeX Live (e.g. apt-get "
+          "install texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-pictures) "
+          "or leave out --pdf to write the .tex files only")
+_RERUN = re.compile(r"Rerun to get|Label\(s\) may have changed|There were undefined references")
+
+
+class LatexError(Exception):
+    """pdfLaTeX is missing, failed, or timed out. ``lines`` are the log lines that explain why."""
+
+    def __init__(self, message: str, lines: list[str] | None = None):
+        self.message = message
+        self.lines = lines or []
+        super().__init__(message + ("".join("\n  " + line for line in self.lines)))
+
+
+def pdflatex_path() -> str | None:
+    """The pdflatex on PATH, or None."""
+    return shutil.which("pdflatex")
+
+
+def _environment(directory: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEXINPUTS", "TEXMFOUTPUT"))}
+    env.update({
+        "openin_any": "p", "openout_any": "p", "shell_escape": "f",
+        "TEXMFOUTPUT": str(directory), "SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1",
+        "max_print_line": "1000",
+    })
+    return env
+
+
+def error_lines(log: str, limit: int = 12) -> list[str]:
+    """The lines of a TeX log that say what went wrong: each ``!`` line and its ``l.<n>`` context.
+
+    >>> error_lines("x\\n! Undefined control sequence.\\nl.12 \\\\foo\\n  \\nmore")
+    ['! Undefined control sequence.', 'l.12 \\\\foo']
+    """
+    lines = log.splitlines()
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        if line.startswith("!"):
+            out.append(line.rstrip())
+            for follow in lines[i + 1:i + 8]:
+                if re.match(r"l\.\d+", follow):
+                    out.append(follow.rstrip())
+                    break
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _run(command: list[str], cwd: Path, env: dict[str, str], timeout: float) -> int:
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
+        raise
+
+
+def compile_pdf(tex: str, jobname: str = "document", *, timeout: float = DEFAULT_TIMEOUT,
+                logs: list[str] | None = None) -> bytes:
+    """Compile the LaTeX source ``tex`` and return the PDF's bytes (the last run's log is
+    appended to ``logs`` when given).
+
+    Raises :class:`LatexError` when pdflatex is missing, reports an error, or times out.
+    """
+    binary = pdflatex_path()
+    if binary is None:
+        raise LatexError(NO_TEX)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", jobname):
+        jobname = "document"
+    with tempfile.TemporaryDirectory(prefix="symbackprop-tex-") as scratch:
+        directory = Path(scratch)
+        source = directory / f"{jobname}.tex"
+        source.write_text(tex, encoding="utf-8")
+        command = [binary, "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
+                   f"-jobname={jobname}", source.name]
+        env = _environment(directory)
+        log_path = directory / f"{jobname}.log"
+        for _ in range(MAX_RUNS):
+            try:
+                code = _run(command, directory, env, timeout)
+            except subprocess.TimeoutExpired:
+                raise LatexError(f"pdflatex did not finish within {timeout:g} seconds and was stopped") from None
+            log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
+            if code != 0:
+                lines = error_lines(log) or [f"(pdflatex exited with status {code}; no error in the log)"]
+                raise LatexError(f"pdflatex failed on {jobname}.tex", lines)
+            if not _RERUN.search(log):
+                break
+        if logs is not None:
+            logs.append(log)
+        pdf = directory / f"{jobname}.pdf"
+        if not pdf.exists():
+            raise LatexError(f"pdflatex produced no PDF for {jobname}.tex", error_lines(log))
+        return pdf.read_bytes()

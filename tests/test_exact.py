@@ -1,0 +1,98 @@
+"""Exact arithmetic (symbackprop.exact): WE-10's integers and WE-8's rationals exactly, closed
+forms for sigmoid networks, decimals equal to the float64 numbers, a size guard."""
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+import reference
+
+from conftest import EXAMPLES, EXAMPLE_SPECS, derivation, ids
+from symbackprop import SpecError, derive, spec_from_mapping
+from symbackprop.exact import closed_form, exact_numbers
+from symbackprop.functions import sigmoid
+
+R = sp.Rational
+
+
+def test_we10_relu_step_is_exact_integers():
+    e = exact_numbers(derivation(str(EXAMPLES / "we10-relu-one-step.yaml")))
+    assert e.all_rational
+    assert (e.forward["out_h1"], e.forward["out_h2"], e.forward["out_z"]) == (1, 0, 1)   # h = (1, 0), z = 1
+    assert e.forward["E"] == R(1, 2)                                                      # J = 1/2
+    assert (e.gradients["w2_1"], e.gradients["w2_2"]) == (-1, 0)                          # dJ/dw2 = (-1, 0)
+    assert [[e.gradients["W1_11"], e.gradients["W1_12"]],
+            [e.gradients["W1_21"], e.gradients["W1_22"]]] == [[-1, 0], [0, 0]]           # dJ/dW1
+    assert (e.updated_params["w2_1"], e.updated_params["w2_2"]) == (2, 2)                 # w2 <- (2, 2)
+    assert all(isinstance(v, sp.Integer) for v in e.gradients.values())
+
+
+def test_we8_linear_regression_is_exact():
+    e = exact_numbers(derivation(str(EXAMPLES / "we08-linear-regression.yaml")))
+    assert e.forward["out_z__1"] == 3 and e.forward["E"] == R(1, 2)                     # z = 3, J = 1/2
+    assert [e.gradients[w] for w in ("w1", "w2", "b")] == [1, 0, 1]
+    assert [e.updated_params[w] for w in ("w1", "w2", "b")] == [R(1, 2), 0, R(3, 2)]     # w <- (1/2, 0), b <- 3/2
+    data = e.to_dict()
+    assert data["loss"] == "1/2" and data["gradients"] == {"w1": "1", "w2": "0", "b": "1"}
+    assert data["updated_params"] == {"w1": "1/2", "w2": "0", "b": "3/2"}
+    assert data["forward"] == {"z": {"net": ["3"], "out": ["3"]}}
+
+
+def test_sigmoid_values_are_closed_forms_with_decimals():
+    e = exact_numbers(derivation(str(EXAMPLES / "we05-221-sigmoid.yaml")))
+    assert e.forward["net_T"] == R(151, 200)                        # 0.35·0.1 + 0.9·0.8 exactly
+    assert e.forward["out_T"] == sigmoid(R(151, 200))
+    assert not e.all_rational
+    assert closed_form(e.forward["out_T"]) == "1/(exp(-151/200) + 1)"
+    assert sp.parse_expr(e.to_dict()["forward"]["T"]["out"]) == 1 / (1 + sp.exp(-R(151, 200)))
+    decimals = e.to_dict(decimals=True, digits=12)
+    assert decimals["forward"]["T"]["out"] == "0.680267196699"     # WE-5: 0.680267
+    assert float(decimals["loss"]) == pytest.approx(0.018104, abs=6e-7)
+    assert float(decimals["gradients"]["w_TF"]) == pytest.approx(0.3 - 0.272326, abs=1e-6)
+
+
+VALUED = [p for p in EXAMPLE_SPECS if {"values", "data"} & set(reference.load(p))]
+
+
+@pytest.mark.parametrize("path", VALUED, ids=ids(VALUED))
+def test_exact_decimals_equal_the_float_numbers(path):
+    d = derivation(str(path))
+    e = exact_numbers(d)
+    decimals = e.to_dict(decimals=True)
+    n = d.numbers
+    assert float(decimals["loss"]) == pytest.approx(n.forward[d.loss_name], rel=1e-12, abs=1e-15)
+    for w, value in n.gradients.items():
+        assert float(decimals["gradients"][w]) == pytest.approx(value, rel=1e-11, abs=1e-14), w
+        if e.gradients[w] is not None:
+            assert float(e.gradients[w]) == pytest.approx(value, rel=1e-11, abs=1e-14), w
+    if n.updated_params:
+        assert float(decimals["loss_after_update"]) == pytest.approx(n.forward_after[d.loss_name], rel=1e-11)
+    if d.is_variant:
+        for w, value in n.true_gradients.items():
+            assert float(decimals["variant"]["true_gradient_values"][w]) == pytest.approx(value, rel=1e-11)
+
+
+def test_large_closed_forms_are_not_written_out():
+    d = derivation(str(EXAMPLES / "we02-paths-3-3-3-3-2.yaml"))
+    small = exact_numbers(d, limit=50).to_dict()
+    assert small["forward"]["h1_1"]["out"] == "1/(exp(-11/20) + 1)"
+    assert small["loss"] is None and small["gradients"]["w1_1_1"] is None
+    assert exact_numbers(d, limit=50).to_dict(decimals=True)["gradients"]["w1_1_1"] is not None
+
+
+def test_exact_needs_values():
+    with pytest.raises(SpecError, match="needs values"):
+        exact_numbers(derivation(str(EXAMPLES / "we04-232-symbolic.yaml")))
+
+
+def test_relu_kink_is_decided_exactly():
+    """0.1·3 − 0.3 is exactly 0 in rationals (not 5.6e-17): ReLU'(0) = 0, so no gradient flows."""
+    d = derive(spec_from_mapping({
+        "name": "kink", "inputs": ["x", "y"],
+        "neurons": {"h": {"from": {"x": "a", "y": "b"}, "activation": "relu"},
+                    "o": {"from": {"h": "c"}, "activation": "identity"}},
+        "outputs": ["o"], "loss": "half_sse",
+        "values": {"inputs": {"x": 3, "y": 1}, "params": {"a": 0.1, "b": -0.3, "c": 2}, "targets": {"o": 1}}}))
+    e = exact_numbers(d)
+    assert e.forward["net_h"] == 0 and e.gradients["a"] == 0 and e.gradients["c"] == 0
+    assert e.forward["E"] == R(1, 2)

@@ -1,0 +1,411 @@
+"""LaTeX documents without running TeX: escaping, names, plain data for templates, what the
+documents say, determinism, randomised exam variants and the ``render`` command.
+
+Compiling the documents (and reading the PDFs back) is tests/test_pdf_render.py.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sympy as sp
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import EXAMPLES, EXAMPLE_SPECS, derivation, ids
+from symbackprop import SpecError, derive, load_spec, spec_from_mapping
+from symbackprop.functions import relu
+from symbackprop.render import command as command_module
+from symbackprop.render.command import documents, render_command
+from symbackprop.render.documents import (derivation_context, derivation_latex, exam_contexts, fmt,
+                                          fmt_given, gradient_latex, paths_context, solution_context,
+                                          visual_width)
+from symbackprop.render.environment import tex_escape
+from symbackprop.render.latex import latex_name, to_latex
+from symbackprop.render.variants import degenerate, draw_variants, grids
+
+WE5 = EXAMPLES / "we05-221-sigmoid.yaml"
+HOSTILE_TITLE = r"Net \input{/etc/passwd} $x^^5c$ 100%"
+HOSTILE = [
+    HOSTILE_TITLE, "\\", "{}", "$$", "&#_%~^", r"\begin{document}\end{document}", "^^5c^^M^^40",
+    "\x00\x07\x1b[31m\x7f", "a--b---c", "<script>|\"`", "\u202ertl\u200b", "λ Ω αβ ≤ ∂ ² ½",
+    "中文 € ǅ", r"\csname end\endcsname", r"\catcode`\%=11", "%\n\\write18{rm -rf /}",
+    r"\def\x{\x}\x", "}}}}{{{{", "\\\\\\", "~~~", "#1#2", "\r\n\t",
+]
+SPECIALS = set("\\{}$&#^_%~")
+_OUR_ESCAPES = re.compile(
+    r"\\textbackslash\{\}|\\text(?:asciicircum|asciitilde|less|greater|bar)\{\}|\\[{}$&#_%]"
+    r"|\{\\ttfamily\\char\d+\}|\{\\ttfamily\[U\+[0-9A-F]+\]\}|\\ensuremath\{(?:[^{}]|\{[^{}]*\})*\}|-\{\}|\\nobreakspace\{\}")
+
+
+def runner() -> CliRunner:
+    try:
+        return CliRunner(mix_stderr=False)  # click < 8.2
+    except TypeError:
+        return CliRunner()
+
+
+def with_randomize(path: Path, randomize: dict, **changes) -> object:
+    raw = dict(load_spec(path).raw)
+    raw["randomize"] = randomize
+    raw.update(changes)
+    return spec_from_mapping(raw)
+
+
+# --------------------------------------------------------------------------- escaping
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_escape_leaves_no_active_character(text):
+    escaped = tex_escape(text)
+    rest = _OUR_ESCAPES.sub("", escaped)
+    assert not SPECIALS & set(rest), (text, escaped)
+    assert not any(ord(c) < 32 and c not in " " for c in escaped.replace("\n", "").replace(" ", ""))
+    assert "--" not in escaped and "^^" not in escaped
+
+
+def test_escape_of_the_hostile_title():
+    assert tex_escape(HOSTILE_TITLE) == (r"Net \textbackslash{}input\{/etc/passwd\} \$x\textasciicircum{}"
+                                         r"\textasciicircum{}5c\$ 100\%")
+
+
+def test_escape_keeps_accents_maps_greek_and_names_the_rest():
+    assert tex_escape("Müller, Łódź, naïve") == "Müller, Łódź, naïve"
+    assert tex_escape("λ") == r"\ensuremath{\lambda}"
+    assert tex_escape("a → b") == r"a \ensuremath{\rightarrow} b"
+    assert tex_escape("€") == r"{\ttfamily[U+20AC]}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_escape_of_any_text(text):
+    escaped = tex_escape(text)
+    assert not SPECIALS & set(_OUR_ESCAPES.sub("", escaped))
+    assert all(ord(c) >= 32 or c == "\n" or c == "\t" for c in escaped)
+
+
+# --------------------------------------------------------------------------- names and math
+
+@pytest.mark.parametrize("name,tex", [
+    ("w_AT", "w_{AT}"), ("out_T", r"\mathrm{out}_{T}"), ("net_Bo", r"\mathrm{net}_{\mathit{Bo}}"),
+    ("delta_T", r"\delta_{T}"), ("t_F", "t_{F}"), ("lambda", r"\lambda"), ("Omega", r"\Omega"),
+    ("W_lambdaA", r"W_{\lambda A}"), ("W_OmegaA", r"W_{\Omega A}"), ("W_Aalpha", r"W_{A\alpha}"),
+    ("out_alpha", r"\mathrm{out}_{\alpha}"), ("delta_beta", r"\delta_{\beta}"),
+    ("W_Aalpha__new", r"W_{A\alpha}^{+}"), ("x1__2", "x_{1}^{(2)}"), ("w1_2_3", "w^{(1)}_{2,3}"),
+    ("h1_1", "h^{(1)}_{1}"), ("W1_12", "W^{(1)}_{12}"), ("w_mutual", "w_{mutual}"), ("λ", r"\lambda"),
+    ("W_λA", r"W_{\lambda A}"), ("w1_1_1__new", "{w^{(1)}_{1,1}}^{+}"),
+])
+def test_latex_names(name, tex):
+    assert latex_name(name) == tex
+
+
+def test_unusual_letters_in_names_still_compile_as_math():
+    assert latex_name("é") == r"\text{é}"
+    assert latex_name("x_中") == r"x_{\text{{\ttfamily[U+4E2D]}}}"
+
+
+def test_relu_derivative_prints_as_an_indicator():
+    net = sp.Symbol("net_h")
+    assert to_latex(sp.diff(relu(net), net)) == r"\mathbf{1}\!\left[\mathrm{net}_{h} > 0\right]"
+
+
+def test_number_formatting():
+    assert fmt(0.6802672, 6) == "0.680267" and fmt(-4e-9, 4) == "0.0000" and fmt(-0.5, 2) == "-0.50"
+    assert fmt_given(sp.Rational(7, 20), 6) == "0.35" and fmt_given(sp.Integer(-2), 6) == "-2"
+    assert fmt_given(sp.Rational(1, 3), 3) == "0.333"
+
+
+def test_visual_width_counts_fractions_by_their_wider_part():
+    assert visual_width(r"\frac{a}{b}") < visual_width("ab")
+    assert visual_width(r"x_{1}^{(2)}") < visual_width("x1(2)")
+
+
+# --------------------------------------------------------------------------- plain data only
+
+def _leaves(value):
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _leaves(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _leaves(v)
+    else:
+        yield value
+
+
+def contexts(path: Path) -> list[dict]:
+    d = derivation(str(path))
+    out = [derivation_context(d)]
+    if not d.is_variant:
+        out.append(paths_context(derivation(str(path), "paths"), d))
+    if d.numbers is not None:
+        out.append(solution_context(d, 6))
+        out.extend(exam_contexts(d, 4))
+    return out
+
+
+@pytest.mark.parametrize("path", EXAMPLE_SPECS, ids=ids(EXAMPLE_SPECS))
+def test_templates_receive_plain_data_only(path):
+    for context in contexts(path):
+        for leaf in _leaves(context):
+            assert leaf is None or isinstance(leaf, (str, int, float, bool)), (path.stem, type(leaf), leaf)
+
+
+# --------------------------------------------------------------------------- what the documents say
+
+def render_one(path: Path, template: str, **kw) -> str:
+    docs = documents(path, template, kw.get("method", "backprop"), kw.get("digits", 6), None, 0)
+    return "\n".join(tex for _, tex in docs)
+
+
+def test_we4_reads_like_its_lecture():
+    tex = render_one(EXAMPLES / "we04-232-symbolic.yaml", "derivation")
+    # δ_α = out_α(1 − out_α)(out_α − t_α): the lecture's −out_α(1 − out_α)(t_α − out_α)
+    assert (r"\delta_{\alpha} &= \frac{\partial E}{\partial \mathrm{net}_{\alpha}} = "
+            r"\frac{\partial \mathrm{out}_{\alpha}}{\partial \mathrm{net}_{\alpha}}\,"
+            r"\frac{\partial E}{\partial \mathrm{out}_{\alpha}} = \mathrm{out}_{\alpha} "
+            r"\left(1 - \mathrm{out}_{\alpha}\right)\,\left(\mathrm{out}_{\alpha} - t_{\alpha}\right)") in tex
+    assert (r"\mathrm{out}_{A} \left(1 - \mathrm{out}_{A}\right)\,\left(\delta_{\alpha}\,W_{A\alpha}"
+            r" + \delta_{\beta}\,W_{A\beta}\right)") in tex
+    assert r"W_{A\alpha}^{+} &= W_{A\alpha} - \eta\,\delta_{\alpha}\,\mathrm{out}_{A}" in tex
+    assert r"W_{\lambda A}^{+} &= W_{\lambda A} - \eta\,\delta_{A}\,\lambda" in tex
+    assert r"W_{\Omega C}^{+} &= W_{\Omega C} - \eta\,\delta_{C}\,\Omega" in tex
+
+
+def test_we1_expanded_gradient_is_the_lectures():
+    tex = render_one(EXAMPLES / "we01-cubic-chain.yaml", "derivation")
+    # 18 (w2³ w1⁹ x⁹ − t) w2³ w1⁸ x⁹
+    assert r"18 w_{1}^{8} w_{2}^{3} x^{9} \left(- t_{o} + w_{1}^{9} w_{2}^{3} x^{9}\right)" in tex
+
+
+def test_we11_composite_chain():
+    tex = render_one(EXAMPLES / "we11-composite-chain.yaml", "derivation")
+    assert r"\delta_{S} &= \frac{\partial P}{\partial S} = \frac{1}{2 \sqrt{S}}" in tex
+    assert r"\frac{\partial P}{\partial L} &= \delta_{S}\,2 L" in tex
+    assert r"\frac{L}{\sqrt{L^{2} + 2}}" in tex
+
+
+def test_softmax_states_the_one_hot_condition():
+    tex = render_one(EXAMPLES / "we07c-softmax-ce.yaml", "derivation")
+    assert r"= \mathrm{out}_{p_{1}} - t_{p_{1}}" in tex
+    assert "the targets sum to 1 (one-hot): holds for the given targets" in tex
+
+
+def test_lecture_variant_says_so_with_the_true_figures_beside():
+    sol = render_one(EXAMPLES / "we05-221-sigmoid-updated.yaml", "solution")
+    assert "Lecture variant, not the gradient." in sol and "Not the gradient." in sol
+    assert "0.002410" in sol and "0.002654" in sol          # δ_T: variant, true
+    assert "0.099157" in sol and "0.099071" in sol          # new w_AT: variant, true
+    assert r"w_{TF}^{+} &= w_{TF} - \eta\,\delta_{F}\,\mathrm{out}_{T} = 0.3 - 1 \cdot 0.040681 \cdot 0.680267" in sol
+    der = render_one(EXAMPLES / "we05-221-sigmoid-updated.yaml", "derivation")
+    assert "Lecture variant, not the gradient." in der and r"w_{TF}^{+}" in der
+
+
+def test_solution_shows_every_step_of_we5():
+    tex = render_one(WE5, "solution")
+    assert r"\mathrm{net}_{T} &= w_{AT}\,A + w_{BT}\,B = 0.1 \cdot 0.35 + 0.8 \cdot 0.9 = 0.755000" in tex
+    assert r"= 0.690283 \cdot \left(1 - 0.690283\right) \cdot \left(0.690283 - 0.5\right)" in tex
+    assert re.search(r"\\left\(0\.690283 - 0\.5\\right\)(?: = | \\\\\n&= )0\.040681", tex)
+    assert r"w_{AT}^{+} &= w_{AT} - \eta\,\partial E / \partial w_{AT} = 0.1 - 1 \cdot 0.000929 = 0.099071" in tex
+    assert "loss decreases from $E = 0.018104$ to $0.016565$" in tex
+
+
+def test_digits_round_the_display_only():
+    tex = render_one(WE5, "solution", digits=3)
+    assert "= 0.755" in tex and "0.755000" not in tex and "0.041" in tex
+
+
+def test_paths_document_caps_long_listings():
+    tex = render_one(EXAMPLES / "we02-paths-3-3-3-3-2.yaml", "paths")
+    assert r"$w^{(1)}_{1,1}$: 18 paths to the loss" in tex
+    assert r"\dots\ and" in tex and "more paths (not listed" in tex
+    assert tex.count(r"\item $") <= 120 + 10
+
+
+def test_exam_problem_has_no_answers():
+    problem, solution = documents(WE5, "exam", "backprop", 6, None, 0)
+    assert problem[0] == "we05-221-sigmoid-exam-problem.tex"
+    assert solution[0] == "we05-221-sigmoid-exam-solution.tex"
+    for answer in ("0.755000", "0.680267", "0.040681", "0.099071"):
+        assert answer not in problem[1] and answer in solution[1]
+
+
+def test_notebook_latex():
+    d = derivation(str(WE5))
+    text = gradient_latex(d, "w_AT")
+    assert text == r"$$\frac{\partial E}{\partial w_{AT}} = A \delta_{T} = 0.000929$$"
+    block = derivation_latex(d)
+    assert block.startswith("$$\\begin{aligned}") and block.endswith("\\end{aligned}$$")
+    assert r"\delta_{T} &= " in block and r"\frac{\partial E}{\partial w_{BF}} &= " in block
+    assert "lecture variant" in derivation_latex(derivation(str(EXAMPLES / "we05-221-sigmoid-updated.yaml")))
+    with pytest.raises(KeyError):
+        gradient_latex(d, "nope")
+
+
+# --------------------------------------------------------------------------- determinism
+
+def _cli_tex(tmp: Path, seed_env: str, *args: str) -> dict[str, bytes]:
+    env = dict(os.environ, PYTHONHASHSEED=seed_env)
+    code = "from symbackprop.render.command import render_command; render_command()"
+    proc = subprocess.run([sys.executable, "-c", code, *args, "-o", str(tmp)], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return {p.name: p.read_bytes() for p in sorted(tmp.iterdir())}
+
+
+def test_same_spec_and_seed_give_byte_identical_tex(tmp_path):
+    spec = tmp_path / "we05-random.yaml"
+    spec.write_text(WE5.read_text() + "randomize: {params: {low: -1, high: 1, step: 0.1}, "
+                    "inputs: {low: 0, high: 1, step: 0.05}}\n")
+    first = _cli_tex(tmp_path / "a", "1", str(spec), "--template", "exam", "--variants", "3", "--seed", "7")
+    second = _cli_tex(tmp_path / "b", "2", str(spec), "--template", "exam", "--variants", "3", "--seed", "7")
+    assert first == second and len(first) == 7
+    other = _cli_tex(tmp_path / "c", "1", str(spec), "--template", "exam", "--variants", "3", "--seed", "8")
+    assert other["we05-221-sigmoid-exam-v01-problem.tex"] != first["we05-221-sigmoid-exam-v01-problem.tex"]
+    for template in ("derivation", "paths"):
+        a = _cli_tex(tmp_path / f"{template}1", "3", str(EXAMPLES / "we07c-softmax-ce.yaml"), "--template", template)
+        b = _cli_tex(tmp_path / f"{template}2", "4", str(EXAMPLES / "we07c-softmax-ce.yaml"), "--template", template)
+        assert a == b
+
+
+# --------------------------------------------------------------------------- variants
+
+RANDOM = {"params": {"low": -1, "high": 1, "step": 0.1}, "inputs": {"low": 0, "high": 1, "step": 0.05},
+          "targets": {"low": 0, "high": 1, "step": 0.1}}
+
+
+def test_variants_are_deterministic_distinct_on_the_grid_and_usable():
+    spec = with_randomize(WE5, RANDOM)
+    first = draw_variants(spec, 8, seed=7)
+    again = draw_variants(spec, 8, seed=7)
+    assert [v.drawn for v in first] == [v.drawn for v in again]
+    assert len({tuple(sorted(v.drawn.items())) for v in first}) == 8
+    assert [v.drawn for v in draw_variants(spec, 3, seed=7)] == [v.drawn for v in first[:3]]
+    assert [v.drawn for v in draw_variants(spec, 3, seed=8)] != [v.drawn for v in first[:3]]
+    for v in first:
+        assert degenerate(v.derivation) is None
+        for name, value in v.drawn.items():
+            step = 10 if name in v.spec.parameters or name.startswith("t_") else 20
+            assert abs(value * step - round(value * step)) < 1e-9, (name, value)
+            assert -1 <= value <= 1
+        assert v.spec.params_values != spec.params_values
+
+
+def test_degenerate_variants_are_redrawn():
+    relu_spec = with_randomize(EXAMPLES / "we10-relu-one-step.yaml",
+                               {"params": {"low": -1, "high": 1, "step": 1}, "inputs": {"low": 0, "high": 1, "step": 1}})
+    assert "kink" in degenerate(derive(load_spec(EXAMPLES / "we10-relu-one-step.yaml")))
+    for v in draw_variants(relu_spec, 6, seed=1):
+        nets = [x for k, x in v.derivation.numbers.forward.items() if k.startswith("net_h")]
+        assert all(abs(x) > 1e-12 for x in nets)
+        assert max(abs(g) for g in v.derivation.numbers.gradients.values()) > 0
+    saturated = with_randomize(WE5, {"params": {"low": -10, "high": 10, "step": 10}})
+    assert "saturated" in degenerate(derive(spec_from_mapping({**saturated.raw, "values": {
+        **saturated.raw["values"], "params": {p: 10 for p in saturated.parameters}}})))
+    for v in draw_variants(saturated, 3, seed=2):
+        nets = [x for k, x in v.derivation.numbers.forward.items() if k.startswith("net_")]
+        assert all(abs(x) <= 6 for x in nets)
+
+
+def test_impossible_variants_fail_clearly():
+    spec = with_randomize(WE5, {"params": {"low": 0.5, "high": 0.5, "step": 0.1}})
+    assert len(draw_variants(spec, 1, seed=0)) == 1
+    with pytest.raises(SpecError, match="could not draw variant 2") as err:
+        draw_variants(spec, 2, seed=0)
+    assert err.value.key == "randomize"
+
+
+@pytest.mark.parametrize("randomize,key", [
+    ({"params": {"low": -1, "high": 1, "step": 0}}, "randomize.params.step"),
+    ({"params": {"low": -1, "high": 1, "step": -0.1}}, "randomize.params.step"),
+    ({"params": {"low": 1, "high": -1, "step": 0.1}}, "randomize.params.high"),
+    ({"params": {"high": 1, "step": 0.1}}, "randomize.params.low"),
+    ({"params": {"low": "a", "high": 1, "step": 0.1}}, "randomize.params.low"),
+    ({"params": {"low": 0, "high": 1, "step": 0.1, "size": 3}}, "randomize.params.size"),
+    ({"params": [0, 1]}, "randomize.params"),
+    ({"weights": {"low": 0, "high": 1, "step": 0.1}}, "randomize.weights"),
+    ({"params": {"low": 0, "high": 1e9, "step": 1e-3}}, "randomize.params.step"),
+    ({"allow_kink": "yes", "params": {"low": 0, "high": 1, "step": 0.5}}, "randomize.allow_kink"),
+    ({}, "randomize"),
+])
+def test_randomize_mistakes_name_their_key(randomize, key):
+    with pytest.raises(SpecError) as err:
+        grids(with_randomize(WE5, randomize))
+    assert err.value.key == key
+
+
+def test_variants_need_randomize():
+    with pytest.raises(SpecError, match="randomize") as err:
+        draw_variants(load_spec(WE5), 2, seed=0)
+    assert err.value.key == "randomize"
+
+
+# --------------------------------------------------------------------------- the command
+
+def test_default_output_directory_and_file_names(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for template in ("derivation", "paths", "solution"):
+        result = runner().invoke(render_command, [str(WE5), "--template", template])
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / "output" / f"we05-221-sigmoid-{template}.tex").exists()
+        assert f"wrote output/we05-221-sigmoid-{template}.tex" in result.stderr
+    spec = tmp_path / "r.yaml"
+    spec.write_text(WE5.read_text().replace("name: we05-221-sigmoid", "name: r")
+                    + "randomize: {params: {low: -1, high: 1, step: 0.1}}\n")
+    result = runner().invoke(render_command, [str(spec), "--template", "exam", "--variants", "2", "-o", "ex"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "ex").iterdir()) == [
+        "r-exam-contents.tex", "r-exam-v01-problem.tex", "r-exam-v01-solution.tex",
+        "r-exam-v02-problem.tex", "r-exam-v02-solution.tex"]
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--template", "solution"], "values: this document needs numbers"),
+    (["--template", "exam"], "values: this document needs numbers"),
+    (["--template", "derivation", "--variants", "3"], "variants: --variants goes with --template exam"),
+    (["--template", "exam", "--variants", "3"], "randomize: exam variants need a 'randomize' mapping"),
+])
+def test_user_mistakes_exit_2_with_one_line_and_write_nothing(tmp_path, args, message):
+    out = tmp_path / "out"
+    result = runner().invoke(render_command, [str(EXAMPLES / "we04-232-symbolic.yaml"), *args, "-o", str(out)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("symbackprop: error: ") and message in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert not out.exists()
+
+
+def test_bad_randomize_through_the_command(tmp_path):
+    spec = tmp_path / "bad.yaml"
+    spec.write_text(WE5.read_text() + "randomize: {params: {low: -1, high: 1, step: 0}}\n")
+    result = runner().invoke(render_command, [str(spec), "--template", "exam", "--variants", "2",
+                                              "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert result.stderr == f"symbackprop: error: {spec}: randomize.params.step: must be positive\n"
+
+
+def test_paths_refuses_the_lecture_variant(tmp_path):
+    result = runner().invoke(render_command, [str(EXAMPLES / "we05-221-sigmoid-updated.yaml"), "--template",
+                                              "paths", "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "use --method backprop" in result.stderr
+
+
+def test_pdf_without_tex_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(command_module, "pdflatex_path", lambda: None)
+    out = tmp_path / "out"
+    result = runner().invoke(render_command, [str(WE5), "--pdf", "-o", str(out)])
+    assert result.exit_code == 2
+    assert "--pdf needs pdflatex (TeX Live), which is not installed" in result.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("module", ["environment", "latex", "documents", "tikz", "pdf", "variants"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"symbackprop.render.{module}"))
+    assert result.failed == 0
