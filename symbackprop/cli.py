@@ -91,9 +91,14 @@ def derive_command(spec: Path, method: str, fmt: str, output: Path | None, stats
         text = text_report(result, digits=digits, stats=counts)
     if output is None:
         click.echo(text, nl=False)
-    else:
+        return
+    if output.resolve() == spec.resolve():
+        fail(f"{output}: refusing to overwrite the spec with the result")
+    try:
         write_atomically(output, text)
-        click.echo(f"wrote {output}", err=True)
+    except OSError as exc:
+        fail(f"{output}: cannot write: {exc.strerror or exc}")
+    click.echo(f"wrote {output}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

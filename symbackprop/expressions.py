@@ -26,7 +26,7 @@ from typing import Callable, Mapping
 
 import sympy as sp
 
-from .functions import relu, sigmoid
+from .functions import absolute, relu, sigmoid
 
 __all__ = ["ExpressionError", "FUNCTIONS", "LIMITS", "parse_expression"]
 
@@ -40,7 +40,7 @@ class ExpressionError(ValueError):
 
 FUNCTIONS: Mapping[str, Callable[..., sp.Expr]] = MappingProxyType({
     "exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt, "sin": sp.sin, "cos": sp.cos, "tanh": sp.tanh,
-    "sigmoid": sigmoid, "relu": relu, "abs": sp.Abs, "max": sp.Max, "min": sp.Min,
+    "sigmoid": sigmoid, "relu": relu, "abs": absolute, "max": sp.Max, "min": sp.Min,
 })
 """Allowed function names and their SymPy callables; each takes one argument, ``max``/``min`` two."""
 
@@ -353,6 +353,10 @@ def _build(source: str, lookup: Mapping[str, sp.Expr], where: str) -> sp.Expr:
     result = _Builder(source, lookup, keywords, where).build(tree)
     if result.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
         raise ExpressionError(f"{where}: the expression is undefined or infinite (e.g. log(0))")
+    constants = (sub for sub in sp.preorder_traversal(result) if sub.is_number)
+    if any(c.is_extended_real is False for c in constants):
+        raise ExpressionError(f"{where}: the expression has a complex constant (e.g. sqrt(-4) or "
+                              "(-8)**(1/3)); only real numbers are allowed")
     if any(_digits(r) > LIMITS["max_magnitude_digits"] for r in result.atoms(sp.Rational)):
         raise ExpressionError(f"{where}: {_digits_message()}")
     return result

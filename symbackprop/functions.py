@@ -30,7 +30,7 @@ from sympy import S
 from sympy.core.logic import fuzzy_and
 from sympy.printing.numpy import NumPyPrinter
 
-__all__ = ["sigmoid", "relu", "leaky_relu", "softplus", "numpy_printer", "NUMPY_FUNCTIONS"]
+__all__ = ["sigmoid", "relu", "leaky_relu", "softplus", "absolute", "numpy_printer", "NUMPY_FUNCTIONS"]
 
 
 def _numeric(fn: Callable[[Any], Any], x: sp.Float) -> sp.Float:
@@ -255,3 +255,39 @@ NUMPY_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "softplus": lambda x: np.logaddexp(0, x),
 }
 """Plain NumPy versions of the functions (``lambdify`` does not need them: it uses ``_numpycode``)."""
+
+
+class absolute(sp.Function):
+    """``|x|`` for real arguments: derivative ``sign(x)`` (0 at the kink), unlike SymPy's complex ``Abs``.
+
+    >>> x = sp.Symbol("x")
+    >>> sp.diff(absolute(x), x), absolute(sp.Rational(-3, 2))
+    (sign(x), 3/2)
+    """
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, x: sp.Expr) -> sp.Expr | None:
+        if x.is_number and x.is_extended_real:
+            return sp.Abs(x)
+        return None
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sp.sign(self.args[0])
+
+    def _eval_evalf(self, prec: int) -> sp.Expr:
+        return sp.Abs(self.args[0])._eval_evalf(prec)
+
+    def _latex(self, printer: Any, exp: str | None = None) -> str:
+        body = rf"\left|{printer._print(self.args[0])}\right|"
+        return f"{body}^{{{exp}}}" if exp else body
+
+    def _numpycode(self, printer: Any, **kwargs: Any) -> str:
+        return f"{_module(printer, 'numpy.abs')}({printer._print(self.args[0])})"
+
+    def _pythoncode(self, printer: Any, **kwargs: Any) -> str:
+        return f"abs({printer._print(self.args[0])})"
+
+    def _sympystr(self, printer: Any) -> str:  # reads back as the spec's own function name
+        return f"abs({printer._print(self.args[0])})"

@@ -122,7 +122,8 @@ def _entity_order(spec: Spec, node_exprs: Mapping[str, sp.Expr], names) -> list[
 
 def _loss_symbol(spec: Spec) -> str:
     taken = set(spec.inputs) | set(spec.parameters) | set(spec.neurons) | set(spec.nodes)
-    return next(n for n in LOSS_SYMBOL_CHOICES if n not in taken)
+    candidates = list(LOSS_SYMBOL_CHOICES) + [f"E{i}" for i in range(1, len(taken) + 2)]
+    return next(n for n in candidates if n not in taken)
 
 
 def _parse(text: str, names, where: str) -> sp.Expr:
@@ -288,13 +289,20 @@ def _add_root(g, spec: Spec, copies) -> str:
                 raise SpecError(f"the loss uses '{str(s).removesuffix(sfx)}', which is not an "
                                 "output symbol", key="loss")
         parts.append(per_example.xreplace(mapping))
-    total = sp.Add(*parts)
-    if spec.reduction == "mean":
-        total = total / len(copies)
+    scale = sp.Rational(1, len(copies)) if spec.reduction == "mean" else sp.Integer(1)
+    total = sp.Add(*parts) * scale
+    # ∂E/∂s term by term: each example's symbols appear only in its own part (O(N), not O(N²))
+    derivatives: dict[sp.Symbol, list[sp.Expr]] = {}
+    for part in parts:
+        for s in part.free_symbols:
+            derivatives.setdefault(s, []).append(scale * sp.diff(part, s))
     if spec.l2 is not None:
-        regularised = list(spec.weights) + (list(spec.biases) if spec.l2_include_biases else [])
-        total = total + spec.l2 * sp.Add(*[g.nodes[p]["symbol"] ** 2 for p in regularised])
+        regularised = [g.nodes[p]["symbol"] for p in
+                       list(spec.weights) + (list(spec.biases) if spec.l2_include_biases else [])]
+        total = total + spec.l2 * sp.Add(*[p ** 2 for p in regularised])
+        for p in regularised:
+            derivatives.setdefault(p, []).append(2 * spec.l2 * p)
     _add(g, name, "loss", definition=total, label=name)
-    for s in sorted(total.free_symbols, key=str):
-        g.add_edge(str(s), name, derivative=sp.diff(total, s))
+    for s in sorted(derivatives, key=str):
+        g.add_edge(str(s), name, derivative=sp.Add(*derivatives[s]))
     return name

@@ -152,8 +152,13 @@ def evaluate(definitions: Sequence[tuple[sp.Symbol, sp.Expr]],
     """Evaluate ``wanted`` symbols in float64; a clear error names the first non-finite one."""
     leaves = list(leaf_values)
     program = compile_program(definitions, leaves, wanted)
-    with np.errstate(all="ignore"):
-        results = program.function([np.float64(leaf_values[s]) for s in leaves])
+    try:
+        with np.errstate(all="ignore"):
+            results = program.function([np.float64(leaf_values[s]) for s in leaves])
+    except (OverflowError, TypeError, ValueError, ZeroDivisionError) as exc:
+        raise SpecError(f"cannot evaluate at the given values: {exc}", key="values") from None
+    if any(np.iscomplexobj(v) for v in results):
+        raise SpecError("a value is complex at the given values", key="values")
     values = {s: float(v) for s, v in zip(wanted, results)}
     for s in wanted:
         if not np.isfinite(values[s]):

@@ -29,6 +29,7 @@ MAX_NAME_LENGTH = 32
 MAX_SPEC_BYTES = 5_000_000
 MAX_ENTITIES = 50_000  # neurons + nodes + weights; larger networks are refused
 MAX_EXAMPLES = 10_000
+MAX_MAGNITUDE = 1e15  # spec numbers; larger ones overflow float64 arithmetic soon after
 
 _NAME = re.compile(r"^[^\W\d_]\w*$", re.UNICODE)
 _FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -212,11 +213,11 @@ def number(value: Any, key: str) -> sp.Rational:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         hint = " (write it without quotes)" if isinstance(value, str) and _looks_numeric(value) else ""
         raise SpecError(f"must be a number, got {_describe(value)}{hint}", key=key)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise SpecError(f"must be a finite number, got {value}", key=key)
-        return sp.Rational(repr(value))
-    return sp.Integer(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SpecError(f"must be a finite number, got {value}", key=key)
+    if abs(value) > MAX_MAGNITUDE:
+        raise SpecError(f"must be at most {MAX_MAGNITUDE:g} in size", key=key)
+    return sp.Rational(repr(value)) if isinstance(value, float) else sp.Integer(value)
 
 
 def _looks_numeric(text: str) -> bool:
@@ -331,6 +332,8 @@ def _neuron(name: str, raw: Any, key: str) -> Neuron:
         raise SpecError("a neuron needs at least one source", key=f"{key}.from")
     pairs = tuple((check_name(src, f"{key}.from"), check_name(param, f"{key}.from.{src}"))
                   for src, param in sources.items())
+    if len({src for src, _ in pairs}) != len(pairs):
+        raise SpecError("two sources are the same name after Unicode normalisation", key=f"{key}.from")
     if "activation" not in raw:
         raise SpecError("a neuron needs an 'activation' (identity, sigmoid, tanh, relu, ...)",
                         key=f"{key}.activation")
@@ -387,12 +390,20 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
     neurons: dict[str, Neuron] = {}
     for key_name, body in neuron_maps.items():
         n = check_name(key_name, f"neurons.{key_name}")
+        if n in neurons:
+            raise SpecError("the same name as another neuron after Unicode normalisation",
+                            key=f"neurons.{key_name}")
         neurons[n] = _neuron(n, body, f"neurons.{key_name}")
     nodes = {}
     for key_name, text in _mapping(raw.get("nodes", {}), "nodes").items():
-        nodes[check_name(key_name, f"nodes.{key_name}")] = _string(text, f"nodes.{key_name}")
-    if len(neurons) + len(nodes) > MAX_ENTITIES:
-        raise SpecError(f"more than {MAX_ENTITIES} neurons and nodes", key="neurons")
+        n = check_name(key_name, f"nodes.{key_name}")
+        if n in nodes:
+            raise SpecError("the same name as another node after Unicode normalisation",
+                            key=f"nodes.{key_name}")
+        nodes[n] = _string(text, f"nodes.{key_name}")
+    size = len(neurons) + len(nodes) + sum(len(n.sources) for n in neurons.values())
+    if size > MAX_ENTITIES:
+        raise SpecError(f"more than {MAX_ENTITIES} neurons, nodes and weighted edges", key="neurons")
     if not neurons and not nodes:
         raise SpecError("a spec needs 'neurons', 'layers' or 'nodes'", key="neurons")
 

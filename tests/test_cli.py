@@ -125,6 +125,14 @@ BAD = {
     "bad-name": (GOOD.replace("T:", "_T:", 1), "is not a valid name"),
     "name-clash": (GOOD.replace("w_TF", "A"), "'A' is both an input and a parameter"),
     "bad-loss-expression": (GOOD.replace("half_sse", "\"(out_F - t_F)**2 + q\""), "loss: unknown name 'q'"),
+    "complex-constant": (GOOD.replace("activation: sigmoid}", "activation: \"x + sqrt(-4)\"}", 1),
+                         "neurons.T.activation: the expression has a complex constant"),
+    "nfkc-duplicate": (GOOD.replace("{T: w_TF}", "{T: w_TF, \"\uff34\": w_XF}"),
+                       "neurons.F.from: two sources are the same name after Unicode normalisation"),
+    "huge-number": (GOOD.replace("A: 0.35", "A: 1.0e+400"), "values.inputs.A: must be a finite number"),
+    "too-large-number": (GOOD.replace("A: 0.35", "A: 1.0e+300"), "values.inputs.A: must be at most"),
+    "overflow-at-values": (GOOD.replace("activation: sigmoid}", "activation: \"exp(exp(x))\"}", 1).replace("A: 0.35", "A: 350"),
+                           "values: "),
 }
 
 
@@ -185,3 +193,32 @@ def test_sympy_names_are_plain_user_symbols(tmp_path):
     # dJ/dE = (out − t)·2·net_beta·Q·lambda = 11.25·7·2·2
     assert data["gradients"]["E"]["value"] == pytest.approx(11.25 * 7 * 2 * 2)
     assert data["gradients"]["E"]["latex"].count(r"\lambda") == 1
+
+
+def test_unwritable_output_and_overwriting_the_spec(tmp_path):
+    spec = tmp_path / "good.yaml"
+    spec.write_text(GOOD)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    proc = run("derive", str(spec), "-o", str(blocker / "sub" / "out.txt"))
+    assert proc.returncode == 2 and "cannot write" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run("derive", str(spec), "-o", str(spec))
+    assert proc.returncode == 2 and "refusing to overwrite the spec" in proc.stderr
+    assert spec.read_text() == GOOD
+
+
+def test_abs_in_a_node_has_the_real_derivative(tmp_path):
+    spec = tmp_path / "abs.yaml"
+    spec.write_text("name: a\ninputs: [x]\nparams: [w]\nnodes: {S: \"abs(x*w)\"}\nobjective: S\n"
+                    "values: {inputs: {x: -2}, params: {w: 1.5}}\n")
+    proc = run("derive", str(spec), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["gradients"]["w"]["value"] == pytest.approx(2.0)   # d|wx|/dw = x·sign(wx)
+
+
+def test_deep_chain_does_not_crash(tmp_path):
+    spec = tmp_path / "deep.yaml"
+    spec.write_text("name: deep\nlayers: [" + ", ".join(["1"] * 100) + "]\nactivation: sigmoid\nloss: half_sse\n")
+    proc = run("derive", str(spec), "--format", "json")
+    assert proc.returncode == 0, proc.stderr[-500:]
+    assert json.loads(proc.stdout)["gradients"]["w1_1_1"]["path_count"] == 1

@@ -8,7 +8,7 @@ import pytest
 import sympy as sp
 
 from symbackprop.expressions import FUNCTIONS, LIMITS, ExpressionError, parse_expression
-from symbackprop.functions import relu, sigmoid
+from symbackprop.functions import absolute, relu, sigmoid
 
 x, y, z = sp.symbols("x y z")
 XYZ = {"x": x, "y": y, "z": z}
@@ -80,7 +80,7 @@ def test_numbers_are_exact(text: str, expected: sp.Expr) -> None:
     ("tanh(x)", sp.tanh(x)),
     ("sigmoid(x)", sigmoid(x)),
     ("relu(x - 1)", relu(x - 1)),
-    ("abs(x)", sp.Abs(x)),
+    ("abs(x)", absolute(x)),
     ("max(x, y)", sp.Max(x, y)),
     ("min(x, 2*y)", sp.Min(x, 2 * y)),
     ("exp(log(x))", x),
@@ -92,7 +92,7 @@ def test_functions(text: str, expected: sp.Expr) -> None:
 
 def test_function_table() -> None:
     assert set(FUNCTIONS) == {"exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "max", "min"}
-    assert FUNCTIONS["abs"] is sp.Abs and FUNCTIONS["sigmoid"] is sigmoid
+    assert FUNCTIONS["abs"] is absolute and FUNCTIONS["sigmoid"] is sigmoid
     with pytest.raises(TypeError):
         FUNCTIONS["eval"] = eval  # type: ignore[index]
 
@@ -414,3 +414,14 @@ def test_long_flat_sums_and_products_are_fine() -> None:
 def test_limits_are_read_at_call_time(monkeypatch) -> None:
     monkeypatch.setitem(LIMITS, "max_length", 5)
     assert refused("x + y + z") == "loss: expression too long (9 characters; max_length is 5)"
+
+
+@pytest.mark.parametrize("text", ["sqrt(-4)", "(-8)**(1/3)", "x + log(-2)"])
+def test_complex_constants_are_refused(text):
+    with pytest.raises(ExpressionError, match="complex constant"):
+        parse_expression(text, {"x": sp.Symbol("x")}, where="nodes.S")
+
+
+def test_abs_has_the_real_derivative():
+    x = sp.Symbol("x")
+    assert sp.diff(parse_expression("abs(x)", {"x": x}), x) == sp.sign(x)

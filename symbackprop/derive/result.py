@@ -110,7 +110,7 @@ class Derivation:
     def _expanded_text(self, expr: sp.Expr) -> str | None:
         try:
             return str(self.expanded(expr))
-        except ExpansionTooLarge:
+        except (ExpansionTooLarge, RecursionError):  # very deep networks: no expanded form
             return None
 
     def numeric(self, form: str = "auto"):
@@ -184,6 +184,7 @@ class Derivation:
             variant: dict[str, Any] = {
                 "note": self.notes[0] if self.notes else "",
                 "true_gradients": {k: str(v) for k, v in self.true_gradients.items()},
+                "updated_weights": {str(k): str(v) for k, v in self.updated_definitions.items()},
             }
             if n and n.true_gradients is not None:
                 variant["true_gradient_values"] = n.true_gradients
