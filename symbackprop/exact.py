@@ -170,17 +170,7 @@ def exact_numbers(derivation: Derivation, *, limit: int | None = None) -> ExactN
     g = network.graph
 
     def leaves(params: Mapping[str, sp.Expr]) -> dict[sp.Symbol, sp.Expr]:
-        values = {}
-        for node in network.leaves():
-            attrs = g.nodes[node]
-            ex = spec.examples[(attrs["example"] or 1) - 1]
-            if attrs["kind"] == "param":
-                values[attrs["symbol"]] = params[node]
-            elif attrs["kind"] == "input":
-                values[attrs["symbol"]] = ex.inputs[attrs["label"]]
-            elif attrs["kind"] == "target":
-                values[attrs["symbol"]] = ex.targets[attrs["owner"]]
-        return values
+        return network.leaf_values(params)
 
     params = {p: sp.Rational(v) for p, v in spec.params_values.items()}
     grad = {w: sp.Symbol(f"grad__{w}") for w in d.gradients}

@@ -72,6 +72,23 @@ class Network:
         """Node ids with no definition (inputs, parameters, targets), in order."""
         return [n for n in self.order if self.graph.nodes[n]["definition"] is None]
 
+    def leaf_values(self, params: Mapping[str, object], convert=lambda v: v) -> dict[sp.Symbol, object]:
+        """Every leaf symbol's value: ``params`` by name, inputs and targets from the spec's examples.
+
+        ``convert`` maps the spec's exact Rationals (e.g. ``float``); parameters are taken as given.
+        """
+        values = {}
+        for node in self.leaves():
+            attrs = self.graph.nodes[node]
+            example = self.spec.examples[(attrs["example"] or 1) - 1]
+            if attrs["kind"] == "param":
+                values[attrs["symbol"]] = params[node]
+            elif attrs["kind"] == "input":
+                values[attrs["symbol"]] = convert(example.inputs[attrs["label"]])
+            elif attrs["kind"] == "target":
+                values[attrs["symbol"]] = convert(example.targets[attrs["owner"]])
+        return values
+
 
 def suffix(example: int | None) -> str:
     """The per-example suffix: ``""`` for a single example, ``"__n"`` with data."""

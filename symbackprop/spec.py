@@ -131,37 +131,35 @@ def _reject_duplicates(pairs):
     return out
 
 
-def read_mapping(path: str | Path) -> dict:
-    """Read a YAML or JSON file into a dict, with clear errors for every way it can be broken."""
-    path = Path(path)
+def read_text(path: str | Path, what: str = "spec", max_bytes: int = MAX_SPEC_BYTES) -> str:
+    """A user's file as UTF-8 text, with one clear error for each way it can be unreadable."""
     file = str(path)
     try:
-        data = path.read_bytes()
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise SpecError("no such file", file=file) from None
     except IsADirectoryError:
-        raise SpecError("is a directory, not a spec file", file=file) from None
+        raise SpecError(f"is a directory, not a{'n' if what[0] in 'aeiou' else ''} {what} file",
+                        file=file) from None
     except OSError as exc:
         raise SpecError(f"cannot read: {exc.strerror}", file=file) from None
-    if len(data) > MAX_SPEC_BYTES:
-        raise SpecError(f"file is larger than {MAX_SPEC_BYTES} bytes", file=file)
+    if len(data) > max_bytes:
+        raise SpecError(f"file is larger than {max_bytes} bytes", file=file)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SpecError(f"not UTF-8 text (byte {exc.start})", file=file) from None
     if not text.strip():
         raise SpecError("the file is empty", file=file)
+    return text
+
+
+def load_yaml(text: str, loader: type[yaml.SafeLoader], file: str):
+    """``yaml.load`` with a safe loader; syntax errors, tags and nesting become SpecErrors."""
     try:
-        if path.suffix.lower() == ".json":
-            loaded = json.loads(text, object_pairs_hook=_reject_duplicates,
-                                parse_constant=lambda c: _bad_constant(c))
-        else:
-            loaded = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - strict SafeLoader subclass
+        return yaml.load(text, Loader=loader)  # noqa: S506 - SafeLoader subclasses only
     except SpecError as exc:
         raise exc.located(file) from None
-    except json.JSONDecodeError as exc:
-        raise SpecError(f"JSON syntax error at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-                        file=file) from None
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         where = f" at line {mark.line + 1}" if mark else ""
@@ -173,6 +171,26 @@ def read_mapping(path: str | Path) -> dict:
         raise SpecError(f"YAML syntax error{where}: {problem}", file=file) from None
     except RecursionError:
         raise SpecError("nested too deeply", file=file) from None
+
+
+def read_mapping(path: str | Path) -> dict:
+    """Read a YAML or JSON file into a dict, with clear errors for every way it can be broken."""
+    path = Path(path)
+    file = str(path)
+    text = read_text(path)
+    if path.suffix.lower() == ".json":
+        try:
+            loaded = json.loads(text, object_pairs_hook=_reject_duplicates,
+                                parse_constant=lambda c: _bad_constant(c))
+        except SpecError as exc:
+            raise exc.located(file) from None
+        except json.JSONDecodeError as exc:
+            raise SpecError(f"JSON syntax error at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+                            file=file) from None
+        except RecursionError:
+            raise SpecError("nested too deeply", file=file) from None
+    else:
+        loaded = load_yaml(text, _StrictLoader, file)
     if not isinstance(loaded, dict):
         raise SpecError("a spec must be a mapping of keys (name, inputs, neurons, ...)", file=file)
     return loaded

@@ -36,6 +36,7 @@ import sympy as sp
 import yaml
 
 from ..errors import SpecError
+from ..spec import load_yaml, read_text
 from ..expressions import LIMITS, ExpressionError, parse_expression
 from .context import CheckContext, NotApplicable, Point, Target
 from .equivalence import Comparison, compare, compile_or_none, same_number, values_at
@@ -339,39 +340,9 @@ class AnswerFile:
 
 def read_answer_file(path: str | Path) -> AnswerFile:
     """Read and validate an answer file; every mistake is a SpecError naming the file and key."""
-    path = Path(path)
     file = str(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise SpecError("no such file", file=file) from None
-    except IsADirectoryError:
-        raise SpecError("is a directory, not an answer file", file=file) from None
-    except OSError as exc:
-        raise SpecError(f"cannot read: {exc.strerror}", file=file) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise SpecError(f"file is larger than {MAX_FILE_BYTES} bytes", file=file)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SpecError(f"not UTF-8 text (byte {exc.start})", file=file) from None
-    if not text.strip():
-        raise SpecError("the file is empty", file=file)
-    try:
-        raw = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-    except SpecError as exc:
-        raise exc.located(file) from None
-    except yaml.constructor.ConstructorError as exc:
-        mark = exc.problem_mark
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise SpecError(f"YAML tag not allowed{where}: {exc.problem}", file=file) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise SpecError(f"YAML syntax error{where}: {getattr(exc, 'problem', None) or 'invalid YAML'}",
-                        file=file) from None
-    except RecursionError:
-        raise SpecError("nested too deeply", file=file) from None
+    text = read_text(path, "answer", MAX_FILE_BYTES)
+    raw = load_yaml(text, _Loader, file)
     try:
         return _answer_file(raw, file)
     except SpecError as exc:

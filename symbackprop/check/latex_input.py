@@ -458,12 +458,7 @@ class _Parser:
     def script_expression(self) -> str:
         """A superscript used as an exponent: ``{...}`` or one token."""
         if self.is_char("{"):
-            self.advance()
-            text = self.expr()
-            if not self.is_char("}"):
-                raise self.fail("expected '}'")
-            self.advance()
-            return text
+            return self.braced()
         tok = self.tok
         if tok.kind == "num":
             return self.split_number()
@@ -475,6 +470,15 @@ class _Parser:
         if self.is_char("-"):
             raise self.fail("put a negative exponent in braces: ^{-1}")
         return self.primary()
+
+    def braced(self) -> str:
+        """``{...}``: the expression inside the braces (the current token is ``{``)."""
+        self.advance()
+        text = self.expr()
+        if not self.is_char("}"):
+            raise self.fail("expected '}'")
+        self.advance()
+        return text
 
     def split_number(self) -> str:
         """One digit of a number token (``^23`` is ``^2`` then ``3`` in LaTeX)."""
@@ -488,12 +492,7 @@ class _Parser:
     def group_or_token(self, what: str) -> str:
         """The argument of \\frac, \\sqrt: ``{...}`` or a single token."""
         if self.is_char("{"):
-            self.advance()
-            text = self.expr()
-            if not self.is_char("}"):
-                raise self.fail("expected '}'")
-            self.advance()
-            return text
+            return self.braced()
         tok = self.tok
         if tok.kind == "num":
             return self.split_number()

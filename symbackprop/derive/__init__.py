@@ -106,20 +106,9 @@ def _one_hot_form(network: Network, node: str, expr: sp.Expr) -> tuple[sp.Expr |
 
 def _numbers(d: Derivation, true: Adjoints | None) -> Numbers:
     network, spec = d.network, d.spec
-    g = network.graph
 
     def leaf_values(params: dict) -> dict[sp.Symbol, float]:
-        values = {}
-        for node in network.leaves():
-            attrs = g.nodes[node]
-            ex = spec.examples[(attrs["example"] or 1) - 1]
-            if attrs["kind"] == "param":
-                values[attrs["symbol"]] = params[node]
-            elif attrs["kind"] == "input":
-                values[attrs["symbol"]] = float(ex.inputs[attrs["label"]])
-            elif attrs["kind"] == "target":
-                values[attrs["symbol"]] = float(ex.targets[attrs["owner"]])
-        return values
+        return network.leaf_values(params, float)
 
     params = {p: float(v) for p, v in spec.params_values.items()}
     forward_defs = network.definitions()
@@ -135,11 +124,12 @@ def _numbers(d: Derivation, true: Adjoints | None) -> Numbers:
         extra_true += [(sp.Symbol(f"grad__{w}__true"), e.xreplace(rename)) for w, e in true.gradients.items()]
     definitions += extra_true
     wanted_all = wanted + list(grad_syms.values()) + [s for s, _ in extra_true]
-    values = evaluate(definitions, leaf_values(params), wanted_all)
+    leaves = leaf_values(params)
+    values = evaluate(definitions, leaves, wanted_all)
     by_name = {str(s): v for s, v in values.items()}
-    forward = {str(s): v for s, v in values.items() if s in set(forward_syms)}
-    forward.update({str(g.nodes[n]["symbol"]): float(v) for n, v in
-                    zip(network.leaves(), leaf_values(params).values())})
+    forward_set = set(forward_syms)
+    forward = {str(s): v for s, v in values.items() if s in forward_set}
+    forward.update({str(s): float(v) for s, v in leaves.items()})
     deltas = {k: by_name[str(e.symbol)] for k, e in d.deltas.items()}
     gradients = {w: by_name[f"grad__{w}"] for w in d.gradients}
     updated = forward_after = None
