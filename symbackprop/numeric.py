@@ -161,6 +161,9 @@ def evaluate(definitions: Sequence[tuple[sp.Symbol, sp.Expr]],
         raise SpecError("a value is complex at the given values", key="values")
     values = {s: float(v) for s, v in zip(wanted, results)}
     for s in wanted:
+        if np.isnan(values[s]):
+            raise SpecError(f"{s} is undefined (nan) at the given values (log or square root of a "
+                            "negative number, 0*inf, 0/0 or inf - inf)", key="values")
         if not np.isfinite(values[s]):
             raise SpecError(f"{s} is {values[s]} at the given values (division by zero, log of 0 "
                             "or overflow)", key="values")

@@ -19,17 +19,21 @@ from .codegen import FORMS, module_source, numeric_function
 from .derive import derive
 from .errors import SpecError
 from .expressions import ExpressionError
-from .files import write_atomically
+from .files import FORCE_HELP, JSON_MARKER
 from .spec import load_spec
 from .training import INITS, initial_parameters, train, training_data
 
 __all__ = ["code_command", "train_command"]
 
 
-def _fail(message: str) -> None:
-    from .cli import fail  # the CLI's own one-line error (imported late: cli imports this module)
+def _cli():
+    from . import cli  # the CLI's one-line errors and checked writes (imported late: cli imports this module)
 
-    fail(message)
+    return cli
+
+
+def _fail(message: str) -> None:
+    _cli().fail(message)
 
 
 def _located(exc: Exception, spec: Path) -> str:
@@ -47,12 +51,17 @@ def default_module_path(name: str) -> Path:
               help="where to write the module (default output/<name>_grad.py; '-' for standard output)")
 @click.option("--form", type=click.Choice(FORMS), default="auto", show_default=True,
               help="matrix code for layered networks (auto), or one line per scalar (scalar)")
-def code_command(spec: Path, output: Path | None, form: str) -> None:
+@click.option("--force", is_flag=True, help=FORCE_HELP)
+def code_command(spec: Path, output: Path | None, form: str, force: bool) -> None:
     """Write a Python module (NumPy only) computing the loss and gradients of SPEC.
 
     The module has forward, loss, gradients and step functions; run it to print the
     spec's example numbers (python output/<name>_grad.py, --json for JSON).
     """
+    cli, inputs = _cli(), {spec: "the spec"}
+    to_stdout = output is not None and str(output) == "-"
+    if not to_stdout:
+        cli.check_output(output, force=force, inputs=inputs)
     try:
         parsed = load_spec(spec)
         source = module_source(derive(parsed), form=form, source_file=str(spec))
@@ -62,11 +71,11 @@ def code_command(spec: Path, output: Path | None, form: str) -> None:
     except ValueError as exc:  # --form matrix on a graph that is not layered
         _fail(f"{spec}: --form: {str(exc).split(': ', 1)[-1]}")
         return
-    if output is not None and str(output) == "-":
+    if to_stdout:
         click.echo(source, nl=False)
         return
     target = output or default_module_path(parsed.name)
-    write_atomically(target, source)
+    cli.write_output(target, source, force=force, inputs=inputs)
     click.echo(f"wrote {target}", err=True)
 
 
@@ -80,7 +89,8 @@ def _table(run, every: int) -> str:
     return "\n".join(lines)
 
 
-def _plot(run, path: Path) -> None:
+def _plot(run) -> bytes:
+    """The loss curve as PNG bytes (marked ``Software: symbackprop``)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -96,9 +106,9 @@ def _plot(run, path: Path) -> None:
     ax.grid(True, alpha=0.3)
     fig.tight_layout()
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=120)
+    fig.savefig(buffer, format="png", dpi=120, metadata={"Software": "symbackprop"})
     plt.close(fig)
-    write_atomically(path, buffer.getvalue())
+    return buffer.getvalue()
 
 
 @click.command("train")
@@ -119,9 +129,13 @@ def _plot(run, path: Path) -> None:
               help="write the loss curve as a PNG (needs matplotlib: pip install 'symbackprop[plot]')")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="write the run (losses, gradient norms, final parameters) as JSON")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 def train_command(spec: Path, steps: int, learning_rate: float | None, init: str | None, seed: int,
-                  std: float, every: int | None, plot: Path | None, output: Path | None) -> None:
+                  std: float, every: int | None, plot: Path | None, output: Path | None, force: bool) -> None:
     """Run gradient descent on the examples of SPEC and print the loss at each step."""
+    cli, inputs = _cli(), {spec: "the spec"}
+    for target in (output, plot):
+        cli.check_output(target, force=force, inputs=inputs)
     if plot is not None:
         try:
             import matplotlib  # noqa: F401
@@ -164,8 +178,9 @@ def train_command(spec: Path, steps: int, learning_rate: float | None, init: str
     click.echo(_table(run, every or max(1, math.ceil(steps / 20))))
     click.echo(f"loss {run.losses[0]:.8g} -> {run.losses[-1]:.8g} after {steps} step{'s' if steps != 1 else ''}")
     if output is not None:
-        write_atomically(output, json.dumps(run.to_dict(), indent=2) + "\n")
+        cli.write_output(output, json.dumps(JSON_MARKER | run.to_dict(), indent=2) + "\n",
+                         force=force, inputs=inputs)
         click.echo(f"wrote {output}", err=True)
     if plot is not None:
-        _plot(run, plot)
+        cli.write_output(plot, _plot(run), force=force, inputs=inputs)
         click.echo(f"wrote {plot}", err=True)

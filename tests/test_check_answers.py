@@ -1,5 +1,5 @@
-"""Symbolic answers: correct ones in every form are accepted, wrong ones get a counterexample,
-hostile ones are refused with nothing evaluated.
+"""Symbolic answers: correct ones in every form are accepted, wrong ones get a counterexample
+(hostile ones: tests/test_faults.py).
 
 Correct answers are the worked examples' own formulas (shared/worked-examples.md), written
 out by hand in several equivalent forms.
@@ -7,9 +7,7 @@ out by hand in several equivalent forms.
 from __future__ import annotations
 
 import functools
-import os
 import random
-import time
 
 import pytest
 import sympy as sp
@@ -140,57 +138,6 @@ def test_relu_answer_right_at_the_spec_values_but_not_in_general():
     cx = result.comparison.counterexample
     assert not cx.at_spec_values and cx.correct == 0
     assert [m.key for m in result.slips] == ["missing_fprime"]
-
-
-CANARY = "CANARY"
-HOSTILE = [
-    "__import__('os').system('touch CANARY')",
-    "open('CANARY', 'w')",
-    "(lambda: __import__('os').system('touch CANARY'))()",
-    "lambda: 0",
-    "out_T.__class__.__mro__",
-    "().__class__.__bases__[0].__subclasses__()",
-    "[c for c in ().__class__.__bases__]",
-    "9**9**9",
-    "10**10**10",
-    "out_T if 1 else 0",
-    "exec('import os')",
-    "A; import os",
-    "f'{A}'",
-    "A\n__import__('os').system('touch CANARY')",
-    r"\input{/etc/passwd}",
-    r"\immediate\write18{touch CANARY}",
-    r"\def\x{\input{/etc/passwd}}\x",
-    r"\csname input\endcsname{/etc/passwd}",
-    r"\sigma(__import__('os'))",
-    "step(__import__('os').system('touch CANARY'))",
-    "Heaviside(A, __import__('os'))",
-    "\\sigma'(" * 14 + "A" + ")" * 14,          # σ′ doubles its argument at every level
-    "A" * 1_000_000,
-    "+".join(["out_T"] * 400_000),
-    "(" * 5000 + "A" + ")" * 5000,
-]
-
-
-@pytest.mark.parametrize("answer", HOSTILE, ids=[h[:30] for h in HOSTILE])
-def test_hostile_answers_are_refused_and_nothing_runs(answer, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    start = time.perf_counter()
-    with pytest.raises(SpecError) as info:
-        check_answer(ctx("we05-221-sigmoid"), "w_AT", answer)
-    assert time.perf_counter() - start < 2
-    message = str(info.value)
-    assert message and "\n" not in message and len(message) < 400
-    assert not (tmp_path / CANARY).exists() and os.listdir(tmp_path) == []
-
-
-def test_hostile_expressions_that_parse_stay_bounded():
-    """Allowed but nasty: huge powers and towers of exp are evaluated safely and quickly."""
-    c = ctx("we05-221-sigmoid")
-    for answer in ("(1 + out_T)**1000*A", "exp(exp(exp(100)))", "exp(1000)*A", "log(out_T - 2)"):
-        start = time.perf_counter()
-        result = check_answer(c, "w_AT", answer)
-        assert result.verdict == "wrong" and time.perf_counter() - start < 5, answer
 
 
 @pytest.mark.parametrize("bad,message", [

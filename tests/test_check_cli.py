@@ -116,11 +116,6 @@ BAD = {
     "unpaired": ([WE5, "--wrt", "w_AT"], "give one --wrt for each --answer"),
     "nothing": ([WE5], "nothing to check"),
     "unknown wrt": ([WE5, "--wrt", "w_XY", "--answer", "A"], "--answer: 'w_XY' is not something"),
-    "hostile": ([WE5, "--wrt", "w_AT", "--answer", "__import__('os').system('touch CANARY')"],
-                "--answer: attribute access ('.') is not allowed"),
-    "latex input": ([WE5, "--wrt", "w_AT", "--answer", r"\input{/etc/passwd}"],
-                    r"--answer: LaTeX: LaTeX command \input is not allowed"),
-    "power tower": ([WE5, "--wrt", "w_AT", "--answer", "9**9**9"], "--answer: exponent too large"),
     "unknown option": ([WE5, "--bogus"], "No such option '--bogus'"),
     "bad format": ([WE5, "--format", "pdf", "--wrt", "w_AT", "--answer", "A"], "Invalid value for '--format'"),
 }
@@ -139,7 +134,6 @@ def test_bad_input_exits_2_with_one_line(case, tmp_path, monkeypatch):
 
 FILES = {
     "duplicate key": ("answers:\n  w_AT: A\n  w_AT: B\n", "duplicate key 'w_AT'"),
-    "python tag": ("answers: !!python/object/apply:os.system ['touch CANARY']\n", "YAML tag not allowed"),
     "yaml syntax": ("answers: [w_AT\n", "YAML syntax error"),
     "unknown key": ("answer: {w_AT: A}\n", "answer: unknown key"),
     "not text": ("answers:\n  w_AT: [1, 2]\n", "answers.w_AT: must be text"),
@@ -169,11 +163,3 @@ def test_solution_option_needs_a_solution(tmp_path):
     f.write_text("answers:\n  w_AT: A*delta_T\n")
     result = invoke(WE5, "--solution", str(f))
     assert result.exit_code == 2 and "no 'solution:' in this file" in result.stderr
-
-
-def test_bad_input_in_a_real_process_has_no_traceback(tmp_path):
-    proc = run(WE5, "--wrt", "w_AT", "--answer", "(lambda: __import__('os').system('touch CANARY'))()", cwd=tmp_path)
-    assert proc.returncode == 2
-    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
-    assert proc.stderr.startswith("symbackprop: error: --answer: ")
-    assert not (tmp_path / "CANARY").exists()

@@ -268,57 +268,7 @@ def test_long_offending_text_is_quoted_short() -> None:
     assert len(refused("q" * 3000)) < 200
 
 
-# --- code is never run ---------------------------------------------------------------------------
-
-HOSTILE = [
-    "__import__('os').system('touch CANARY')",
-    "open('CANARY', 'w')",
-    "open('CANARY', 'w').write('x')",
-    "().__class__.__mro__",
-    "().__class__.__base__.__subclasses__()",
-    "lambda: open('CANARY', 'w')",
-    "(lambda: open('CANARY', 'w'))()",
-    "exec('open(\"CANARY\", \"w\")')",
-    "eval('open(\"CANARY\", \"w\")')",
-    "Symbol('x').__class__",
-    "[open('CANARY', 'w') for x in (1,)]",
-    "x if open('CANARY', 'w') else x",
-    "f'{open(\"CANARY\", \"w\")}'",
-    "(f := open('CANARY', 'w'))",
-    "[*map(open, ['CANARY'], ['w'])]",
-    "getattr(x, 'evalf')()",
-    "sigmoid.__call__(x)",
-    "x.subs(x, open('CANARY', 'w'))",
-    "exp(x).func.__globals__['__builtins__']['open']('CANARY', 'w')",
-    "__builtins__",
-    "breakpoint()",
-    "sympify('open(\"CANARY\",\"w\")')",
-]
-
-
-@pytest.mark.parametrize("text", HOSTILE)
-def test_hostile_text_is_refused_and_nothing_runs(text: str, tmp_path, monkeypatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    compiled = []
-    real_compile = builtins.compile
-
-    def only_ast(source, filename, mode, flags=0, *args, **kwargs):
-        compiled.append(flags & ast.PyCF_ONLY_AST)
-        return real_compile(source, filename, mode, flags, *args, **kwargs)
-
-    def forbidden(*args, **kwargs):
-        raise AssertionError("eval/exec/parse_expr must never be used")
-
-    monkeypatch.setattr(builtins, "compile", only_ast)
-    monkeypatch.setattr(builtins, "eval", forbidden)
-    monkeypatch.setattr(builtins, "exec", forbidden)
-    monkeypatch.setattr("sympy.parsing.sympy_parser.parse_expr", forbidden)
-    message = refused(text, {"x": x})
-    assert "not allowed" in message or "syntax error" in message
-    assert all(compiled)  # the only compile() was ast.parse
-    assert not (tmp_path / "CANARY").exists()
-    assert list(tmp_path.iterdir()) == []
-
+# --- code is never run (hostile texts: tests/test_faults.py) ----------------------------------
 
 def test_allowed_text_does_not_compile_code(monkeypatch) -> None:
     real_compile = builtins.compile
@@ -367,30 +317,10 @@ def test_symbolic_powers_within_limits() -> None:
     assert parse("2**x") == 2**x
 
 
-def test_ten_thousand_nested_parentheses() -> None:
-    text = "(" * 10_000 + "x" + ")" * 10_000
-    assert len(text) > LIMITS["max_length"]
-    assert "expression too long (20001 characters; max_length is 10000)" in refused(text)
-    shorter = "(" * 4_000 + "x" + ")" * 4_000
-    assert refused(shorter) == "loss: brackets nested too deeply (max_depth is 100)"
-
-
-def test_nesting_is_counted_before_python_parses(monkeypatch) -> None:
-    monkeypatch.setitem(LIMITS, "max_length", 100_000)
-    text = "(" * 10_000 + "x" + ")" * 10_000  # Python's own parser would fail ("too many nested parentheses")
-    assert refused(text) == "loss: brackets nested too deeply (max_depth is 100)"
-    assert refused("-(" * 5_000 + "x" + ")" * 5_000) == "loss: brackets nested too deeply (max_depth is 100)"
-
-
 def test_bracket_depth_limit_is_exact() -> None:
     assert parse("(" * 100 + "x" + ")" * 100) == x
     assert refused("(" * 101 + "x" + ")" * 101) == "loss: brackets nested too deeply (max_depth is 100)"
     assert parse("sigmoid(" * 100 + "x" + ")" * 100).count(sigmoid) == 100
-
-
-def test_million_characters() -> None:
-    assert refused("x" * 1_000_000) == "loss: expression too long (1000000 characters; max_length is 10000)"
-    assert refused("1+" * 500_000 + "1").startswith("loss: expression too long")
 
 
 def test_operator_nesting_depth() -> None:

@@ -13,7 +13,7 @@ import click
 
 from ..errors import SpecError
 from ..expressions import ExpressionError
-from ..files import write_atomically
+from ..files import FORCE_HELP, JSON_MARKER, OutputError, check_target, write_atomically
 from ..spec import load_spec
 from .answers import DEFAULT_POINTS, SYNTAXES, read_answer_file
 from .checker import AnswerInput, SolutionInput, run_check
@@ -40,7 +40,7 @@ Exit status: 0 all right, 1 something wrong, 2 bad input.
 
 
 def _fail(message: str) -> None:
-    click.echo(f"symbackprop: error: {message}", err=True)
+    click.echo(f"symbackprop: error: {' '.join(str(message).split())}", err=True)
     sys.exit(2)
 
 
@@ -73,9 +73,16 @@ class _OneLineErrors(click.Command):
 @click.option("--points", type=click.IntRange(8, 400), default=DEFAULT_POINTS, show_default=True,
               help="test points for comparing expressions (the spec's values and random ones)")
 @click.option("--seed", type=int, default=0, show_default=True, help="seed of the random test points")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 def check_command(spec: Path, wrts: tuple[str, ...], answers: tuple[str, ...], answer_files: tuple[Path, ...],
                   solutions: tuple[Path, ...], syntax: str, fmt: str, output: Path | None, points: int,
-                  seed: int) -> None:
+                  seed: int, force: bool) -> None:
+    read = {spec: "the spec", **{f: "an answer file" for f in answer_files + solutions}}
+    if output is not None:
+        try:
+            check_target(output, force=force, inputs=read)
+        except OutputError as exc:
+            _fail(str(exc))
     if len(wrts) != len(answers):
         _fail(f"give one --wrt for each --answer (got {len(wrts)} --wrt and {len(answers)} --answer)")
     if not answers and not answer_files and not solutions:
@@ -107,7 +114,7 @@ def check_command(spec: Path, wrts: tuple[str, ...], answers: tuple[str, ...], a
         _fail(str(exc))
         return
     if fmt == "json":
-        text = json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(JSON_MARKER | to_dict(report), indent=2, ensure_ascii=False) + "\n"
     elif fmt == "latex":
         text = latex_report(report)
     else:
@@ -115,6 +122,9 @@ def check_command(spec: Path, wrts: tuple[str, ...], answers: tuple[str, ...], a
     if output is None:
         click.echo(text, nl=False)
     else:
-        write_atomically(output, text)
+        try:
+            write_atomically(output, text, force=force, inputs=read)
+        except OutputError as exc:
+            _fail(str(exc))
         click.echo(f"wrote {output}", err=True)
     sys.exit(0 if report.ok else 1)

@@ -4,20 +4,25 @@ r"""Compile LaTeX to PDF safely: pdfLaTeX in a scratch directory, never in the o
   ``openin_any=p`` and ``openout_any=p`` (TeX may read and write only below the scratch
   directory, no dot files, no absolute paths), standard input closed;
 * run again while LaTeX asks for it (at most three runs);
-* every run has a timeout; on expiry the whole process group is killed;
+* every run has a timeout; on expiry the whole process group is killed, and so it is when
+  the run is interrupted (Ctrl-C: :func:`stop_on_interrupt` also stops runs in other threads);
 * ``SOURCE_DATE_EPOCH`` pinned, so the same ``.tex`` gives the same PDF bytes;
 * a failure raises :class:`LatexError` carrying the relevant ``!`` lines of the log, and the
   caller has written nothing yet.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import signal
 import subprocess
 import tempfile
+import threading
+import time
 from pathlib import Path
+from typing import Iterator
 
 DEFAULT_TIMEOUT = 120.0   # seconds per pdflatex run
 MAX_RUNS = 3
@@ -71,18 +76,58 @@ def error_lines(log: str, limit: int = 12) -> list[str]:
     return out
 
 
+_CANCELLED = threading.Event()  # set by Ctrl-C under stop_on_interrupt: stop every pdflatex
+
+
+@contextlib.contextmanager
+def stop_on_interrupt() -> Iterator[None]:
+    """While active, Ctrl-C (SIGINT) raises KeyboardInterrupt as usual and also kills every
+    running pdflatex, in any thread, and refuses to start new ones. Main thread only; elsewhere
+    it does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupted(signum, frame):
+        _CANCELLED.set()
+        raise KeyboardInterrupt
+
+    _CANCELLED.clear()
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        _CANCELLED.clear()
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()
+
+
 def _run(command: list[str], cwd: Path, env: dict[str, str], timeout: float) -> int:
+    """Run one pdflatex in its own process group; kill the group on timeout or interruption."""
+    if _CANCELLED.is_set():
+        raise KeyboardInterrupt
     process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
+    deadline = time.monotonic() + timeout
     try:
-        return process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        process.wait()
+        while True:
+            try:
+                return process.wait(timeout=max(0.0, min(0.2, deadline - time.monotonic())))
+            except subprocess.TimeoutExpired:
+                if _CANCELLED.is_set():
+                    raise KeyboardInterrupt from None
+                if time.monotonic() >= deadline:
+                    raise
+    except BaseException:
+        _kill_group(process)
         raise
 
 
