@@ -13,15 +13,47 @@ from .derive.paths import DEFAULT_MAX_PATHS
 from .derive.stats import backprop_cost, paths_cost
 from .errors import SpecError
 from .expressions import ExpressionError
-from .files import write_atomically
+from .files import FORCE_HELP, JSON_MARKER, OutputError, check_target, write_atomically
+from .render.pdf import stop_on_interrupt
 from .render.text import text_report
 from .spec import load_spec
 
 
 def fail(message: str) -> None:
     """One line on stderr, exit status 2."""
-    click.echo(f"symbackprop: error: {message}", err=True)
+    click.echo(f"symbackprop: error: {' '.join(str(message).split())}", err=True)
     sys.exit(2)
+
+
+def write_output(path: Path, data: str | bytes, *, force: bool, inputs: dict[Path, str]) -> None:
+    """Write one output file atomically, or fail with one line (exit 2) when it may not be written."""
+    try:
+        write_atomically(path, data, force=force, inputs=inputs)
+    except OutputError as exc:
+        fail(str(exc))
+
+
+def check_output(path: Path | None, *, force: bool, inputs: dict[Path, str]) -> None:
+    """Refuse an output file before any work is done (:func:`symbackprop.files.check_target`)."""
+    if path is not None:
+        try:
+            check_target(path, force=force, inputs=inputs)
+        except OutputError as exc:
+            fail(str(exc))
+
+
+class _Main(click.Group):
+    """The command group: usage mistakes as one line (exit 2), Ctrl-C as one line (exit 130)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            with stop_on_interrupt():
+                return super().invoke(ctx)
+        except click.UsageError as exc:
+            fail(exc.format_message())
+        except KeyboardInterrupt:
+            click.echo("symbackprop: interrupted", err=True)
+            sys.exit(130)
 
 
 def stats_for(derivation) -> dict:
@@ -41,7 +73,7 @@ def stats_for(derivation) -> dict:
     }
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="symbackprop")
 def main() -> None:
     """Derive backpropagation symbolically and show the work."""
@@ -64,14 +96,19 @@ def main() -> None:
               help="decimal places in the text report (display only)")
 @click.option("--exact", is_flag=True,
               help="exact rational results (closed forms for sigmoids) beside the decimals")
+@click.option("--notation", type=click.Choice(["scalar", "matrix"]), default="scalar", show_default=True,
+              help="matrix: add the layer view (weight matrices, Jacobians, δ vectors, gradient matrices)")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 def derive_command(spec: Path, method: str, fmt: str, output: Path | None, stats: bool,
                    max_paths: int, expansion_limit: int, no_expanded: bool, digits: int,
-                   exact: bool) -> None:
+                   exact: bool, notation: str, force: bool) -> None:
     """Derive dE/dw for every parameter of SPEC (YAML or JSON)."""
+    inputs = {spec: "the spec"}
+    check_output(output, force=force, inputs=inputs)
     try:
         parsed = load_spec(spec)
         derivation = derive(parsed, method, max_paths=max_paths, expansion_limit=expansion_limit)
-        result = derivation.to_dict(expanded=not no_expanded)
+        result = JSON_MARKER | derivation.to_dict(expanded=not no_expanded)
         counts = stats_for(derivation) if stats else None
         if exact:
             from .exact import exact_numbers
@@ -79,6 +116,10 @@ def derive_command(spec: Path, method: str, fmt: str, output: Path | None, stats
             if derivation.numbers is None:
                 raise SpecError("--exact needs values (or data) in the spec", key="values")
             result["exact"] = exact_numbers(derivation).to_dict()
+        if notation == "matrix":
+            from .layers import layer_view_dict
+
+            result["layer_view"] = layer_view_dict(derivation.layer_view())
     except (SpecError, ExpressionError) as exc:
         located = exc.located(str(spec)) if isinstance(exc, SpecError) else f"{spec}: {exc}"
         fail(str(located))
@@ -92,12 +133,7 @@ def derive_command(spec: Path, method: str, fmt: str, output: Path | None, stats
     if output is None:
         click.echo(text, nl=False)
         return
-    if output.resolve() == spec.resolve():
-        fail(f"{output}: refusing to overwrite the spec with the result")
-    try:
-        write_atomically(output, text)
-    except OSError as exc:
-        fail(f"{output}: cannot write: {exc.strerror or exc}")
+    write_output(output, text, force=force, inputs=inputs)
     click.echo(f"wrote {output}", err=True)
 
 

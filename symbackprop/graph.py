@@ -204,10 +204,21 @@ def build_network(spec: Spec) -> Network:
     return Network(spec=spec, graph=g, root=root, wrt=tuple(wrt_ids), examples=len(copies), order=topo)
 
 
+def _activation_key(spec: Spec, neuron: str) -> str:
+    """Where the user wrote a neuron's activation: its own key, or the ``layers:`` shorthand's."""
+    raw = spec.raw or {}
+    if "layers" not in raw:
+        return f"neurons.{neuron}.activation"
+    if "activations" not in raw:
+        return "activation"
+    layer = len(raw["layers"]) - 1 if neuron.startswith("y") else int(neuron[1:].split("_")[0])
+    return f"activations[{layer - 1}]"
+
+
 def _activations(spec: Spec):
     acts = {}
     for n, neuron in spec.neurons.items():
-        key = f"neurons.{n}.activation"
+        key = _activation_key(spec, n)
         if neuron.activation in GROUP_ACTIVATIONS:
             acts[n] = None
             continue

@@ -26,7 +26,15 @@ def derivation(path: str, method: str = "backprop"):
 @functools.lru_cache(maxsize=None)
 def result(path: str, method: str = "backprop") -> dict:
     """The JSON result (as the CLI's --format json writes it) of one example."""
-    return json.loads(json.dumps(derivation(path, method).to_dict()))
+    from symbackprop.layers import NotLayered, layer_view, layer_view_dict
+
+    d = derivation(path, method)
+    out = d.to_dict()
+    try:  # what `derive --notation matrix` adds for a layered network
+        out["layer_view"] = layer_view_dict(layer_view(d))
+    except NotLayered:
+        pass
+    return json.loads(json.dumps(out))
 
 
 def ids(paths):

@@ -139,7 +139,34 @@ def expand_layers(spec: dict) -> dict:
     spec["neurons"] = neurons
     if not spec.get("outputs"):
         spec["outputs"] = list(previous)
+    _expand_matrix_values(spec, sizes, input_names, list(previous))
     return spec
+
+
+def _expand_matrix_values(spec: dict, sizes: list[int], inputs: list[str], outputs: list[str]) -> None:
+    """Matrix-form values of a layered spec (README): ``W<l>`` rows → ``w<l>_<row>_<col>``,
+    ``b<l>`` → ``b<l>_<j>``, ``x`` → the inputs in order, ``y`` → the outputs' targets."""
+    def vectors(block: dict, key: str, names: list[str]) -> None:
+        if isinstance(block.get(key), list) and key not in names:
+            values = block.pop(key)
+            assert len(values) == len(names), (key, values)
+            block.update(zip(names, values))
+
+    values = spec.get("values") or {}
+    params = values.get("params") or {}
+    for key in [k for k in params if isinstance(params[k], list)]:
+        kind, layer = key[0], int(key[1:])
+        matrix = params.pop(key)
+        if kind == "W":
+            assert len(matrix) == sizes[layer] and all(len(r) == sizes[layer - 1] for r in matrix), key
+            for j, row in enumerate(matrix, start=1):
+                params.update({f"w{layer}_{j}_{i}": v for i, v in enumerate(row, start=1)})
+        else:
+            assert kind == "b" and len(matrix) == sizes[layer], key
+            params.update({f"b{layer}_{j}": v for j, v in enumerate(matrix, start=1)})
+    for block in [values] + list(spec.get("data") or []):
+        vectors(block.get("inputs") or {}, "x", inputs)
+        vectors(block.get("targets") or {}, "y", outputs)
 
 
 # --------------------------------------------------------------------------- names
@@ -581,7 +608,7 @@ def total_loss(spec: dict, point: dict, *, backend: str = "float"):
 def _current_value(spec: dict, point: dict, name: str) -> float:
     if name in point:
         return float(point[name])
-    values = spec.get("values") or {}
+    values = expand_layers(spec).get("values") or {}
     for group in ("params", "inputs"):
         if name in (values.get(group) or {}):
             return float(values[group][name])

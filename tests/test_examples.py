@@ -24,7 +24,11 @@ IDENT = re.compile(r"[^\W\d]\w*", re.UNICODE)
 
 
 def lookup(data: dict, key: str):
+    """``a.b.0``: dict keys, and list indices for the rows of matrices."""
     for part in key.split("."):
+        if isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+            continue
         assert isinstance(data, dict) and part in data, f"result has no '{key}' (missing '{part}')"
         data = data[part]
     return data

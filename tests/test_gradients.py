@@ -22,7 +22,7 @@ except ImportError:
     HAVE_TORCH = False
 
 # WE-10's h2 sits exactly on the ReLU kink: a central difference there is not the derivative.
-KINK_AT_GIVEN_VALUES = {"we10-relu-one-step"}
+KINK_AT_GIVEN_VALUES = {"we10-relu-one-step", "we10-matrix"}
 
 
 def lecture_form(d, expr: sp.Expr) -> sp.Expr:
@@ -118,9 +118,18 @@ def _valued_specs():
 VALUED = _valued_specs()
 
 
+def _scalar_values(raw: dict) -> dict:
+    """Matrix-form values (``W1: [[…]]``) as the reference reads them, the network kept as written."""
+    expanded = reference.expand_layers(raw)
+    for key in ("values", "data"):
+        if key in raw:
+            raw[key] = expanded[key]
+    return raw
+
+
 @pytest.mark.parametrize("path", VALUED, ids=ids(VALUED))
 def test_gradients_match_finite_differences_and_torch(path):
-    raw = reference.load(path)
+    raw = _scalar_values(reference.load(path))
     raw["backprop_weights"] = "old"
     cases = [raw] if path.stem not in KINK_AT_GIVEN_VALUES else []
     cases += [_perturbed(raw, seed) for seed in (1, 2)]

@@ -16,12 +16,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import sympy as sp
 
 from conftest import EXAMPLES, EXAMPLE_SPECS, ids
-from symbackprop.render import environment
 from symbackprop.render.command import documents, render_command
-from symbackprop.render.documents import fmt
-from symbackprop.render.pdf import LatexError, compile_pdf
+from symbackprop.render.documents import fmt, fmt_given
+from symbackprop.render.pdf import compile_pdf
 from symbackprop.spec import load_spec
 
 pytestmark = pytest.mark.skipif(shutil.which("pdflatex") is None or shutil.which("pdftotext") is None,
@@ -31,7 +31,9 @@ pytestmark = pytest.mark.skipif(shutil.which("pdflatex") is None or shutil.which
 DIGITS = {"we05-221-sigmoid": 4, "we06-221-sigmoid-updated": 5, "we13-relu-3layer": 5, "we07b-sse-l2": 4}
 VALUE_KEYS = re.compile(r"^(forward\.[^.]+\.(net|out|value)|deltas\.[^.]+\.value|gradients\.[^.]+\.value"
                         r"|updated_params\.[^.]+|loss\.value|loss_after_update|forward_after_update\.[^.]+\.(net|out))$")
-HOSTILE_TITLE = r"Net \input{/etc/passwd} $x^^5c$ 100%"
+
+
+NOT_LAYERED = {"we03-three-formulas", "we11-composite-chain"}  # a skip connection; an objective
 
 
 def applicable(path: Path) -> list[str]:
@@ -41,6 +43,10 @@ def applicable(path: Path) -> list[str]:
         templates.append("paths")
     if spec.has_values:
         templates += ["solution", "exam"]
+    if path.stem not in NOT_LAYERED:
+        templates.append("matrix")
+        if spec.has_values:
+            templates.append("solution-matrix")
     return templates
 
 
@@ -57,7 +63,9 @@ def compiled(tmp_path_factory) -> dict[str, dict]:
     jobs = []
     for path in EXAMPLE_SPECS:
         for template in applicable(path):
-            for name, tex in documents(path, template, "backprop", DIGITS.get(path.stem, 6), None, 0):
+            kind, _, notation = template.partition("-")
+            for name, tex in documents(path, kind, "backprop", DIGITS.get(path.stem, 6), None, 0,
+                                       notation=notation or "scalar"):
                 jobs.append((path.stem, template, name[:-4], tex))
         if path.stem in ("we01-cubic-chain", "we02-paths-3-3-3-3-2", "we14b-two-layer"):
             for name, tex in documents(path, "derivation", "paths", 6, None, 0):  # --method paths
@@ -121,6 +129,23 @@ def test_solution_pdf_shows_the_expected_figures(compiled, path):
         assert not missing, (kind, missing[:10])
 
 
+MATRIX_KEYS = re.compile(r"^layer_view\.(loss|loss_after_update|layers\.\d+\.values\.(gradient|updated_weights|outs|deltas)\.\d+)$")
+
+
+@pytest.mark.parametrize("stem", ["we09-matrix", "we10-matrix"])
+def test_matrix_documents_show_the_expected_matrices(compiled, stem):
+    """The lectures' (WE-10) and the independent script's (WE-9) matrix figures, read back from the PDFs."""
+    checks = json.loads((EXAMPLES / f"{stem}.expected.json").read_text())["checks"]
+    wanted = [(c["key"], v) for c in checks if "value" in c and MATRIX_KEYS.match(c["key"])
+              for v in (c["value"] if isinstance(c["value"], list) else [c["value"]])]
+    assert len(wanted) >= 8
+    for kind in ("matrix", "solution-matrix"):
+        words = set(re.findall(r"-?\d+\.\d+|-?\d+", compiled[f"{stem}-{kind}"]["text"]))
+        missing = [(key, v) for key, v in wanted
+                   if not {fmt(v, 6), fmt(v, 6).rstrip("0").rstrip("."), fmt_given(sp.Rational(repr(v)), 6)} & words]
+        assert not missing, (kind, missing)
+
+
 def test_exam_problem_pdf_gives_no_answers(compiled):
     text = compiled["we05-221-sigmoid-exam-problem"]["text"]
     assert "Questions" in text and "0.35" in text and "0.9" in text
@@ -164,75 +189,3 @@ def test_render_pdf_writes_tex_and_pdf(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["we05-221-sigmoid-solution.pdf",
                                                           "we05-221-sigmoid-solution.tex"]
     assert "0.018104" in pdf_text(tmp_path / "we05-221-sigmoid-solution.pdf")
-
-
-def test_hostile_text_renders_literally(tmp_path):
-    from click.testing import CliRunner
-
-    raw = (EXAMPLES / "we05-221-sigmoid.yaml").read_text()
-    description = "50% of {x} & #1 ~ \\end{document} \\write18{touch pwned} λ → ≤ € ^^M\t<b>|\"`--"
-    raw = re.sub(r"^title: .*$", lambda m: "title: " + json.dumps(HOSTILE_TITLE), raw, flags=re.M)
-    raw = re.sub(r"^description: >-\n(  .*\n)+", lambda m: "description: " + json.dumps(description) + "\n",
-                 raw, flags=re.M)
-    spec = tmp_path / "hostile.yaml"
-    spec.write_text(raw)
-    out = tmp_path / "out"
-    for template in ("derivation", "solution", "exam"):
-        result = CliRunner().invoke(render_command, [str(spec), "--template", template, "--pdf", "-o", str(out)])
-        assert result.exit_code == 0, result.output
-    text = pdf_text(out / "we05-221-sigmoid-solution.pdf")
-    assert HOSTILE_TITLE in text.replace("\n", " ")
-    assert "50% of {x} & #1" in text and "\\end{document} \\write18{touch pwned}" in text
-    assert not (out / "pwned").exists() and not Path("pwned").exists()
-
-
-def _broken_templates(tmp_path: Path) -> Path:
-    broken = tmp_path / "templates"
-    shutil.copytree(environment.TEMPLATE_DIR, broken)
-    base = broken / "base.tex.j2"
-    base.write_text(base.read_text().replace("\\begin{document}\n", "\\begin{document}\n\\undefinedcommandxyz\n", 1))
-    return broken
-
-
-def test_failing_latex_leaves_the_output_directory_as_it_was(tmp_path, monkeypatch):
-    from click.testing import CliRunner
-
-    monkeypatch.setattr(environment, "TEMPLATE_DIR", _broken_templates(tmp_path))
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "keep.txt").write_text("mine")
-    (out / "we05-221-sigmoid-solution.tex").write_text("an older version")
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
-    try:
-        runner = CliRunner(mix_stderr=False)
-    except TypeError:
-        runner = CliRunner()
-    result = runner.invoke(render_command, [str(EXAMPLES / "we05-221-sigmoid.yaml"), "--template", "solution",
-                                            "--pdf", "-o", str(out)])
-    assert result.exit_code == 2
-    assert result.stderr.startswith("symbackprop: error: pdflatex failed on we05-221-sigmoid-solution.tex; "
-                                    "nothing was written\n")
-    assert "! Undefined control sequence." in result.stderr and "\\undefinedcommandxyz" in result.stderr
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
-    fresh = tmp_path / "fresh"
-    result = runner.invoke(render_command, [str(EXAMPLES / "we05-221-sigmoid.yaml"), "--pdf", "-o", str(fresh)])
-    assert result.exit_code == 2 and not fresh.exists()
-
-
-def test_tex_cannot_reach_outside_its_scratch_directory(tmp_path):
-    target = tmp_path / "written.tex"
-    with pytest.raises(LatexError):
-        compile_pdf("\\documentclass{article}\\begin{document}\\immediate\\openout5=" + str(target)
-                    + "\\immediate\\write5{x}\\immediate\\closeout5 x\\end{document}", "probe")
-    assert not target.exists()
-    with pytest.raises(LatexError):
-        compile_pdf("\\documentclass{article}\\begin{document}\\input{/etc/hostname}\\end{document}", "probe")
-    flag = tmp_path / "shell"
-    pdf = compile_pdf("\\documentclass{article}\\begin{document}\\immediate\\write18{touch " + str(flag)
-                      + "}x\\end{document}", "probe")
-    assert pdf.startswith(b"%PDF") and not flag.exists()
-
-
-def test_a_runaway_document_is_stopped():
-    with pytest.raises(LatexError, match="did not finish within 3 seconds"):
-        compile_pdf("\\documentclass{article}\\begin{document}\\def\\x{\\x}\\x\\end{document}", "loop", timeout=3)

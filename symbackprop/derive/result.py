@@ -119,6 +119,13 @@ class Derivation:
 
         return numeric_function(self, form=form)
 
+    def layer_view(self):
+        """The vector and matrix form of a layered network, checked entry by entry against
+        these gradients (:func:`symbackprop.layers.layer_view`); raises ``NotLayered`` otherwise."""
+        from ..layers import layer_view
+
+        return layer_view(self)
+
     # ------------------------------------------------------------ notebooks
     def _repr_latex_(self) -> str:
         """Jupyter shows the gradients as formulas."""

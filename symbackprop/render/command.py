@@ -19,15 +19,17 @@ from ..derive import METHODS, derive
 from ..derive.paths import DEFAULT_MAX_PATHS
 from ..errors import SpecError
 from ..expressions import ExpressionError
-from ..files import write_atomically
+from ..files import FORCE_HELP, OutputError, check_targets, write_atomically
 from ..spec import load_spec
 from .documents import (contents_context, derivation_context, exam_contexts, paths_context,
                         solution_context)
 from .environment import render
+from .matrix import matrix_context
 from .pdf import NO_TEX, LatexError, compile_pdf, pdflatex_path
 from .variants import draw_variants
 
-TEMPLATES = ("derivation", "paths", "solution", "exam")
+TEMPLATES = ("derivation", "paths", "solution", "exam", "matrix")
+NOTATIONS = ("scalar", "matrix")
 
 
 def _fail(message: str, details: list[str] | None = None) -> None:
@@ -39,12 +41,20 @@ def _fail(message: str, details: list[str] | None = None) -> None:
 
 
 def documents(spec_path: Path, template: str, method: str, digits: int, variants: int | None,
-              seed: int, max_paths: int = DEFAULT_MAX_PATHS) -> list[tuple[str, str]]:
+              seed: int, max_paths: int = DEFAULT_MAX_PATHS, notation: str = "scalar") -> list[tuple[str, str]]:
     """``(file name, LaTeX)`` for every document the command writes (nothing is written here)."""
     spec = load_spec(spec_path)
     name = spec.name
     if variants is not None and template != "exam":
         raise SpecError("--variants goes with --template exam", key="variants")
+    if notation == "matrix" and template not in ("solution", "matrix"):
+        raise SpecError("--notation matrix goes with --template solution (or use --template matrix)",
+                        key="notation")
+    if template == "matrix":
+        return [(f"{name}-matrix.tex", render("matrix.tex.j2", **matrix_context(derive(spec, method), digits)))]
+    if template == "solution" and notation == "matrix":
+        return [(f"{name}-solution-matrix.tex",
+                 render("matrix.tex.j2", **matrix_context(derive(spec, method), digits, solution=True)))]
     if template == "derivation":
         return [(f"{name}-derivation.tex",
                  render("derivation.tex.j2", **derivation_context(derive(spec, method, max_paths=max_paths))))]
@@ -84,7 +94,10 @@ def compile_all(texts: list[tuple[str, str]]) -> list[tuple[str, bytes]]:
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--template", type=click.Choice(TEMPLATES), default="derivation", show_default=True,
               help="derivation: symbolic, step by step; paths: every path to the loss; "
-                   "solution: the numeric worked solution; exam: problem sheet and solution")
+                   "solution: the numeric worked solution; exam: problem sheet and solution; "
+                   "matrix: a layered network in vector and matrix notation")
+@click.option("--notation", type=click.Choice(NOTATIONS), default="scalar", show_default=True,
+              help="with --template solution: scalar (neuron by neuron) or matrix (layer by layer)")
 @click.option("--method", type=click.Choice(METHODS), default="backprop", show_default=True,
               help="how the gradients are derived (paths adds the sums over paths to the derivation)")
 @click.option("--digits", type=click.IntRange(0, 12), default=6, show_default=True,
@@ -97,15 +110,17 @@ def compile_all(texts: list[tuple[str, str]]) -> list[tuple[str, bytes]]:
 @click.option("--seed", type=int, default=0, show_default=True, help="seed of the randomised variants")
 @click.option("--max-paths", type=click.IntRange(min=1), default=DEFAULT_MAX_PATHS, show_default=True,
               help="refuse to enumerate more paths than this (paths)")
-def render_command(spec: Path, template: str, method: str, digits: int, make_pdf: bool, output: Path,
-                   variants: int | None, seed: int, max_paths: int) -> None:
+@click.option("--force", is_flag=True, help=FORCE_HELP)
+def render_command(spec: Path, template: str, notation: str, method: str, digits: int, make_pdf: bool,
+                   output: Path, variants: int | None, seed: int, max_paths: int, force: bool) -> None:
     """Write LaTeX documents for SPEC into DIR: <name>-<template>.tex, for exams
     <name>-exam-problem.tex and <name>-exam-solution.tex (per variant -exam-vNN-…, plus
-    <name>-exam-contents.tex), and each .pdf with --pdf."""
+    <name>-exam-contents.tex; <name>-solution-matrix.tex with --notation matrix), and each .pdf
+    with --pdf."""
     if make_pdf and pdflatex_path() is None:
         _fail(NO_TEX)
     try:
-        texts = documents(spec, template, method, digits, variants, seed, max_paths)
+        texts = documents(spec, template, method, digits, variants, seed, max_paths, notation)
     except SpecError as exc:
         _fail(str(exc.located(str(spec))))
         return
@@ -122,11 +137,13 @@ def render_command(spec: Path, template: str, method: str, digits: int, make_pdf
         except LatexError as exc:
             _fail(f"{exc.message}; nothing was written", exc.lines)
             return
-    try:
+    inputs = {spec: "the spec"}
+    try:  # every target is checked before the first is written: all or nothing
+        check_targets([output / name for name, _ in files], force=force, inputs=inputs)
         for name, data in files:
-            write_atomically(output / name, data)
-    except OSError as exc:
-        _fail(f"cannot write into {output}: {exc.strerror or exc}")
+            write_atomically(output / name, data, force=force, inputs=inputs)
+    except OutputError as exc:
+        _fail(str(exc))
         return
     for name, _ in files:
         click.echo(f"wrote {output / name}", err=True)

@@ -10,9 +10,35 @@ def _num(value: Any, digits: int) -> str:
     return f"{value:.{digits}f}"
 
 
+def _matrix(rows: list, digits: int | None = None) -> str:
+    cells = [[_num(v, digits) if digits is not None else str(v) for v in row] for row in rows]
+    return "[" + "; ".join(", ".join(row) for row in cells) + "]"
+
+
+def _layer_view_lines(view: dict[str, Any], loss: str, digits: int) -> list[str]:
+    """The matrix form: per layer W, δ and ∂E/∂W (rows separated by ';'), with numbers when given."""
+    lines = [f"Matrix form (--notation matrix; W[j][i]: row j = target neuron, column i = source; "
+             f"scale s = {view['scale']})"]
+    for number, layer in view["layers"].items():
+        lines.append(f"  Layer {number} ({layer['activation']}): {', '.join(layer['sources'])} -> "
+                     f"{', '.join(layer['units'])}")
+        lines.append(f"    W{number} = {_matrix(layer['weights'])}")
+        lines.append(f"    delta{number} = {_matrix([[v] for v in layer['delta']])}   (per example, no 1/N)")
+        lines.append(f"    d{loss}/dW{number} = {_matrix(layer['gradient'])}")
+        values = layer.get("values")
+        if values:
+            lines.append(f"    values: W{number} = {_matrix(values['weights'], digits)}   "
+                         f"d{loss}/dW{number} = {_matrix(values['gradient'], digits)}")
+            if "updated_weights" in values:
+                lines.append(f"            W{number}+ = {_matrix(values['updated_weights'], digits)}")
+    lines.append(f"  every entry checked against the scalar gradients "
+                 f"(largest relative difference {view['check_max_difference']:.1e})")
+    return lines
+
+
 def text_report(result: dict[str, Any], *, digits: int = 6, stats: dict | None = None) -> str:
     """Render the JSON result dict as aligned text (numbers rounded for display only)."""
-    lines = [f"{result['name']}  (method: {result['method']})", ""]
+    lines = [f"symbackprop derive: {result['name']}  (method: {result['method']})", ""]
     variant = result.get("variant")
     if variant:
         lines += ["NOTE: " + variant["note"], ""]
@@ -59,6 +85,8 @@ def text_report(result: dict[str, Any], *, digits: int = 6, stats: dict | None =
             lines.append(f"  d{loss['symbol']}/d{name} = {value}" + (f"   ->  {name}+ = {new}" if new else ""))
         if "loss_after_update" in exact:
             lines.append(f"  {loss['symbol']} after one step = {exact['loss_after_update']}")
+    if "layer_view" in result:
+        lines += [""] + _layer_view_lines(result["layer_view"], loss["symbol"], digits)
     if stats:
         lines += ["", "Operations for the full gradient (forward pass not counted)"]
         for method, ops in stats["operations"].items():

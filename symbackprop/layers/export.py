@@ -1,0 +1,82 @@
+"""The layer view as JSON (the ``layer_view`` key of ``symbackprop derive --notation matrix``).
+
+Matrices are lists of rows; expressions are SymPy-readable strings in the spec's names plus
+``layer_delta_<neuron>`` (= ``∂E⁽ᵖ⁾/∂a`` of that neuron for one example, without the ``1/N``);
+numbers are floats, per-example vectors lists over the examples.
+
+>>> from symbackprop import derive, load_spec
+>>> from symbackprop.layers import layer_view
+>>> out = layer_view_dict(layer_view(derive(load_spec("examples/we10-relu-one-step.yaml"))))
+>>> out["layers"]["1"]["weights"], out["layers"]["1"]["values"]["gradient"]
+([['W1_11', 'W1_12'], ['W1_21', 'W1_22']], [[-1.0, 0.0], [0.0, 0.0]])
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .numbers import LayerNumbers, layer_numbers
+from .view import LayerView, Matrix
+
+CONVENTION = ("weights[j][i] is the weight into neuron j of this layer from unit i of the layer "
+              "before (row = target, column = source); 0 where there is no edge")
+
+
+def _rows(m: Matrix | None, convert: Callable = str) -> list | None:
+    """A matrix as a list of rows (None stays None); ``convert`` each entry (``str`` or ``float``)."""
+    return None if m is None else [[convert(m[r, c]) for c in range(m.cols)] for r in range(m.rows)]
+
+
+def _vector(m: Matrix | None, convert: Callable = str) -> list | None:
+    """A column vector as a list."""
+    return None if m is None else [convert(v) for v in m]
+
+
+def _values(n: LayerNumbers, i: int) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "weights": _rows(n.weights[i], float),
+        "nets": [_vector(ex.nets[i], float) for ex in n.examples],
+        "outs": [_vector(ex.outs[i], float) for ex in n.examples],
+        "deltas": [_vector(ex.deltas[i], float) for ex in n.examples],
+        "gradient": _rows(n.weight_gradients[i], float),
+    }
+    if n.biases[i] is not None:
+        out["biases"] = _vector(n.biases[i], float)
+        out["bias_gradient"] = _vector(n.bias_gradients[i], float)
+    if n.updated_weights is not None:
+        out["updated_weights"] = _rows(n.updated_weights[i], float)
+        if n.biases[i] is not None:
+            out["updated_biases"] = _vector(n.updated_biases[i], float)
+    return out
+
+
+def layer_view_dict(view: LayerView, numbers: LayerNumbers | None = None) -> dict[str, Any]:
+    """The JSON form of ``view`` (numbers computed when the spec has values and none are given)."""
+    d = view.derivation
+    if numbers is None and d.numbers is not None:
+        numbers = layer_numbers(view)
+    first = view.examples[0]
+    layers = {}
+    for i, layer in enumerate(view.layers):
+        entry: dict[str, Any] = {
+            "units": list(layer.units), "sources": list(layer.sources), "activation": layer.activation,
+            "weights": _rows(layer.weights), "biases": _vector(layer.biases),
+            "activation_jacobian": _rows(first.activation_jacobians[i]),
+            "delta": _vector(first.delta_definitions[i]),
+            "gradient": _rows(view.weight_gradients[i]),
+            "bias_gradient": _vector(view.bias_gradients[i]),
+        }
+        if numbers is not None:
+            entry["values"] = _values(numbers, i)
+        layers[str(layer.number)] = entry
+    out: dict[str, Any] = {"convention": CONVENTION, "scale": str(view.scale),
+                           "loss_gradient": _rows(first.loss_gradient), "layers": layers,
+                           "shared_parameters": view.shared(), "check_max_difference": view.max_difference}
+    if numbers is not None:
+        out["exact"] = numbers.exact
+        out["loss"] = float(numbers.loss)
+        if numbers.loss_after is not None:
+            out["loss_after_update"] = float(numbers.loss_after)
+    return out
+
+
+__all__ = ["layer_view_dict", "CONVENTION"]

@@ -1,0 +1,142 @@
+"""The layer view at the spec's values: every vector and matrix as numbers, and one update step.
+
+Values are exact (SymPy Rationals) when every forward value is rational — identity, ReLU and
+polynomial networks with decimal inputs, like WE-10 — and float64 otherwise; ``exact=True``
+or ``False`` forces one. The forward values come from the derivation's own numbers
+(:mod:`symbackprop.exact` for exact ones); the δ vectors, Jacobians and gradients are the
+layer view's formulas evaluated at them, so they are the matrix form's own results (the
+tests compare them with the scalar derivation's figures and the lectures').
+
+>>> from symbackprop import derive, load_spec
+>>> from symbackprop.layers import layer_view
+>>> n = layer_numbers(layer_view(derive(load_spec("examples/we10-relu-one-step.yaml"))))
+>>> n.exact, n.loss, n.weight_gradients[0].tolist(), n.updated_weights[1].tolist()
+(True, 1/2, [[-1, 0], [0, 0]], [[2, 2]])
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import sympy as sp
+
+from ..errors import SpecError
+from ..exact import exact_numbers
+from ..numeric import evaluate
+from .view import LayerView, Matrix
+
+EXACT_SIZE_LIMIT = 2000
+"""Largest parameters × examples for which exact values are tried automatically."""
+
+
+@dataclass(frozen=True)
+class ExampleNumbers:
+    """One example's vectors and Jacobians at the given values."""
+
+    example: int | None
+    inputs: Matrix
+    targets: Matrix
+    nets: tuple[Matrix, ...]
+    outs: tuple[Matrix, ...]
+    loss_gradient: Matrix                   # ∂E⁽ᵖ⁾/∂z (row)
+    activation_jacobians: tuple[Matrix, ...]
+    back: tuple[Matrix | None, ...]         # W⁽ˡ⁺¹⁾ᵀδ⁽ˡ⁺¹⁾ (None for the last layer)
+    deltas: tuple[Matrix, ...]
+    outer: tuple[Matrix, ...]               # δ⁽ˡ⁾h⁽ˡ⁻¹⁾ᵀ of this example (before s and R)
+
+
+@dataclass(frozen=True)
+class LayerNumbers:
+    """The whole layer view in numbers (exact SymPy numbers or Floats)."""
+
+    view: LayerView
+    exact: bool
+    weights: tuple[Matrix, ...]
+    biases: tuple[Matrix | None, ...]
+    examples: tuple[ExampleNumbers, ...]
+    loss: sp.Expr
+    weight_gradients: tuple[Matrix, ...]
+    bias_gradients: tuple[Matrix | None, ...]
+    updated_weights: tuple[Matrix, ...] | None = None
+    updated_biases: tuple[Matrix | None, ...] | None = None
+    loss_after: sp.Expr | None = None
+
+
+def _values(view: LayerView, exact: bool | None) -> tuple[dict[sp.Symbol, sp.Expr], bool, dict | None]:
+    """Every forward symbol's value; exact when asked (or, with ``None``, when all are rational)."""
+    d = view.derivation
+    if d.numbers is None:
+        raise SpecError("numbers in matrix form need values (inputs, params and targets)", key="values")
+    small = len(d.spec.parameters) * max(1, d.network.examples) <= EXACT_SIZE_LIMIT
+    if exact is not False and (exact or small):
+        ex = exact_numbers(d)
+        rational = all(v is not None and v.is_Rational for v in ex.forward.values())
+        if exact or rational:
+            values = {sp.Symbol(k): v if v is not None else ex.decimal[k] for k, v in ex.forward.items()}
+            after = None
+            if ex.forward_after is not None and not d.is_variant:
+                after = ex.forward_after.get(d.loss_name)
+            return values, True, {"loss_after": after}
+    values = {sp.Symbol(k): sp.Float(v) for k, v in d.numbers.forward.items()}
+    values.update(d.network.leaf_values(d.spec.params_values))  # given values stay as written
+    return values, False, None
+
+
+def _at(m: Matrix | None, values: Mapping[sp.Symbol, sp.Expr]) -> Matrix | None:
+    return None if m is None else Matrix(m.xreplace(dict(values)))
+
+
+def layer_numbers(view: LayerView, *, exact: bool | None = None) -> LayerNumbers:
+    """Evaluate ``view`` at the spec's values (see the module docstring)."""
+    d = view.derivation
+    values, is_exact, extra = _values(view, exact)
+    examples = []
+    env = dict(values)
+    for ex in view.examples:
+        deltas: list[Matrix] = [None] * len(view.layers)  # type: ignore[list-item]
+        back: list[Matrix | None] = [None] * len(view.layers)
+        for i in range(len(view.layers) - 1, -1, -1):
+            if i < len(view.layers) - 1:
+                back[i] = _at(view.layers[i + 1].weights.T * ex.deltas[i + 1], env)
+            deltas[i] = _at(ex.delta_definitions[i], env)
+            env.update(zip(ex.deltas[i], deltas[i]))
+        outer = tuple(_at(ex.deltas[i] * ex.layer_input(layer.number).T, env)
+                      for i, layer in enumerate(view.layers))
+        examples.append(ExampleNumbers(
+            example=ex.example, inputs=_at(ex.inputs, env), targets=_at(ex.targets, env),
+            nets=tuple(_at(m, env) for m in ex.nets), outs=tuple(_at(m, env) for m in ex.outs),
+            loss_gradient=_at(ex.loss_gradient, env),
+            activation_jacobians=tuple(_at(m, env) for m in ex.activation_jacobians),
+            back=tuple(back), deltas=tuple(deltas), outer=outer))
+    weights = tuple(_at(layer.weights, env) for layer in view.layers)
+    biases = tuple(_at(layer.biases, env) for layer in view.layers)
+    weight_grads = tuple(_at(m, env) for m in view.weight_gradients)
+    bias_grads = tuple(_at(m, env) for m in view.bias_gradients)
+    loss = env[sp.Symbol(d.loss_name)]
+    updated_w = updated_b = loss_after = None
+    if d.spec.learning_rate is not None:
+        eta = d.spec.learning_rate if is_exact else sp.Float(d.spec.learning_rate)
+        updated_w = tuple(Matrix(w - eta * g) for w, g in zip(weights, weight_grads))
+        updated_b = tuple(None if b is None else Matrix(b - eta * g) for b, g in zip(biases, bias_grads))
+        loss_after = extra["loss_after"] if extra else None
+        if loss_after is None:
+            loss_after = sp.Float(_loss_after(view, updated_w, updated_b))
+    return LayerNumbers(view=view, exact=is_exact, weights=weights, biases=biases, examples=tuple(examples),
+                        loss=loss, weight_gradients=weight_grads, bias_gradients=bias_grads,
+                        updated_weights=updated_w, updated_biases=updated_b, loss_after=loss_after)
+
+
+def _loss_after(view: LayerView, weights: tuple[Matrix, ...], biases: tuple[Matrix | None, ...]) -> float:
+    """The loss after the step along the layer view's gradient (a forward pass in float64)."""
+    network = view.derivation.network
+    params = {p: float(v) for p, v in view.derivation.spec.params_values.items()}
+    for layer, w, b in zip(view.layers, weights, biases):
+        for matrix, new in ((layer.weights, w), (layer.biases, b)):
+            if matrix is None:
+                continue
+            for r in range(matrix.rows):
+                for c in range(matrix.cols):
+                    if matrix[r, c].is_Symbol:
+                        params[str(matrix[r, c])] = float(new[r, c])
+    loss = sp.Symbol(network.root)
+    return evaluate(network.definitions(), network.leaf_values(params, float), [loss])[loss]

@@ -1,0 +1,312 @@
+r"""The layer view: a layered network's derivation in vector and matrix notation.
+
+Index convention: ``W⁽ˡ⁾[j, i]`` is the weight into neuron ``j`` of layer ``l`` from unit
+``i`` of layer ``l − 1`` (row = target, column = source), ``0`` where there is no edge;
+``b⁽ˡ⁾[j]`` the bias of neuron ``j`` (``0`` without one). Layer 0 is the inputs ``x`` and the
+last layer the outputs ``z``. For each example ``p`` (lecture notation, ``h⁽⁰⁾ = x``)::
+
+    a⁽ˡ⁾ = W⁽ˡ⁾ h⁽ˡ⁻¹⁾ + b⁽ˡ⁾,     h⁽ˡ⁾ = f(a⁽ˡ⁾),     z = h⁽ᴸ⁾
+    δ⁽ᴸ⁾ = (∂z/∂a⁽ᴸ⁾)ᵀ (∂E/∂z)ᵀ                         (∂E⁽ᵖ⁾/∂a⁽ᴸ⁾, per example)
+    δ⁽ˡ⁾ = (∂h⁽ˡ⁾/∂a⁽ˡ⁾)ᵀ W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾) ⊙ f′(a⁽ˡ⁾)
+    ∂J/∂W⁽ˡ⁾ = s Σ_p δ⁽ˡ,ᵖ⁾ h⁽ˡ⁻¹,ᵖ⁾ᵀ + R⁽ˡ⁾,     ∂J/∂b⁽ˡ⁾ = s Σ_p δ⁽ˡ,ᵖ⁾ + R_b⁽ˡ⁾
+
+with ``J = s Σ_p E⁽ᵖ⁾ (+ λ Σ w²)``, ``s = 1/N`` for ``reduction: mean`` and ``1`` otherwise, and
+``R⁽ˡ⁾`` the regulariser's term (``2λW⁽ˡ⁾``). The Jacobians are assembled from the graph's
+own edge labels (the activation Jacobian is diagonal for element-wise activations, full for
+softmax), so the layer view is the scalar derivation regrouped; :func:`layer_view` asserts
+that every entry equals the scalar gradient (see :mod:`symbackprop.layers.check`).
+
+>>> from symbackprop import derive, spec_from_mapping
+>>> d = derive(spec_from_mapping({"name": "t", "layers": [2, 1], "activation": "identity",
+...     "loss": "half_sse"}))
+>>> view = layer_view(d)
+>>> view.layers[0].weights
+Matrix([[w1_1_1, w1_1_2]])
+>>> view.weight_gradients[0]
+Matrix([[layer_delta_y1*x1, layer_delta_y1*x2]])
+>>> view.examples[0].delta_definitions[0]
+Matrix([[out_y1 - t_y1]])
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import sympy as sp
+
+from ..derive import Derivation
+from ..derive.backprop import _tidy
+from ..errors import SpecError
+from ..graph import per_example_loss, suffix
+
+Matrix = sp.ImmutableMatrix
+
+
+class NotLayered(SpecError):
+    """The network is not a stack of fully separated layers (no matrix form)."""
+
+
+@dataclass(frozen=True)
+class Layer:
+    """Layer ``number`` (1 = first layer of neurons): its units, sources and parameters."""
+
+    number: int
+    units: tuple[str, ...]            # neuron names: the rows
+    sources: tuple[str, ...]          # inputs or neurons of the layer before: the columns
+    weights: Matrix                   # W⁽ˡ⁾: parameter symbols, 0 where there is no edge
+    biases: Matrix | None             # b⁽ˡ⁾ (column), None when no unit has a bias
+    activations: tuple[str, ...]      # each unit's activation (as in the spec)
+
+    @property
+    def softmax(self) -> bool:
+        """A softmax layer has a full activation Jacobian."""
+        return "softmax" in self.activations
+
+    @property
+    def activation(self) -> str:
+        """The layer's activation, or ``"mixed"`` when its units differ."""
+        return self.activations[0] if len(set(self.activations)) == 1 else "mixed"
+
+
+@dataclass(frozen=True)
+class ExampleTerms:
+    """One example's vectors and Jacobians (``example`` is None without ``data``)."""
+
+    example: int | None
+    inputs: Matrix                          # x
+    targets: Matrix                         # t
+    nets: tuple[Matrix, ...]                # a⁽ˡ⁾ (symbols), one per layer
+    outs: tuple[Matrix, ...]                # h⁽ˡ⁾ (symbols); the last is z
+    loss_gradient: Matrix                   # ∂E⁽ᵖ⁾/∂z (row), lecture form
+    activation_jacobians: tuple[Matrix, ...]  # ∂h⁽ˡ⁾/∂a⁽ˡ⁾, lecture form
+    deltas: tuple[Matrix, ...]              # δ⁽ˡ⁾ (symbols)
+    delta_definitions: tuple[Matrix, ...]   # δ⁽ˡ⁾ in δ⁽ˡ⁺¹⁾, W, f′ (or ∂E/∂z for the last)
+
+    def layer_input(self, number: int) -> Matrix:
+        """``h⁽ˡ⁻¹⁾`` of layer ``number`` (``x`` for layer 1)."""
+        return self.inputs if number == 1 else self.outs[number - 2]
+
+
+@dataclass(frozen=True)
+class LayerView:
+    """A layered derivation in matrix form; built by :func:`layer_view`."""
+
+    derivation: Derivation
+    layers: tuple[Layer, ...]
+    examples: tuple[ExampleTerms, ...]
+    scale: sp.Rational                                 # s: 1/N for a mean, else 1
+    weight_regularisation: tuple[Matrix | None, ...]   # R⁽ˡ⁾ (None without L2)
+    bias_regularisation: tuple[Matrix | None, ...]
+    weight_gradients: tuple[Matrix, ...]               # ∂J/∂W⁽ˡ⁾ in δ and h symbols
+    bias_gradients: tuple[Matrix | None, ...]          # ∂J/∂b⁽ˡ⁾
+    max_difference: float = 0.0                        # largest relative difference found by the check
+
+    def definitions(self) -> list[tuple[sp.Symbol, sp.Expr]]:
+        """Every δ⁽ˡ⁾ entry's definition, output layer first within each example."""
+        return [(s, e) for ex in self.examples for deltas, defs in zip(ex.deltas, ex.delta_definitions)
+                for s, e in zip(deltas, defs)]
+
+    def entries(self) -> Iterator[tuple[str, str, int, int, int]]:
+        """``(parameter, "W" or "b", layer, row, column)`` for every matrix entry holding a parameter."""
+        for layer in self.layers:
+            for (r, c), value in _items(layer.weights):
+                if value.is_Symbol:
+                    yield str(value), "W", layer.number, r, c
+            if layer.biases is not None:
+                for (r, c), value in _items(layer.biases):
+                    if value.is_Symbol:
+                        yield str(value), "b", layer.number, r, c
+
+    def shared(self) -> list[str]:
+        """Parameters that fill more than one matrix entry (their gradient sums those entries)."""
+        seen: dict[str, int] = {}
+        for name, *_ in self.entries():
+            seen[name] = seen.get(name, 0) + 1
+        return [name for name, count in seen.items() if count > 1]
+
+    def chain(self, number: int, example: int = 0) -> list[tuple[str, Matrix]]:
+        """The Jacobian factors of ``∂E/∂a⁽ˡ⁾`` for layer ``number``, from the loss inwards:
+        ``∂E/∂z, ∂z/∂a⁽ᴸ⁾, ∂a⁽ᴸ⁾/∂h⁽ᴸ⁻¹⁾ = W⁽ᴸ⁾, ∂h⁽ᴸ⁻¹⁾/∂a⁽ᴸ⁻¹⁾, …`` (their product is ``δ⁽ˡ⁾ᵀ``).
+        Each is ``(name, matrix)`` with names ``dE/dz``, ``dh{l}/da{l}``, ``da{l}/dh{l-1}``."""
+        ex = self.examples[example]
+        top = len(self.layers)
+        factors = [("dE/dz", ex.loss_gradient), (f"dh{top}/da{top}", ex.activation_jacobians[top - 1])]
+        for l in range(top - 1, number - 1, -1):
+            factors.append((f"da{l + 1}/dh{l}", self.layers[l].weights))
+            factors.append((f"dh{l}/da{l}", ex.activation_jacobians[l - 1]))
+        return factors
+
+
+def _items(m: Matrix) -> Iterator[tuple[tuple[int, int], sp.Expr]]:
+    for r in range(m.rows):
+        for c in range(m.cols):
+            yield (r, c), m[r, c]
+
+
+def layer_symbol(neuron: str, example: int | None) -> sp.Symbol:
+    """The per-example δ of a neuron in the layer view (``∂E⁽ᵖ⁾/∂a``, no ``1/N``)."""
+    return sp.Symbol(f"layer_delta_{neuron}{suffix(example)}")
+
+
+def find_layers(d: Derivation) -> list[tuple[str, ...]]:
+    """The neurons of each layer, in the spec's order; :class:`NotLayered` says why when they do not form layers."""
+    spec = d.spec
+    if d.network.graph.nodes[d.network.root]["kind"] != "loss":
+        raise NotLayered("the layer view needs a loss (this spec differentiates an objective)", key="objective")
+    if spec.nodes:
+        first = next(iter(spec.nodes))
+        raise NotLayered(f"the layer view needs neurons only; '{first}' is an expression node",
+                         key=f"nodes.{first}")
+    depth = {i: 0 for i in spec.inputs}
+    for name in _dependency_order(spec):
+        sources = spec.neurons[name].sources
+        depth[name] = 1 + max((depth[s] for s, _ in sources), default=0)
+        for src, _ in sources:
+            if depth[src] != depth[name] - 1:
+                raise NotLayered(f"'{src}' feeds '{name}' across layers (a skip connection): "
+                                 "no matrix form", key=f"neurons.{name}.from.{src}")
+    top = max(depth[n] for n in spec.neurons)
+    layers = [tuple(n for n in spec.neurons if depth[n] == l) for l in range(1, top + 1)]
+    for n in spec.neurons:
+        if (depth[n] == top) != (n in spec.outputs):
+            where = "is an output but not in the last layer" if n in spec.outputs else \
+                "is in the last layer but not an output"
+            raise NotLayered(f"'{n}' {where}: no matrix form", key=f"neurons.{n}")
+    if set(spec.outputs) != set(layers[-1]):
+        raise NotLayered("every output must be a neuron of the last layer", key="outputs")
+    layers[-1] = tuple(spec.outputs)
+    return layers
+
+
+def _dependency_order(spec) -> list[str]:
+    order, seen = [], set(spec.inputs)
+    pending = list(spec.neurons)
+    while pending:
+        ready = [n for n in pending if all(s in seen for s, _ in spec.neurons[n].sources)]
+        order += ready
+        seen.update(ready)
+        pending = [n for n in pending if n not in seen]
+    return order
+
+
+def _build_layers(d: Derivation, units: list[tuple[str, ...]]) -> list[Layer]:
+    spec, g = d.spec, d.network.graph
+    layers = []
+    for number, rows in enumerate(units, start=1):
+        columns = tuple(spec.inputs) if number == 1 else units[number - 2]
+        weights = sp.zeros(len(rows), len(columns))
+        for r, n in enumerate(rows):
+            for src, p in spec.neurons[n].sources:
+                weights[r, columns.index(src)] = g.nodes[p]["symbol"]
+        has_bias = any(spec.neurons[n].bias for n in rows)
+        biases = Matrix([g.nodes[spec.neurons[n].bias]["symbol"] if spec.neurons[n].bias else 0
+                         for n in rows]) if has_bias else None
+        layers.append(Layer(number=number, units=rows, sources=columns, weights=Matrix(weights),
+                            biases=biases, activations=tuple(spec.neurons[n].activation for n in rows)))
+    return layers
+
+
+def _example_terms(d: Derivation, layers: list[Layer], example: int | None) -> ExampleTerms:
+    spec, g = d.spec, d.network.graph
+    sfx = suffix(example)
+
+    def column(names) -> Matrix:
+        return Matrix([g.nodes[n + sfx]["symbol"] for n in names])
+
+    nets = [column([f"net_{n}" for n in layer.units]) for layer in layers]
+    outs = [column([f"out_{n}" for n in layer.units]) for layer in layers]
+    jacobians = []
+    for layer in layers:
+        jac = sp.zeros(len(layer.units), len(layer.units))
+        for i, n_i in enumerate(layer.units):
+            for j, n_j in enumerate(layer.units):
+                edge = g.get_edge_data(f"net_{n_j}{sfx}", f"out_{n_i}{sfx}")
+                if edge is not None:
+                    jac[i, j] = edge["derivative"]
+        jacobians.append(Matrix(jac))
+    per_example = per_example_loss(spec)
+    rename = {s: sp.Symbol(str(s) + sfx) for s in per_example.free_symbols}
+    loss = per_example.xreplace(rename)
+    z = outs[-1]
+    loss_gradient = Matrix([[sp.diff(loss, z[k]) for k in range(z.rows)]])
+    deltas = [Matrix([layer_symbol(n, example) for n in layer.units]) for layer in layers]
+    definitions: list[Matrix] = [None] * len(layers)  # type: ignore[list-item]
+    last = _hadamard_or_product(jacobians[-1], loss_gradient.T)
+    definitions[-1] = Matrix([_tidy(e, [z[k]]) for k, e in enumerate(last)])  # lecture form: z − t for σ + BCE
+    for l in range(len(layers) - 2, -1, -1):
+        back = layers[l + 1].weights.T * deltas[l + 1]
+        definitions[l] = _hadamard_or_product(jacobians[l], back)
+    return ExampleTerms(example=example, inputs=column(spec.inputs),
+                        targets=column([f"t_{o}" for o in spec.outputs]),
+                        nets=tuple(nets), outs=tuple(outs), loss_gradient=loss_gradient,
+                        activation_jacobians=tuple(jacobians), deltas=tuple(deltas),
+                        delta_definitions=tuple(definitions))
+
+
+def _hadamard_or_product(jacobian: Matrix, vector: Matrix) -> Matrix:
+    """``Jᵀ v``; for a diagonal ``J`` written as ``v ⊙ diag(J)`` (each entry one product)."""
+    if jacobian.is_diagonal():
+        return Matrix([vector[i] * jacobian[i, i] for i in range(vector.rows)])
+    return Matrix(jacobian.T * vector)
+
+
+def _regularisation(d: Derivation, m: Matrix | None) -> Matrix | None:
+    """The regulariser's own term for each entry (the edge ``w → loss``), or None without L2."""
+    if m is None or d.spec.l2 is None:
+        return None
+    g, root = d.network.graph, d.network.root
+    out = sp.zeros(m.rows, m.cols)
+    for (r, c), value in _items(m):
+        if value.is_Symbol and g.has_edge(str(value), root):
+            out[r, c] = g.edges[str(value), root]["derivative"]
+    return Matrix(out)
+
+
+def layer_view(d: Derivation, *, check: bool = True) -> LayerView:
+    """The matrix form of ``d``; raises :class:`NotLayered` when the network has none.
+
+    With ``check`` (the default) every matrix entry is compared with the scalar derivation
+    at a random point (see :func:`symbackprop.layers.check.check_layer_view`).
+    """
+    if d.spec.has_data:
+        examples: list[int | None] = list(range(1, d.network.examples + 1))
+    else:
+        examples = [None]
+    layers = _build_layers(d, find_layers(d))
+    terms = tuple(_example_terms(d, layers, ex) for ex in examples)
+    scale = sp.Rational(1, len(examples)) if d.spec.reduction == "mean" else sp.Integer(1)
+    weight_reg = tuple(_regularisation(d, layer.weights) for layer in layers)
+    bias_reg = tuple(_regularisation(d, layer.biases) if d.spec.l2_include_biases else None
+                     for layer in layers)
+    weight_grads, bias_grads = [], []
+    for i, layer in enumerate(layers):
+        data = _total(ex.deltas[i] * ex.layer_input(layer.number).T for ex in terms)
+        weight = scale * data.multiply_elementwise(_mask(layer.weights))
+        weight_grads.append(Matrix(weight + weight_reg[i]) if weight_reg[i] is not None else Matrix(weight))
+        if layer.biases is None:
+            bias_grads.append(None)
+            continue
+        bias = scale * _total(ex.deltas[i] for ex in terms).multiply_elementwise(_mask(layer.biases))
+        bias_grads.append(Matrix(bias + bias_reg[i]) if bias_reg[i] is not None else Matrix(bias))
+    view = LayerView(derivation=d, layers=tuple(layers), examples=terms, scale=scale,
+                     weight_regularisation=weight_reg, bias_regularisation=bias_reg,
+                     weight_gradients=tuple(weight_grads), bias_gradients=tuple(bias_grads))
+    if check:
+        from .check import check_layer_view
+
+        view = check_layer_view(view)
+    return view
+
+
+def _total(matrices) -> Matrix:
+    """The sum of equally shaped matrices."""
+    items = list(matrices)
+    total = items[0]
+    for m in items[1:]:
+        total = total + m
+    return Matrix(total)
+
+
+def _mask(m: Matrix) -> Matrix:
+    """1 where the matrix holds a parameter, 0 where there is no edge (no gradient there)."""
+    return Matrix(m.rows, m.cols, lambda r, c: 0 if m[r, c] == 0 else 1)

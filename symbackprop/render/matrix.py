@@ -1,0 +1,346 @@
+r"""Plain data for ``matrix.tex.j2``: a layered derivation in vector and matrix notation.
+
+Two documents share the template: the **matrix derivation** (``--template matrix``: the
+Jacobians written out, the chain ``∂E/∂W⁽ˡ⁾ = ∂E/∂z · ∂z/∂a⁽ᴸ⁾ ⋯ ∂a⁽ˡ⁾/∂W⁽ˡ⁾``, the compact
+rules, and the numbers when the spec has values) and the **worked solution in matrix form**
+(``--template solution --notation matrix``: the numbers step by step). Names follow the
+lectures: ``x`` the inputs, ``a⁽ˡ⁾`` and ``h⁽ˡ⁾`` a layer's nets and outputs, ``z`` the
+outputs, ``t`` the targets, ``δ⁽ˡ⁾ = ∂E/∂a⁽ˡ⁾`` per example; parameters keep the spec's
+names inside ``W⁽ˡ⁾`` and ``b⁽ˡ⁾``. Matrices larger than :data:`MAX_SHOWN` rows or columns
+are given by their shape only.
+
+>>> from symbackprop import derive, load_spec
+>>> from symbackprop.layers import layer_view
+>>> view = layer_view(derive(load_spec("examples/we10-relu-one-step.yaml")))
+>>> pmatrix(view.layers[0].weights, _Names(view).tex)
+'\\begin{pmatrix} W^{(1)}_{11} & W^{(1)}_{12} \\\\ W^{(1)}_{21} & W^{(1)}_{22} \\end{pmatrix}'
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import sympy as sp
+
+from ..derive import Derivation
+from ..layers import LayerNumbers, LayerView, layer_numbers, layer_view
+from ..layers.view import Matrix
+import re
+
+from .documents import (LINE_WIDTH, _document, _network_context, _per_example_tex, _View, fmt, fmt_given,
+                        visual_width)
+from .latex import latex_name, to_latex
+
+MAX_SHOWN = 8          # rows or columns up to which a matrix is written out
+EXAMPLES_SHOWN = 3     # examples whose numbers are shown one by one
+
+
+def pmatrix(m: Matrix, cell: Callable[[sp.Expr], str]) -> str:
+    """``\\begin{pmatrix} … \\end{pmatrix}`` with each entry's LaTeX from ``cell`` (a 1×1 matrix as its entry)."""
+    if m.shape == (1, 1):
+        return cell(m[0, 0])
+    rows = [" & ".join(cell(m[r, c]) for c in range(m.cols)) for r in range(m.rows)]
+    return r"\begin{pmatrix} " + r" \\ ".join(rows) + r" \end{pmatrix}"
+
+
+def _shown(m: Matrix | None) -> bool:
+    return m is not None and m.rows <= MAX_SHOWN and m.cols <= MAX_SHOWN
+
+
+_PMATRIX = re.compile(r"\\begin\{pmatrix\}(.*?)\\end\{pmatrix\}")
+
+
+def tex_width(tex: str) -> float:
+    """Estimated width in points of displayed ``tex``; a ``pmatrix`` counts its widest entry per column."""
+    total = 0.0
+    for match in _PMATRIX.finditer(tex):
+        rows = [row.split(" & ") for row in match.group(1).split(r" \\ ")]
+        columns = max(len(r) for r in rows)
+        widths = [max(visual_width(r[c]) for r in rows if c < len(r)) for c in range(columns)]
+        total += sum(widths) + 11.0 * (columns - 1) + 14.0
+    return total + visual_width(_PMATRIX.sub("", tex))
+
+
+def _fits(*parts: str) -> bool:
+    return sum(tex_width(p) for p in parts) + 12.0 * (len(parts) - 1) <= LINE_WIDTH
+
+
+def _if_fits(tex: str, *beside: str) -> str:
+    """``tex`` when it fits on a displayed line beside ``beside``, else "" (the template omits it)."""
+    return tex if _fits(tex, *beside) else ""
+
+
+class _Names:
+    """The lecture's vector names for every symbol of the view (the example index dropped)."""
+
+    def __init__(self, view: LayerView):
+        self.view = view
+        top = len(view.layers)
+        names: dict[sp.Symbol, str] = {}
+        for ex in view.examples:
+            names.update(self._vector(ex.inputs, "x"))
+            names.update(self._vector(ex.targets, "t"))
+            for l in range(1, top + 1):
+                names.update(self._vector(ex.nets[l - 1], f"a^{{({l})}}"))
+                names.update(self._vector(ex.outs[l - 1], "z" if l == top else f"h^{{({l})}}"))
+                names.update(self._vector(ex.deltas[l - 1], rf"\delta^{{({l})}}"))
+        self.names = names
+
+    @staticmethod
+    def _vector(m: Matrix, base: str) -> dict[sp.Symbol, str]:
+        if m.rows == 1:
+            return {m[0]: base}
+        return {m[i]: f"{base}_{{{i + 1}}}" for i in range(m.rows)}
+
+    def tex(self, expr: sp.Expr) -> str:
+        return to_latex(expr, self.names)
+
+
+class _Numbers:
+    """Formatting of the layer view's numbers: exact rationals as written, others rounded."""
+
+    def __init__(self, numbers: LayerNumbers, digits: int):
+        self.numbers, self.digits = numbers, digits
+
+    def cell(self, value: sp.Expr) -> str:
+        if value.is_Rational:
+            return fmt_given(value, self.digits)
+        return fmt(float(value), self.digits)
+
+    def matrix(self, m: Matrix) -> str:
+        return pmatrix(m, self.cell)
+
+
+def _vector_name(l: int, top: int) -> str:
+    return "z" if l == top else f"h^{{({l})}}"
+
+
+def _input_name(l: int, top: int) -> str:
+    return "x" if l == 1 else _vector_name(l - 1, top)
+
+
+def of_example(name: str) -> str:
+    """The name for example ``p``: ``x^{(p)}``, ``h^{(1,p)}``, ``\\delta^{(2,p)}``."""
+    return name.replace(")}", ",p)}", 1) if ")}" in name else f"{name}^{{(p)}}"
+
+
+def transposed(name: str) -> str:
+    r"""``name^⊤`` (braced when the name has a superscript already: ``{h^{(1)}}^{\top}``)."""
+    return f"{{{name}}}^{{\\top}}" if "^" in name else f"{name}^{{\\top}}"
+
+
+def _layers(view: LayerView, names: _Names, nums: _Numbers | None) -> list[dict[str, Any]]:
+    top = len(view.layers)
+    out = []
+    for layer in view.layers:
+        l = layer.number
+        shape = rf"{layer.weights.rows} \times {layer.weights.cols}"
+        rows = []
+        for symbol, matrix, values in (("W", layer.weights, nums.numbers.weights if nums else None),
+                                       ("b", layer.biases, nums.numbers.biases if nums else None)):
+            if _shown(matrix):
+                steps = [pmatrix(matrix, names.tex)] + ([nums.matrix(values[l - 1])] if values else [])
+                rows.append(_step(f"{symbol}^{{({l})}}", steps))
+        out.append({"number": l, "shape": shape, "activation": layer.activation,
+                    "units": ", ".join(f"${latex_name(u)}$" for u in layer.units), "rows": rows,
+                    "has_bias": layer.biases is not None, "softmax": layer.softmax})
+    return out
+
+
+def _jacobians(view: LayerView, names: _Names) -> list[dict[str, str]]:
+    """The symbolic Jacobians of one (generic) example, from the loss inwards."""
+    ex = view.examples[0]
+    top = len(view.layers)
+    loss = _per_example(view)
+    lhs = rf"\frac{{\partial {loss}}}{{\partial z}}"
+    rows = [{"lhs": lhs, "rhs": _if_fits(pmatrix(ex.loss_gradient, names.tex), lhs) if _shown(ex.loss_gradient) else ""}]
+    for layer in reversed(view.layers):
+        l = layer.number
+        jac = ex.activation_jacobians[l - 1]
+        lhs = rf"\frac{{\partial {_vector_name(l, top)}}}{{\partial a^{{({l})}}}}"
+        rows.append({"lhs": lhs, "rhs": _if_fits(pmatrix(jac, names.tex), lhs) if _shown(jac) else ""})
+        rows.append({"lhs": rf"\frac{{\partial a^{{({l})}}}}{{\partial {_input_name(l, top)}}}",
+                     "rhs": f"W^{{({l})}}"})
+    return rows
+
+
+def _per_example(view: LayerView) -> str:
+    return "E^{(p)}" if view.derivation.spec.has_data else latex_name(view.derivation.loss_name)
+
+
+def _chains(view: LayerView) -> list[dict[str, str]]:
+    """``∂E/∂W⁽ˡ⁾`` as the product of Jacobians, for every layer."""
+    top = len(view.layers)
+    loss = _per_example(view)
+    out = []
+    for layer in view.layers:
+        l = layer.number
+        factors = [rf"\frac{{\partial {loss}}}{{\partial z}}",
+                   rf"\frac{{\partial z}}{{\partial a^{{({top})}}}}"]
+        for k in range(top - 1, l - 1, -1):
+            factors.append(rf"\frac{{\partial a^{{({k + 1})}}}}{{\partial h^{{({k})}}}}")
+            factors.append(rf"\frac{{\partial h^{{({k})}}}}{{\partial a^{{({k})}}}}")
+        out.append({"lhs": rf"\frac{{\partial {loss}}}{{\partial W^{{({l})}}}}", "head": r" \cdot ".join(factors),
+                    "last": rf"\frac{{\partial a^{{({l})}}}}{{\partial W^{{({l})}}}}",
+                    "delta": rf"\delta^{{({l})\top}}", "outer": rf"\delta^{{({l})}}\, {transposed(_input_name(l, top))}"})
+    return out
+
+
+def _delta_rules(view: LayerView, names: _Names) -> list[dict[str, str]]:
+    ex = view.examples[0]
+    top = len(view.layers)
+    rows = []
+    for layer in reversed(view.layers):
+        l = layer.number
+        if l == top:
+            rule = (r"\left(\frac{\partial z}{\partial a^{(%d)}}\right)^{\top} "
+                    r"\left(\frac{\partial %s}{\partial z}\right)^{\top}" % (l, _per_example(view)))
+        elif layer.softmax:
+            rule = rf"\left(\frac{{\partial h^{{({l})}}}}{{\partial a^{{({l})}}}}\right)^{{\top}} W^{{({l + 1})\top}} \delta^{{({l + 1})}}"
+        else:
+            rule = rf"\left(W^{{({l + 1})\top}} \delta^{{({l + 1})}}\right) \odot f'\!\left(a^{{({l})}}\right)"
+        rows.append({"lhs": rf"\delta^{{({l})}}", "rule": rule,
+                     "value": _if_fits(pmatrix(ex.delta_definitions[l - 1], names.tex))
+                     if _shown(ex.delta_definitions[l - 1]) else ""})
+    return rows
+
+
+def _gradient_rules(view: LayerView, names: _Names) -> list[dict[str, str]]:
+    top = len(view.layers)
+    d = view.derivation
+    scale = r"\frac{1}{N} \sum_{p=1}^{N} " if d.spec.reduction == "mean" and d.spec.has_data else (
+        r"\sum_{p=1}^{N} " if d.spec.has_data else "")
+    each = of_example if d.spec.has_data else (lambda name: name)
+    rows = []
+    for i, layer in enumerate(view.layers):
+        l = layer.number
+        inp = _input_name(l, top)
+        delta = rf"\delta^{{({l})}}"
+        reg = rf" + 2 \cdot {fmt_given(d.spec.l2, 6)}\, W^{{({l})}}" if view.weight_regularisation[i] is not None else ""
+        note = rf"\delta^{{({l})}}\, {transposed(inp)}" if d.spec.has_data or reg else ""
+        generic = Matrix(view.examples[0].deltas[i] * view.examples[0].layer_input(l).T).multiply_elementwise(
+            layer.weights.applyfunc(lambda e: 0 if e == 0 else 1))
+        rows.append({"lhs": rf"\frac{{\partial {latex_name(d.loss_name)}}}{{\partial W^{{({l})}}}}",
+                     "rule": scale + each(delta) + r"\, " + transposed(each(inp)) + reg,
+                     "value": _if_fits(pmatrix(generic, names.tex), note) if _shown(generic) else "",
+                     "value_note": note})
+        if layer.biases is not None:
+            breg = r" + 2 \cdot %s\, b^{(%d)}" % (fmt_given(d.spec.l2, 6), l) if view.bias_regularisation[i] is not None else ""
+            rows.append({"lhs": rf"\frac{{\partial {latex_name(d.loss_name)}}}{{\partial b^{{({l})}}}}",
+                         "rule": scale + each(delta) + breg, "value": "", "value_note": ""})
+    return rows
+
+
+def _step(lhs: str, steps: list[str]) -> dict[str, Any]:
+    """One numeric equation ``lhs = step = … = result`` on one line when it fits; an
+    intermediate step too wide for a line of its own is left out (the result always stays)."""
+    kept = [s for s in steps[:-1] if _fits(lhs, s)] + steps[-1:]
+    return {"lhs": lhs, "steps": kept, "inline": _fits(lhs, *kept)}
+
+
+def _example_numbers(view: LayerView, nums: _Numbers) -> list[dict[str, Any]]:
+    """Forward and backward pass in numbers, for the first few examples."""
+    n = nums.numbers
+    top = len(view.layers)
+    out = []
+    for ex in n.examples[:EXAMPLES_SHOWN]:
+        forward, backward, outer = [], [], []
+        for layer in view.layers:
+            l, i = layer.number, layer.number - 1
+            inp = ex.inputs if l == 1 else ex.outs[i - 1]
+            if not (_shown(layer.weights) and _shown(inp)):
+                continue
+            product = nums.matrix(n.weights[i]) + " " + nums.matrix(inp)
+            if layer.biases is not None:
+                product += " + " + nums.matrix(n.biases[i])
+            forward.append(_step(f"a^{{({l})}}", [product, nums.matrix(ex.nets[i])]))
+            act = "softmax" if layer.softmax else "f"
+            forward.append(_step(_vector_name(l, top), [rf"{act}\!\left(a^{{({l})}}\right)", nums.matrix(ex.outs[i])]))
+        for layer in reversed(view.layers):
+            l, i = layer.number, layer.number - 1
+            if not _shown(ex.deltas[i]):
+                continue
+            if l == top:
+                jac = ex.activation_jacobians[i]
+                steps = [nums.matrix(jac.T) + " " + nums.matrix(ex.loss_gradient.T)] if not jac.is_diagonal() else [
+                    nums.matrix(ex.loss_gradient.T) + r" \odot " + nums.matrix(Matrix([jac[k, k] for k in range(jac.rows)]))]
+            else:
+                jac = ex.activation_jacobians[i]
+                steps = [nums.matrix(ex.back[i]) + r" \odot " + nums.matrix(Matrix([jac[k, k] for k in range(jac.rows)]))]
+            backward.append(_step(rf"\delta^{{({l})}}", steps + [nums.matrix(ex.deltas[i])]))
+        for layer in view.layers:
+            l, i = layer.number, layer.number - 1
+            inp = ex.inputs if l == 1 else ex.outs[i - 1]
+            if _shown(layer.weights):
+                outer.append(_step(rf"\delta^{{({l})}}\, {transposed(_input_name(l, top))}",
+                                   [nums.matrix(ex.deltas[i]) + " " + nums.matrix(inp.T), nums.matrix(ex.outer[i])]))
+        out.append({"example": ex.example, "forward": forward, "backward": backward, "outer": outer,
+                    "loss_gradient": nums.matrix(ex.loss_gradient) if _shown(ex.loss_gradient) else ""})
+    return out
+
+
+def _totals(view: LayerView, nums: _Numbers) -> dict[str, Any]:
+    n, d = nums.numbers, view.derivation
+    loss = latex_name(d.loss_name)
+    gradients, updates = [], []
+    eta = fmt_given(d.spec.learning_rate, 6) if d.spec.learning_rate is not None else ""
+    for layer in view.layers:
+        i, l = layer.number - 1, layer.number
+        if not _shown(layer.weights):
+            continue
+        gradients.append({"lhs": rf"\frac{{\partial {loss}}}{{\partial W^{{({l})}}}}", "value": nums.matrix(n.weight_gradients[i])})
+        if layer.biases is not None:
+            gradients.append({"lhs": rf"\frac{{\partial {loss}}}{{\partial b^{{({l})}}}}", "value": nums.matrix(n.bias_gradients[i])})
+        if n.updated_weights is not None:
+            updates.append(_step(f"W^{{({l})}}", [
+                nums.matrix(n.weights[i]) + rf" - {eta} " + nums.matrix(n.weight_gradients[i]),
+                nums.matrix(n.updated_weights[i])]))
+            if layer.biases is not None:
+                updates.append(_step(f"b^{{({l})}}", [
+                    nums.matrix(n.biases[i]) + rf" - {eta} " + nums.matrix(n.bias_gradients[i]),
+                    nums.matrix(n.updated_biases[i])]))
+    return {"loss": nums.cell(n.loss), "gradients": gradients, "updates": updates, "eta": eta,
+            "loss_after": nums.cell(n.loss_after) if n.loss_after is not None else "",
+            "exact": n.exact, "shown": min(len(n.examples), EXAMPLES_SHOWN), "count": len(n.examples)}
+
+
+def _per_example_loss_tex(view: LayerView, names: _Names) -> str:
+    ex = view.examples[0]
+    return _per_example_tex(_View(view.derivation), "" if ex.example is None else f"__{ex.example}", names)
+
+
+def matrix_context(d: Derivation, digits: int = 6, *, solution: bool = False) -> dict[str, Any]:
+    """Everything ``matrix.tex.j2`` shows (``solution=True``: the numeric worked solution)."""
+    view = layer_view(d)
+    names = _Names(view)
+    nums = None
+    if solution or d.spec.has_values:
+        nums = _Numbers(layer_numbers(view), digits)
+    kind = "Worked solution in matrix form" if solution else "Backpropagation in matrix form"
+    top = len(view.layers)
+    remarks = []
+    one_hot = [e for e in d.deltas.values() if e.simplified is not None]
+    spec = d.spec
+    return {
+        "doc": _document(d, kind),
+        "network": _network_context(_View(d)),
+        "solution": solution,
+        "digits": digits,
+        "layers": _layers(view, names, nums),
+        "top": top,
+        "loss": {"symbol": latex_name(d.loss_name), "per_example": _per_example(view),
+                 "formula": _per_example_loss_tex(view, names),
+                 "data": spec.has_data, "mean": spec.reduction == "mean",
+                 "examples": d.network.examples,
+                 "l2": fmt_given(spec.l2, 6) if spec.l2 is not None else "",
+                 "l2_biases": spec.l2_include_biases},
+        "jacobians": _jacobians(view, names),
+        "chains": _chains(view),
+        "deltas": _delta_rules(view, names),
+        "gradients": _gradient_rules(view, names),
+        "numbers": {"examples": _example_numbers(view, nums), **_totals(view, nums)} if nums else None,
+        "one_hot": one_hot[0].condition if one_hot else "",
+        "shared": ", ".join(f"${latex_name(p)}$" for p in view.shared()),
+        "variant": d.is_variant,
+        "check": f"{view.max_difference:.1e}",
+        "remarks": remarks,
+    }

@@ -1,0 +1,399 @@
+"""The layer view (matrix notation) equals the scalar derivation — on every layered example, on
+random layered networks, and against the lectures' matrix figures (WE-9, WE-10) and an
+independent autodiff (tests/reference.py)."""
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import pytest
+import sympy as sp
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import reference
+from conftest import EXAMPLES, EXAMPLE_SPECS, derivation, ids
+from symbackprop import SpecError, derive, load_spec, spec_from_mapping
+from symbackprop.layers import (LayerViewMismatch, NotLayered, check_layer_view, layer_numbers, layer_view,
+                                layer_view_dict)
+from symbackprop.layers.view import Matrix
+
+NOT_LAYERED = {"we03-three-formulas": ("neurons.b.from.x2", "skip connection"),
+               "we11-composite-chain": ("objective", "needs a loss")}
+LAYERED = [p for p in EXAMPLE_SPECS if p.stem not in NOT_LAYERED]
+WE9M, WE10M = EXAMPLES / "we09-matrix.yaml", EXAMPLES / "we10-matrix.yaml"
+WE10 = EXAMPLES / "we10-relu-one-step.yaml"
+
+try:
+    import torch  # noqa: F401
+    HAVE_TORCH = True
+except ImportError:
+    HAVE_TORCH = False
+
+
+# --------------------------------------------------------------------------- which networks
+
+
+@pytest.mark.parametrize("path", EXAMPLE_SPECS, ids=ids(EXAMPLE_SPECS))
+def test_every_example_has_a_layer_view_or_says_why_not(path):
+    d = derivation(str(path))
+    if path.stem in NOT_LAYERED:
+        key, words = NOT_LAYERED[path.stem]
+        with pytest.raises(NotLayered) as info:
+            layer_view(d)
+        assert info.value.key == key and words in str(info.value)
+        return
+    view = layer_view(d)
+    assert [len(layer.units) for layer in view.layers][-1] == len(d.spec.outputs)
+    assert sorted({name for name, *_ in view.entries()}) == sorted(d.spec.parameters)
+
+
+def test_expression_nodes_and_skip_connections_are_named():
+    nodes = derive(spec_from_mapping({"name": "n", "inputs": ["x"], "nodes": {"S": "x**2"},
+                                      "neurons": {"o": {"from": {"S": "w"}, "activation": "identity"}},
+                                      "outputs": ["o"], "loss": "half_sse"}))
+    with pytest.raises(NotLayered, match="'S' is an expression node") as info:
+        layer_view(nodes)
+    assert info.value.key == "nodes.S"
+    hidden_output = derive(spec_from_mapping({"name": "h", "inputs": ["x"], "neurons": {
+        "h": {"from": {"x": "a"}, "activation": "tanh"}, "o": {"from": {"h": "b"}, "activation": "identity"}},
+        "outputs": ["o", "h"], "loss": "half_sse"}))
+    with pytest.raises(NotLayered, match="'h' is an output but not in the last layer"):
+        layer_view(hidden_output)
+
+
+# --------------------------------------------------------------------------- equality with the scalar derivation
+
+
+@pytest.mark.parametrize("method", ["backprop", "paths"])
+@pytest.mark.parametrize("path", LAYERED, ids=ids(LAYERED))
+def test_layer_view_equals_the_scalar_derivation(path, method):
+    if method == "paths" and path.stem.endswith("-updated"):
+        pytest.skip("the lecture variant is a backprop procedure")
+    view = layer_view(derivation(str(path), method))  # asserts entry by entry
+    assert view.max_difference < 1e-12
+
+
+@pytest.mark.parametrize("path", [p for p in LAYERED if load_spec(p).has_values],
+                         ids=ids([p for p in LAYERED if load_spec(p).has_values]))
+def test_matrix_numbers_equal_an_independent_autodiff(path):
+    """Σ of a parameter's entries of ∂J/∂W⁽ˡ⁾ (and ∂J/∂b⁽ˡ⁾) = the reference's gradient."""
+    raw = reference.load(path)
+    raw["backprop_weights"] = "old"
+    n = layer_numbers(layer_view(derivation(str(path))), exact=False)
+    got = _per_parameter(n)
+    if HAVE_TORCH:
+        expected = reference.torch_gradient(raw, {})
+        tolerance = dict(rel=1e-9, abs=1e-12)
+    else:
+        if path.stem in ("we10-relu-one-step", "we10-matrix"):
+            pytest.skip("h2 sits on the ReLU kink: a central difference is not the derivative there")
+        expected = reference.finite_difference_gradient(raw, {})
+        tolerance = dict(rel=1e-5, abs=1e-8)
+    assert set(got) == set(expected)
+    for name, value in got.items():
+        assert value == pytest.approx(expected[name], **tolerance), name
+
+
+def _per_parameter(n) -> dict[str, float]:
+    """Σ over a parameter's entries of (∂J/∂W⁽ˡ⁾ − R⁽ˡ⁾), plus the L2 penalty's 2λw once."""
+    view = n.view
+    spec = view.derivation.spec
+    values = {sp.Symbol(k): sp.Float(v) for k, v in spec.params_values.items()}
+    totals: dict[str, float] = {}
+    for name, kind, number, r, c in view.entries():
+        matrix = (n.weight_gradients if kind == "W" else n.bias_gradients)[number - 1]
+        reg = (view.weight_regularisation if kind == "W" else view.bias_regularisation)[number - 1]
+        penalty = 0.0 if reg is None else float(reg[r, c].xreplace(values))
+        totals[name] = totals.get(name, 0.0) + float(matrix[r, c]) - penalty
+    regularised = set(spec.weights) | (set(spec.biases) if spec.l2_include_biases else set())
+    for name in totals:
+        if spec.l2 is not None and name in regularised:
+            totals[name] += 2 * float(spec.l2) * float(spec.params_values[name])
+    return totals
+
+
+def test_the_check_catches_a_transposed_gradient_and_a_lost_one_over_n():
+    view = layer_view(derivation(str(EXAMPLES / "we05-221-sigmoid.yaml")), check=False)
+    transposed = (Matrix(view.weight_gradients[0].T),) + view.weight_gradients[1:]
+    with pytest.raises(LayerViewMismatch, match="∂J/∂w_"):
+        check_layer_view(replace(view, weight_gradients=transposed))
+    batch = layer_view(derivation(str(WE9M)), check=False)
+    with pytest.raises(LayerViewMismatch, match=r"δ of 'h1_1' \(example 1\) is -0.003042"):
+        check_layer_view(replace(batch, scale=sp.Integer(1)))
+
+
+def test_chain_of_jacobians_multiplies_out_to_the_delta():
+    """∂E/∂z · ∂z/∂a⁽ᴸ⁾ · W⁽ᴸ⁾ · ∂h/∂a ⋯ at the given values is δ⁽ˡ⁾ᵀ (WE-9, WE-13, WE-7c)."""
+    for path in (WE9M, EXAMPLES / "we13-relu-3layer.yaml", EXAMPLES / "we07c-softmax-ce.yaml"):
+        d = derivation(str(path))
+        view = layer_view(d)
+        numbers = layer_numbers(view, exact=False)
+        values = {sp.Symbol(k): sp.Float(v) for k, v in d.numbers.forward.items()}
+        for layer in view.layers:
+            product = sp.eye(1)
+            for _, factor in view.chain(layer.number):
+                product = product * factor.xreplace(values)
+            delta = numbers.examples[0].deltas[layer.number - 1]
+            assert [float(v) for v in product] == pytest.approx([float(v) for v in delta.T], rel=1e-12)
+
+
+def test_activation_jacobians_are_diagonal_except_softmax():
+    view = layer_view(derivation(str(EXAMPLES / "we07c-softmax-ce.yaml")))
+    hidden, output = view.examples[0].activation_jacobians
+    assert hidden.is_diagonal() and not output.is_diagonal()
+    out = view.examples[0].outs[1]
+    assert output[0, 1] == -out[0] * out[1] and output[0, 0] == out[0] * (1 - out[0])
+
+
+# --------------------------------------------------------------------------- the lectures' matrix figures
+
+
+@pytest.mark.parametrize("path", [WE10M, WE10], ids=["matrix-form", "scalar-form"])
+def test_we10_figures_exactly(path):
+    """WE-10: h = (1, 0), z = 1, J = ½, ∂J/∂w² = (−1, 0), w² ← (2, 2), ∂J/∂W¹ = [[−1, 0], [0, 0]]."""
+    n = layer_numbers(layer_view(derivation(str(path))))
+    assert n.exact
+    ex = n.examples[0]
+    assert ex.outs[0] == Matrix([1, 0]) and ex.outs[1] == Matrix([1])
+    assert n.loss == sp.Rational(1, 2)
+    assert n.weight_gradients[1] == Matrix([[-1, 0]])
+    assert n.updated_weights[1] == Matrix([[2, 2]])
+    assert n.weight_gradients[0] == Matrix([[-1, 0], [0, 0]])
+    assert ex.activation_jacobians[0] == Matrix([[1, 0], [0, 0]])  # ReLU′(0) = 0 on the kink
+    assert n.loss_after == 2
+
+
+def test_we9_symbolic_delta_x_transpose():
+    """WE-9: δ⁽²⁾ = −(c − z)σ′(a²), δ⁽¹⁾ = (W²ᵀδ⁽²⁾) ⊙ σ′(a¹), ∂J/∂W¹ = 1/N Σ_p δ⁽¹⁾xᵀ."""
+    view = layer_view(derivation(str(WE9M)))
+    ex = view.examples[0]
+    z, t = ex.outs[1][0], ex.targets[0]
+    assert sp.expand(ex.delta_definitions[1][0] - (-(t - z) * z * (1 - z))) == 0
+    h = ex.outs[0]
+    w2 = view.layers[1].weights
+    for j in range(2):
+        assert sp.expand(ex.delta_definitions[0][j] - w2[0, j] * ex.deltas[1][0] * h[j] * (1 - h[j])) == 0
+    expected = sp.Rational(1, 3) * sum((e.deltas[0] * e.inputs.T for e in view.examples), sp.zeros(2, 2))
+    assert (view.weight_gradients[0] - expected).expand() == sp.zeros(2, 2)
+
+
+def test_matrix_and_scalar_forms_of_an_example_agree():
+    matrix, scalar = derivation(str(WE10M)), derivation(str(WE10))
+    names = {"w1_1_1": "W1_11", "w1_1_2": "W1_12", "w1_2_1": "W1_21", "w1_2_2": "W1_22",
+             "w2_1_1": "w2_1", "w2_1_2": "w2_2"}
+    assert {names[k]: v for k, v in matrix.numbers.gradients.items()} == scalar.numbers.gradients
+
+
+def test_json_layer_view_is_plain_data():
+    out = layer_view_dict(layer_view(derivation(str(WE9M))))
+    assert out["scale"] == "1/3" and out["exact"] is False
+    assert out["layers"]["1"]["weights"] == [["w1_1_1", "w1_1_2"], ["w1_2_1", "w1_2_2"]]
+    assert len(out["layers"]["1"]["values"]["deltas"]) == 3  # one vector per example
+    assert "layer_delta_h1_1__1" in out["layers"]["1"]["gradient"][0][0]
+
+
+# --------------------------------------------------------------------------- matrix-form values in a spec
+
+
+def _layered(values=None, data=None, **extra) -> dict:
+    spec = {"name": "m", "layers": [2, 2, 1], "activation": "sigmoid", "bias": True, "loss": "half_sse", **extra}
+    if values is not None:
+        spec["values"] = values
+    if data is not None:
+        spec["data"] = data
+    return spec
+
+
+def test_matrix_values_expand_to_the_generated_names():
+    spec = spec_from_mapping(_layered({"params": {"W1": [[1, 2], [3, 4]], "b1": [5, 6], "W2": [[7, 8]], "b2_1": 9},
+                                       "inputs": {"x": [0.5, 0.25]}, "targets": {"y": [1]}}))
+    assert spec.params_values == {"w1_1_1": 1, "w1_1_2": 2, "w1_2_1": 3, "w1_2_2": 4, "b1_1": 5, "b1_2": 6,
+                                  "w2_1_1": 7, "w2_1_2": 8, "b2_1": 9}
+    assert spec.examples[0].inputs == {"x1": sp.Rational(1, 2), "x2": sp.Rational(1, 4)}
+
+
+@pytest.mark.parametrize("values,key,words", [
+    ({"params": {"W1": [[1, 2]]}}, "values.params.W1", "must be a 2×2 matrix"),
+    ({"params": {"W1": [[1, 2], [3]]}}, "values.params.W1[1]", "must be a list of 2 numbers"),
+    ({"params": {"W3": [[1]]}}, "values.params.W3", "there is no layer 3 (the network has 2)"),
+    ({"params": {"b2": [1, 2]}}, "values.params.b2", "must be a list of 1 number"),
+    ({"inputs": {"x": [1]}}, "values.inputs.x", "must be a list of 2 numbers"),
+])
+def test_matrix_values_with_the_wrong_shape_name_the_key(values, key, words):
+    with pytest.raises(SpecError) as info:
+        spec_from_mapping(_layered(values))
+    assert info.value.key == key and words in str(info.value)
+
+
+def test_matrix_values_in_data_name_the_example():
+    with pytest.raises(SpecError) as info:
+        spec_from_mapping(_layered({"params": {}}, data=[{"inputs": {"x": [1, 2]}, "targets": {"y": [1]}},
+                                                          {"inputs": {"x": [1, 2]}, "targets": {"y": [1, 2]}}]))
+    assert info.value.key == "data[1].targets.y"
+
+
+# --------------------------------------------------------------------------- random layered networks
+
+HIDDEN = ["sigmoid", "tanh", "identity", "relu", "softplus", "leaky_relu", "x**3"]
+OUTPUT = [("sigmoid", "bce"), ("identity", "half_sse"), ("tanh", "mse"), ("sigmoid", "sse"),
+          ("softmax", "cross_entropy")]
+
+
+@st.composite
+def layered_networks(draw):
+    """Random layered networks: sparse edges, shared weights, some biases, a batch, L2."""
+    rng = random.Random(draw(st.integers(0, 10**6)))
+    widths = draw(st.lists(st.integers(1, 3), min_size=2, max_size=4))
+    act, loss = draw(st.sampled_from(OUTPUT))
+    if act == "softmax" and widths[-1] < 2:
+        widths[-1] = 2
+    inputs = [f"x{i}" for i in range(1, widths[0] + 1)]
+    previous, neurons, params = inputs, {}, []
+    for l in range(1, len(widths)):
+        last = l == len(widths) - 1
+        hidden_act = draw(st.sampled_from(HIDDEN))
+        names = [f"y{j}" if last else f"h{l}_{j}" for j in range(1, widths[l] + 1)]
+        for j, name in enumerate(names, 1):
+            sources = [s for s in previous if rng.random() < 0.8] or [rng.choice(previous)]
+            edges = {}
+            for s in sources:
+                if params and rng.random() < 0.1:
+                    edges[s] = rng.choice(params)  # a shared weight
+                else:
+                    params.append(f"w{l}_{j}_{previous.index(s) + 1}")
+                    edges[s] = params[-1]
+            neuron = {"from": edges, "activation": act if last else hidden_act}
+            if rng.random() < 0.4:
+                params.append(f"b{l}_{j}")
+                neuron["bias"] = params[-1]
+            neurons[name] = neuron
+        previous = names
+    outputs = previous
+    count = draw(st.integers(1, 3))
+
+    def targets():
+        if loss == "cross_entropy":
+            k = rng.randrange(len(outputs))
+            return {o: (1 if i == k else 0) for i, o in enumerate(outputs)}
+        return {o: round(rng.uniform(0.1, 0.9), 3) for o in outputs}
+
+    data = [{"inputs": {x: round(rng.uniform(-1, 1), 3) for x in inputs}, "targets": targets()}
+            for _ in range(count)]
+    spec = {"name": "random", "inputs": inputs, "neurons": neurons, "outputs": outputs, "loss": loss,
+            "values": {"params": {p: round(rng.uniform(-1, 1), 3) for p in dict.fromkeys(params)}}}
+    if count == 1:
+        spec["values"].update(data[0])
+    else:
+        spec["data"], spec["reduction"] = data, rng.choice(["sum", "mean"])
+    if rng.random() < 0.3:
+        spec["regularization"] = {"l2": 0.01}
+    return spec
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(layered_networks())
+def test_random_layered_networks(raw):
+    d = derive(spec_from_mapping(raw))
+    view = layer_view(d)  # the entry-by-entry check against the scalar derivation
+    assert view.max_difference < 1e-9
+    kinks = [abs(v) for k, v in d.numbers.forward.items() if k.startswith("net_")]
+    assume(min(kinks) > 1e-3)  # ReLU kinks: a difference quotient straddles them
+    got = _per_parameter(layer_numbers(view, exact=False))
+    expected = reference.finite_difference_gradient(raw, {})
+    for name, value in got.items():
+        assert value == pytest.approx(expected[name], rel=1e-4, abs=1e-6), name
+
+
+# --------------------------------------------------------------------------- the matrix documents
+
+
+def _runner():
+    from click.testing import CliRunner
+
+    try:
+        return CliRunner(mix_stderr=False)  # click < 8.2
+    except TypeError:
+        return CliRunner()
+
+
+@pytest.mark.parametrize("spec,args,message", [
+    ("we03-three-formulas.yaml", ["--template", "matrix"],
+     "neurons.b.from.x2: 'x2' feeds 'b' across layers (a skip connection): no matrix form"),
+    ("we11-composite-chain.yaml", ["--template", "matrix"], "objective: the layer view needs a loss"),
+    ("we05-221-sigmoid.yaml", ["--template", "derivation", "--notation", "matrix"],
+     "notation: --notation matrix goes with --template solution"),
+    ("we04-232-symbolic.yaml", ["--template", "solution", "--notation", "matrix"],
+     "values: numbers in matrix form need values"),
+])
+def test_matrix_documents_refuse_with_one_line(tmp_path, spec, args, message):
+    from symbackprop.render.command import render_command
+
+    out = tmp_path / "out"
+    result = _runner().invoke(render_command, [str(EXAMPLES / spec), *args, "-o", str(out)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("symbackprop: error: ") and message in result.stderr
+    assert result.stderr.count("\n") == 1 and not out.exists()
+
+
+def test_matrix_documents_are_deterministic_and_show_we10(tmp_path):
+    from symbackprop.render.command import render_command
+
+    for run in ("a", "b"):
+        for args in (["--template", "matrix"], ["--template", "solution", "--notation", "matrix"]):
+            result = _runner().invoke(render_command, [str(WE10M), *args, "-o", str(tmp_path / run)])
+            assert result.exit_code == 0, result.stderr
+    names = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert names == ["we10-matrix-matrix.tex", "we10-matrix-solution-matrix.tex"]
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    tex = (tmp_path / "a" / "we10-matrix-matrix.tex").read_text()
+    assert r"\frac{\partial E}{\partial W^{(1)}} &= \begin{pmatrix} -1 & 0 \\ 0 & 0 \end{pmatrix}" in tex
+    assert (r"W^{(2)} &= \begin{pmatrix} 1 & 2 \end{pmatrix} - 1 \begin{pmatrix} -1 & 0 \end{pmatrix}"
+            r" = \begin{pmatrix} 2 & 2 \end{pmatrix}") in tex
+    assert r"h^{(1)} &= f\!\left(a^{(1)}\right) = \begin{pmatrix} 1 \\ 0 \end{pmatrix}" in tex
+    assert r"The loss is $E = 0.5$ (exact)" in tex
+    assert r"\underbrace{" in tex and r"\odot f'\!\left(a^{(1)}\right)" in tex
+    solution = (tmp_path / "a" / "we10-matrix-solution-matrix.tex").read_text()
+    assert "Worked solution in matrix form" in solution and r"\section{The Jacobians}" not in solution
+
+
+@pytest.mark.parametrize("name", ["symbackprop.layers.view", "symbackprop.layers.numbers",
+                                  "symbackprop.layers.export", "symbackprop.matrix_values",
+                                  "symbackprop.render.matrix"])
+def test_doctests(name, monkeypatch):
+    import doctest
+    import importlib
+
+    monkeypatch.chdir(EXAMPLES.parent)
+    failures, tried = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert tried > 0 and failures == 0
+
+
+def test_derive_notation_matrix_adds_the_layer_view(tmp_path):
+    import json
+
+    from symbackprop.cli import main
+
+    out = tmp_path / "we10.json"
+    result = _runner().invoke(main, ["derive", str(WE10M), "--notation", "matrix", "--format", "json", "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(out.read_text())
+    layers = data["layer_view"]["layers"]
+    assert layers["1"]["values"]["gradient"] == [[-1.0, 0.0], [0.0, 0.0]]   # WE-10: ∂J/∂W¹
+    assert layers["2"]["values"]["updated_weights"] == [[2.0, 2.0]]         # WE-10: w² ← (2, 2)
+    text = _runner().invoke(main, ["derive", str(WE10M), "--notation", "matrix"])
+    assert "dE/dW1 = [-1.000000, 0.000000; 0.000000, 0.000000]" in text.stdout
+    refused = _runner().invoke(main, ["derive", str(EXAMPLES / "we11-composite-chain.yaml"), "--notation", "matrix"])
+    assert refused.exit_code == 2 and refused.stderr.count("\n") == 1
+    assert "objective: the layer view needs a loss" in refused.stderr
+
+
+@pytest.mark.parametrize("extra,key", [({"activation": "sigmod"}, "activation"),
+                                       ({"activations": ["relu", "bogus"]}, "activations[1]")])
+def test_a_bad_layer_activation_names_the_key_the_user_wrote(extra, key):
+    from symbackprop import build_network
+
+    with pytest.raises(SpecError, match="unknown activation") as info:
+        build_network(spec_from_mapping({"name": "a", "layers": [2, 2, 1], "loss": "half_sse", **extra}))
+    assert info.value.key == key
