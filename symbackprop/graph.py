@@ -178,7 +178,7 @@ def build_network(spec: Spec) -> Network:
     for n in softmax_group:
         if n not in spec.outputs:
             raise SpecError("softmax is for output neurons (they form one group)",
-                            key=f"neurons.{n}.activation")
+                            key=_activation_key(spec, n))
     feeding = {src for nr in spec.neurons.values() for src, _ in nr.sources}
     feeding |= {str(s).removeprefix("out_") for e in node_exprs.values() for s in e.free_symbols}
     for n in softmax_group:

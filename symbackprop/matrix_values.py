@@ -34,8 +34,12 @@ def _widths(raw: dict) -> list[int] | None:
 
 
 def _vector(value: Any, length: int, key: str) -> list:
+    from .spec import number  # the spec's own number rules, with the entry's own key
+
     if not isinstance(value, list) or len(value) != length or any(isinstance(v, (list, dict)) for v in value):
         raise SpecError(f"must be a list of {length} number{'s' if length != 1 else ''}", key=key)
+    for i, v in enumerate(value):
+        number(v, f"{key}[{i}]")
     return value
 
 
@@ -47,23 +51,35 @@ def _matrix(value: Any, rows: int, cols: int, key: str) -> list[list]:
     return value
 
 
-def _expand_params(block: Any, widths: list[int], key: str) -> Any:
+def _add(out: dict, names: dict, key: str) -> None:
+    """Add the expanded ``names`` to ``out``; a name given twice is an error, not an overwrite."""
+    twice = [n for n in names if n in out]
+    if twice:
+        raise SpecError(f"gives '{twice[0]}' again (it is also given on its own)", key=key)
+    out.update(names)
+
+
+def _expand_params(block: Any, widths: list[int], key: str, biases: bool) -> Any:
     if not isinstance(block, dict):
         return block
-    out: dict = {}
+    is_matrix = {name: isinstance(name, str) and isinstance(value, list) and bool(_MATRIX_KEY.match(name))
+                 for name, value in block.items()}
+    out: dict = {name: value for name, value in block.items() if not is_matrix[name]}
     for name, value in block.items():
-        match = _MATRIX_KEY.match(name) if isinstance(name, str) and isinstance(value, list) else None
-        if match is None:
-            out[name] = value
+        if not is_matrix[name]:
             continue
+        match = _MATRIX_KEY.match(name)
         kind, layer = match.group(1), int(match.group(2))
+        where = f"{key}.{name}"
         if layer >= len(widths):
-            raise SpecError(f"there is no layer {layer} (the network has {len(widths) - 1})", key=f"{key}.{name}")
+            raise SpecError(f"there is no layer {layer} (the network has {len(widths) - 1})", key=where)
         if kind == "W":
-            rows = _matrix(value, widths[layer], widths[layer - 1], f"{key}.{name}")
-            out.update({f"w{layer}_{j}_{i}": v for j, row in enumerate(rows, 1) for i, v in enumerate(row, 1)})
+            rows = _matrix(value, widths[layer], widths[layer - 1], where)
+            _add(out, {f"w{layer}_{j}_{i}": v for j, row in enumerate(rows, 1) for i, v in enumerate(row, 1)}, where)
+        elif not biases:
+            raise SpecError("the network has no biases (add 'bias: true')", key=where)
         else:
-            out.update({f"b{layer}_{j}": v for j, v in enumerate(_vector(value, widths[layer], f"{key}.{name}"), 1)})
+            _add(out, {f"b{layer}_{j}": v for j, v in enumerate(_vector(value, widths[layer], where), 1)}, where)
     return out
 
 
@@ -71,7 +87,7 @@ def _expand_vector(block: Any, vector: str, names: list[str], key: str) -> Any:
     if not isinstance(block, dict) or not isinstance(block.get(vector), list) or vector in names:
         return block
     out = {k: v for k, v in block.items() if k != vector}
-    out.update(zip(names, _vector(block[vector], len(names), f"{key}.{vector}")))
+    _add(out, dict(zip(names, _vector(block[vector], len(names), f"{key}.{vector}"))), f"{key}.{vector}")
     return out
 
 
@@ -97,7 +113,7 @@ def expand_matrix_values(raw: dict) -> dict:
     if isinstance(raw.get("values"), dict):
         values = dict(raw["values"])
         if "params" in values:
-            values["params"] = _expand_params(values["params"], widths, "values.params")
+            values["params"] = _expand_params(values["params"], widths, "values.params", raw.get("bias") is True)
         values = _expand_example(values, inputs, outputs, "values")
         raw["values"] = values
     if isinstance(raw.get("data"), list):

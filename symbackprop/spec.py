@@ -105,7 +105,8 @@ class _StrictLoader(yaml.SafeLoader):
 
 class _FastStrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """The same rules on libyaml's parser (about four times faster), for text nested at most
-    :data:`MAX_FAST_NESTING` brackets deep: libyaml recurses in C and crashes on deep nesting."""
+    :data:`MAX_FAST_NESTING` deep (brackets, or indentation and ``-`` for block style): libyaml
+    recurses in C and crashes on deep nesting."""
 
 
 MAX_FAST_NESTING = 1_000
@@ -225,11 +226,18 @@ def read_mapping(path: str | Path) -> dict:
         except RecursionError:
             raise SpecError("nested too deeply", file=file) from None
     else:
-        fast = text.count("[") + text.count("{") <= MAX_FAST_NESTING or _flow_nesting(text) <= MAX_FAST_NESTING
+        flow = text.count("[") + text.count("{") <= MAX_FAST_NESTING or _flow_nesting(text) <= MAX_FAST_NESTING
+        fast = flow and _block_nesting(text) <= MAX_FAST_NESTING
         loaded = load_yaml(text, _FastStrictLoader if fast else _StrictLoader, file)
     if not isinstance(loaded, dict):
         raise SpecError("a spec must be a mapping of keys (name, inputs, neurons, ...)", file=file)
     return loaded
+
+
+def _block_nesting(text: str) -> int:
+    """An upper bound on block-style nesting: the most leading spaces, ``-`` and ``?`` on a line
+    (``- - - x`` nests three sequences on one line)."""
+    return max((len(line) - len(line.lstrip(" -?")) for line in text.splitlines()), default=0)
 
 
 def _bad_constant(name: str):

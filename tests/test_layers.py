@@ -4,11 +4,12 @@ independent autodiff (tests/reference.py)."""
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import replace
 
 import pytest
 import sympy as sp
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import reference
@@ -96,20 +97,11 @@ def test_matrix_numbers_equal_an_independent_autodiff(path):
 
 
 def _per_parameter(n) -> dict[str, float]:
-    """Σ over a parameter's entries of (∂J/∂W⁽ˡ⁾ − R⁽ˡ⁾), plus the L2 penalty's 2λw once."""
-    view = n.view
-    spec = view.derivation.spec
-    values = {sp.Symbol(k): sp.Float(v) for k, v in spec.params_values.items()}
+    """What a reader adds up: Σ over a parameter's entries of ∂J/∂W⁽ˡ⁾ and ∂J/∂b⁽ˡ⁾ (in numbers)."""
     totals: dict[str, float] = {}
-    for name, kind, number, r, c in view.entries():
+    for name, kind, number, r, c in n.view.entries():
         matrix = (n.weight_gradients if kind == "W" else n.bias_gradients)[number - 1]
-        reg = (view.weight_regularisation if kind == "W" else view.bias_regularisation)[number - 1]
-        penalty = 0.0 if reg is None else float(reg[r, c].xreplace(values))
-        totals[name] = totals.get(name, 0.0) + float(matrix[r, c]) - penalty
-    regularised = set(spec.weights) | (set(spec.biases) if spec.l2_include_biases else set())
-    for name in totals:
-        if spec.l2 is not None and name in regularised:
-            totals[name] += 2 * float(spec.l2) * float(spec.params_values[name])
+        totals[name] = totals.get(name, 0.0) + float(matrix[r, c])
     return totals
 
 
@@ -119,8 +111,10 @@ def test_the_check_catches_a_transposed_gradient_and_a_lost_one_over_n():
     with pytest.raises(LayerViewMismatch, match="∂J/∂w_"):
         check_layer_view(replace(view, weight_gradients=transposed))
     batch = layer_view(derivation(str(WE9M)), check=False)
-    with pytest.raises(LayerViewMismatch, match=r"δ of 'h1_1' \(example 1\) is -0.003042"):
+    with pytest.raises(LayerViewMismatch, match=r"δ of 'h1_1' \(example 1\) is ") as info:
         check_layer_view(replace(batch, scale=sp.Integer(1)))
+    got, expected = map(float, re.search(r"is (\S+) in matrix form but (\S+) in", str(info.value)).groups())
+    assert got / expected == pytest.approx(3)  # N = 3: exactly the lost 1/N
 
 
 def test_chain_of_jacobians_multiplies_out_to_the_delta():
@@ -190,7 +184,7 @@ def test_json_layer_view_is_plain_data():
     assert out["scale"] == "1/3" and out["exact"] is False
     assert out["layers"]["1"]["weights"] == [["w1_1_1", "w1_1_2"], ["w1_2_1", "w1_2_2"]]
     assert len(out["layers"]["1"]["values"]["deltas"]) == 3  # one vector per example
-    assert "layer_delta_h1_1__1" in out["layers"]["1"]["gradient"][0][0]
+    assert "layer__delta_h1_1__1" in out["layers"]["1"]["gradient"][0][0]
 
 
 # --------------------------------------------------------------------------- matrix-form values in a spec
@@ -237,36 +231,43 @@ def test_matrix_values_in_data_name_the_example():
 
 HIDDEN = ["sigmoid", "tanh", "identity", "relu", "softplus", "leaky_relu", "x**3"]
 OUTPUT = [("sigmoid", "bce"), ("identity", "half_sse"), ("tanh", "mse"), ("sigmoid", "sse"),
-          ("softmax", "cross_entropy")]
+          ("softmax", "cross_entropy"), ("softmax", "half_sse")]
 
 
 @st.composite
 def layered_networks(draw):
-    """Random layered networks: sparse edges, shared weights, some biases, a batch, L2."""
+    """Random layered networks, the structure drawn by hypothesis (so failures shrink): 1–5
+    layers, mixed activations within a layer, leaky ReLU's alpha, sparse edges, shared weights
+    and biases (also a weight shared with a bias), a batch with either reduction, L2 with or
+    without biases. Only the numbers come from a seeded generator."""
     rng = random.Random(draw(st.integers(0, 10**6)))
-    widths = draw(st.lists(st.integers(1, 3), min_size=2, max_size=4))
+    widths = draw(st.lists(st.integers(1, 3), min_size=2, max_size=6))
     act, loss = draw(st.sampled_from(OUTPUT))
     if act == "softmax" and widths[-1] < 2:
         widths[-1] = 2
     inputs = [f"x{i}" for i in range(1, widths[0] + 1)]
     previous, neurons, params = inputs, {}, []
+
+    def parameter(fresh: str) -> str:
+        if params and draw(st.integers(0, 9)) == 0:
+            return draw(st.sampled_from(params))  # shared with any earlier weight or bias
+        params.append(fresh)
+        return fresh
+
     for l in range(1, len(widths)):
         last = l == len(widths) - 1
-        hidden_act = draw(st.sampled_from(HIDDEN))
+        mixed = not last and draw(st.booleans())
+        layer_act = draw(st.sampled_from(HIDDEN))
         names = [f"y{j}" if last else f"h{l}_{j}" for j in range(1, widths[l] + 1)]
         for j, name in enumerate(names, 1):
-            sources = [s for s in previous if rng.random() < 0.8] or [rng.choice(previous)]
-            edges = {}
-            for s in sources:
-                if params and rng.random() < 0.1:
-                    edges[s] = rng.choice(params)  # a shared weight
-                else:
-                    params.append(f"w{l}_{j}_{previous.index(s) + 1}")
-                    edges[s] = params[-1]
-            neuron = {"from": edges, "activation": act if last else hidden_act}
-            if rng.random() < 0.4:
-                params.append(f"b{l}_{j}")
-                neuron["bias"] = params[-1]
+            kept = [s for s in previous if draw(st.integers(0, 4)) > 0] or [previous[0]]
+            edges = {s: parameter(f"w{l}_{j}_{previous.index(s) + 1}") for s in kept}
+            neuron = {"from": edges, "activation": act if last else (draw(st.sampled_from(HIDDEN)) if mixed
+                                                                     else layer_act)}
+            if neuron["activation"] == "leaky_relu" and draw(st.booleans()):
+                neuron["alpha"] = 0.1
+            if draw(st.booleans()):
+                neuron["bias"] = parameter(f"b{l}_{j}")
             neurons[name] = neuron
         previous = names
     outputs = previous
@@ -281,28 +282,109 @@ def layered_networks(draw):
     data = [{"inputs": {x: round(rng.uniform(-1, 1), 3) for x in inputs}, "targets": targets()}
             for _ in range(count)]
     spec = {"name": "random", "inputs": inputs, "neurons": neurons, "outputs": outputs, "loss": loss,
-            "values": {"params": {p: round(rng.uniform(-1, 1), 3) for p in dict.fromkeys(params)}}}
+            "learning_rate": 0.5,
+            "values": {"params": {p: round(rng.uniform(-1, 1), 3) for p in params}}}
     if count == 1:
         spec["values"].update(data[0])
     else:
-        spec["data"], spec["reduction"] = data, rng.choice(["sum", "mean"])
-    if rng.random() < 0.3:
-        spec["regularization"] = {"l2": 0.01}
+        spec["data"], spec["reduction"] = data, draw(st.sampled_from(["sum", "mean"]))
+    if draw(st.booleans()):
+        spec["regularization"] = {"l2": 0.01, "include_biases": draw(st.booleans())}
     return spec
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(layered_networks())
 def test_random_layered_networks(raw):
     d = derive(spec_from_mapping(raw))
     view = layer_view(d)  # the entry-by-entry check against the scalar derivation
     assert view.max_difference < 1e-9
-    kinks = [abs(v) for k, v in d.numbers.forward.items() if k.startswith("net_")]
-    assume(min(kinks) > 1e-3)  # ReLU kinks: a difference quotient straddles them
-    got = _per_parameter(layer_numbers(view, exact=False))
-    expected = reference.finite_difference_gradient(raw, {})
-    for name, value in got.items():
-        assert value == pytest.approx(expected[name], rel=1e-4, abs=1e-6), name
+    numbers = layer_numbers(view, exact=False)
+    got = _per_parameter(numbers)
+    assert got == pytest.approx(d.numbers.gradients, rel=1e-9, abs=1e-12)
+    _assert_same_step(numbers, d)
+    if HAVE_TORCH:
+        expected = reference.torch_gradient(raw, {})
+        for name, value in got.items():
+            assert value == pytest.approx(expected[name], rel=1e-8, abs=1e-12), name
+
+
+def _assert_same_step(numbers, d):
+    """The matrices after the step hold exactly the scalar derivation's new parameter values."""
+    for layer, new_w, new_b in zip(numbers.view.layers, numbers.updated_weights, numbers.updated_biases):
+        for matrix, new in ((layer.weights, new_w), (layer.biases, new_b)):
+            for k, entry in enumerate(matrix or []):
+                if entry != 0:
+                    assert float(new[k]) == pytest.approx(d.numbers.updated_params[str(entry)], rel=1e-12, abs=1e-14)
+    assert float(numbers.loss_after) == pytest.approx(d.numbers.forward_after[d.loss_name], rel=1e-9)
+
+
+@pytest.mark.parametrize("extra", [
+    {"neurons": {"h1": {"from": {"x1": "w", "x2": "v"}, "activation": "sigmoid"},
+                 "h2": {"from": {"x1": "u", "x2": "w"}, "activation": "sigmoid"},
+                 "y": {"from": {"h1": "a", "h2": "c"}, "activation": "sigmoid"}}},
+    {"neurons": {"h1": {"from": {"x1": "w", "x2": "v"}, "activation": "tanh", "bias": "w"},
+                 "h2": {"from": {"x1": "u", "x2": "c"}, "activation": "tanh", "bias": "w"},
+                 "y": {"from": {"h1": "a", "h2": "w"}, "activation": "identity"}},
+     "regularization": {"l2": 0.1, "include_biases": True}},
+    {"neurons": {"h1": {"from": {"x1": "w", "x2": "v"}, "activation": "relu"},
+                 "h2": {"from": {"x1": "u", "x2": "c"}, "activation": "relu"},
+                 "y": {"from": {"h1": "a", "h2": "b"}, "activation": "identity"}}, "wrt": ["a", "w"]},
+], ids=["shared-weight", "weight-and-biases-shared-with-l2", "wrt-subset"])
+def test_shared_parameters_and_wrt_give_the_scalar_step(extra):
+    """A shared parameter's gradient is the sum of its entries (its L2 term counted once), it
+    moves once by that sum, parameters outside ``wrt`` stay; the loss after the step agrees."""
+    values = {"w": 0.3, "v": -0.4, "u": 0.6, "c": 0.2, "a": 0.5, "b": -0.7}
+    raw = {"name": "shared", "inputs": ["x1", "x2"], "outputs": ["y"], "loss": "half_sse", "learning_rate": 0.5,
+           **extra}
+    used = {p for n in raw["neurons"].values() for p in list(n["from"].values()) + [n.get("bias")] if p}
+    raw["values"] = {"params": {p: values[p] for p in used}, "inputs": {"x1": 0.9, "x2": -0.2}, "targets": {"y": 0.4}}
+    d = derive(spec_from_mapping(raw))
+    view = layer_view(d)
+    for exact in (True, False):
+        numbers = layer_numbers(view, exact=exact)
+        sums = _per_parameter(numbers)
+        assert {w: sums[w] for w in d.numbers.gradients} == pytest.approx(d.numbers.gradients, rel=1e-12)
+        _assert_same_step(numbers, d)
+    if HAVE_TORCH:
+        torch_grad = reference.torch_gradient(raw, {})
+        assert {w: sums[w] for w in torch_grad} == pytest.approx(torch_grad, rel=1e-12)
+
+
+def test_a_parameter_named_like_an_internal_symbol_keeps_its_value():
+    d = derive(spec_from_mapping({"name": "c", "inputs": ["x"], "outputs": ["y"], "loss": "half_sse",
+                                  "neurons": {"y": {"from": {"x": "layer_delta_y"}, "activation": "sigmoid"}},
+                                  "values": {"params": {"layer_delta_y": 0.3}, "inputs": {"x": 1},
+                                             "targets": {"y": 0}}}))
+    numbers = layer_numbers(layer_view(d), exact=False)
+    assert float(numbers.weights[0][0]) == 0.3
+    assert float(numbers.weight_gradients[0][0]) == pytest.approx(d.numbers.gradients["layer_delta_y"], rel=1e-12)
+
+
+def test_the_check_scales_to_deep_networks():
+    """Relative, not absolute: at depth 10 the gradients are ~1e-9 and a transposed ∂J/∂W¹ is still caught."""
+    d = derive(spec_from_mapping({"name": "deep", "layers": [2] * 11, "activation": "sigmoid", "loss": "half_sse"}))
+    view = layer_view(d, check=False)
+    transposed = (Matrix(view.weight_gradients[0].T),) + view.weight_gradients[1:]
+    with pytest.raises(LayerViewMismatch, match="∂J/∂w1_"):
+        check_layer_view(replace(view, weight_gradients=transposed))
+
+
+def test_a_custom_activation_outside_its_domain():
+    """sqrt(x − 1) is undefined at the random test points; the spec's own values (net = 2) still check it;
+    without values nothing can be checked, which is one clear error."""
+    raw = {"name": "d", "inputs": ["x"], "outputs": ["y"], "loss": "half_sse",
+           "neurons": {"h": {"from": {"x": "w"}, "activation": "sqrt(x - 1)"},
+                       "y": {"from": {"h": "v"}, "activation": "identity"}}}
+    with_values = derive(spec_from_mapping({**raw, "values": {"params": {"w": 2, "v": 1}, "inputs": {"x": 1},
+                                                                "targets": {"y": 0}}}))
+    assert layer_view(with_values).max_difference < 1e-12
+    symbolic = derive(spec_from_mapping({**raw, "neurons": {**raw["neurons"],
+                                                            "h": {"from": {"x": "w"}, "activation": "sqrt(x - 5)"}}}))
+    with pytest.raises(SpecError, match="undefined at every test point") as info:
+        layer_view(symbolic)
+    assert info.value.key == "layers"
+
 
 
 # --------------------------------------------------------------------------- the matrix documents

@@ -1,7 +1,7 @@
 """The layer view as JSON (the ``layer_view`` key of ``symbackprop derive --notation matrix``).
 
 Matrices are lists of rows; expressions are SymPy-readable strings in the spec's names plus
-``layer_delta_<neuron>`` (= ``∂E⁽ᵖ⁾/∂a`` of that neuron for one example, without the ``1/N``);
+``layer__delta_<neuron>`` (= ``∂E⁽ᵖ⁾/∂a`` of that neuron for one example, without the ``1/N``);
 numbers are floats, per-example vectors lists over the examples.
 
 >>> from symbackprop import derive, load_spec
@@ -17,6 +17,8 @@ from typing import Any, Callable
 from .numbers import LayerNumbers, layer_numbers
 from .view import LayerView, Matrix
 
+VARIANT_NOTE = ("the layer view is the true gradient (through the old weights), not the lecture "
+                "variant of backprop_weights: updated")
 CONVENTION = ("weights[j][i] is the weight into neuron j of this layer from unit i of the layer "
               "before (row = target, column = source); 0 where there is no edge")
 
@@ -71,6 +73,8 @@ def layer_view_dict(view: LayerView, numbers: LayerNumbers | None = None) -> dic
     out: dict[str, Any] = {"convention": CONVENTION, "scale": str(view.scale),
                            "loss_gradient": _rows(first.loss_gradient), "layers": layers,
                            "shared_parameters": view.shared(), "check_max_difference": view.max_difference}
+    if d.is_variant:
+        out["note"] = VARIANT_NOTE
     if numbers is not None:
         out["exact"] = numbers.exact
         out["loss"] = float(numbers.loss)

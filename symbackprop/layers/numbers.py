@@ -115,28 +115,36 @@ def layer_numbers(view: LayerView, *, exact: bool | None = None) -> LayerNumbers
     loss = env[sp.Symbol(d.loss_name)]
     updated_w = updated_b = loss_after = None
     if d.spec.learning_rate is not None:
-        eta = d.spec.learning_rate if is_exact else sp.Float(d.spec.learning_rate)
-        updated_w = tuple(Matrix(w - eta * g) for w, g in zip(weights, weight_grads))
-        updated_b = tuple(None if b is None else Matrix(b - eta * g) for b, g in zip(biases, bias_grads))
+        new = _updated_parameters(view, weight_grads, bias_grads, env, is_exact)
+        updated_w = tuple(_at(layer.weights, new) for layer in view.layers)
+        updated_b = tuple(_at(layer.biases, new) for layer in view.layers)
         loss_after = extra["loss_after"] if extra else None
         if loss_after is None:
-            loss_after = sp.Float(_loss_after(view, updated_w, updated_b))
+            loss_after = sp.Float(_loss_after(view, new))
     return LayerNumbers(view=view, exact=is_exact, weights=weights, biases=biases, examples=tuple(examples),
                         loss=loss, weight_gradients=weight_grads, bias_gradients=bias_grads,
                         updated_weights=updated_w, updated_biases=updated_b, loss_after=loss_after)
 
 
-def _loss_after(view: LayerView, weights: tuple[Matrix, ...], biases: tuple[Matrix | None, ...]) -> float:
-    """The loss after the step along the layer view's gradient (a forward pass in float64)."""
+def _updated_parameters(view: LayerView, weight_grads, bias_grads, env, exact: bool) -> dict[sp.Symbol, sp.Expr]:
+    """``w − η·∂J/∂w`` for every parameter differentiated (``wrt``), with ``∂J/∂w`` the sum of the
+    entries it fills; the others keep their value (as in the scalar derivation)."""
+    d = view.derivation
+    eta = d.spec.learning_rate if exact else sp.Float(d.spec.learning_rate)
+    totals: dict[str, list[sp.Expr]] = {}
+    for name, kind, number, r, c in view.entries():
+        totals.setdefault(name, []).append((weight_grads if kind == "W" else bias_grads)[number - 1][r, c])
+    new = {}
+    for name, terms in totals.items():
+        symbol = sp.Symbol(name)
+        new[symbol] = env[symbol] - eta * sp.Add(*terms) if name in d.gradients else env[symbol]
+    return new
+
+
+def _loss_after(view: LayerView, new: Mapping[sp.Symbol, sp.Expr]) -> float:
+    """The loss after the step (a forward pass in float64)."""
     network = view.derivation.network
     params = {p: float(v) for p, v in view.derivation.spec.params_values.items()}
-    for layer, w, b in zip(view.layers, weights, biases):
-        for matrix, new in ((layer.weights, w), (layer.biases, b)):
-            if matrix is None:
-                continue
-            for r in range(matrix.rows):
-                for c in range(matrix.cols):
-                    if matrix[r, c].is_Symbol:
-                        params[str(matrix[r, c])] = float(new[r, c])
+    params.update({str(s): float(v) for s, v in new.items()})
     loss = sp.Symbol(network.root)
     return evaluate(network.definitions(), network.leaf_values(params, float), [loss])[loss]

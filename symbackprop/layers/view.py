@@ -8,10 +8,12 @@ last layer the outputs ``z``. For each example ``p`` (lecture notation, ``h⁽�
     a⁽ˡ⁾ = W⁽ˡ⁾ h⁽ˡ⁻¹⁾ + b⁽ˡ⁾,     h⁽ˡ⁾ = f(a⁽ˡ⁾),     z = h⁽ᴸ⁾
     δ⁽ᴸ⁾ = (∂z/∂a⁽ᴸ⁾)ᵀ (∂E/∂z)ᵀ                         (∂E⁽ᵖ⁾/∂a⁽ᴸ⁾, per example)
     δ⁽ˡ⁾ = (∂h⁽ˡ⁾/∂a⁽ˡ⁾)ᵀ W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾) ⊙ f′(a⁽ˡ⁾)
-    ∂J/∂W⁽ˡ⁾ = s Σ_p δ⁽ˡ,ᵖ⁾ h⁽ˡ⁻¹,ᵖ⁾ᵀ + R⁽ˡ⁾,     ∂J/∂b⁽ˡ⁾ = s Σ_p δ⁽ˡ,ᵖ⁾ + R_b⁽ˡ⁾
+    ∂J/∂W⁽ˡ⁾ = (s Σ_p δ⁽ˡ,ᵖ⁾ h⁽ˡ⁻¹,ᵖ⁾ᵀ) ⊙ M⁽ˡ⁾ + R⁽ˡ⁾,     ∂J/∂b⁽ˡ⁾ = s Σ_p δ⁽ˡ,ᵖ⁾ + R_b⁽ˡ⁾
 
-with ``J = s Σ_p E⁽ᵖ⁾ (+ λ Σ w²)``, ``s = 1/N`` for ``reduction: mean`` and ``1`` otherwise, and
-``R⁽ˡ⁾`` the regulariser's term (``2λW⁽ˡ⁾``). The Jacobians are assembled from the graph's
+with ``J = s Σ_p E⁽ᵖ⁾ (+ λ Σ w²)``, ``s = 1/N`` for ``reduction: mean`` and ``1`` otherwise,
+``M⁽ˡ⁾`` 1 where there is an edge and 0 elsewhere, and ``R⁽ˡ⁾`` the regulariser's ``2λw`` in
+the first entry each parameter fills (``2λW⁽ˡ⁾`` when no parameter is shared), so a parameter's
+gradient is always the sum of its entries. The Jacobians are assembled from the graph's
 own edge labels (the activation Jacobian is diagonal for element-wise activations, full for
 softmax), so the layer view is the scalar derivation regrouped; :func:`layer_view` asserts
 that every entry equals the scalar gradient (see :mod:`symbackprop.layers.check`).
@@ -23,7 +25,7 @@ that every entry equals the scalar gradient (see :mod:`symbackprop.layers.check`
 >>> view.layers[0].weights
 Matrix([[w1_1_1, w1_1_2]])
 >>> view.weight_gradients[0]
-Matrix([[layer_delta_y1*x1, layer_delta_y1*x2]])
+Matrix([[layer__delta_y1*x1, layer__delta_y1*x2]])
 >>> view.examples[0].delta_definitions[0]
 Matrix([[out_y1 - t_y1]])
 """
@@ -99,6 +101,7 @@ class LayerView:
     bias_regularisation: tuple[Matrix | None, ...]
     weight_gradients: tuple[Matrix, ...]               # ∂J/∂W⁽ˡ⁾ in δ and h symbols
     bias_gradients: tuple[Matrix | None, ...]          # ∂J/∂b⁽ˡ⁾
+    input_gradient: Matrix | None = None               # ∂J/∂x = W⁽¹⁾ᵀδ⁽¹⁾ (one example, no data)
     max_difference: float = 0.0                        # largest relative difference found by the check
 
     def definitions(self) -> list[tuple[sp.Symbol, sp.Expr]]:
@@ -116,6 +119,14 @@ class LayerView:
                 for (r, c), value in _items(layer.biases):
                     if value.is_Symbol:
                         yield str(value), "b", layer.number, r, c
+
+    def parameter_gradients(self) -> dict[str, sp.Expr]:
+        """``∂J/∂w`` per parameter: the sum of the entries it fills (the L2 term sits in its first)."""
+        totals: dict[str, list[sp.Expr]] = {}
+        for name, kind, number, r, c in self.entries():
+            matrix = (self.weight_gradients if kind == "W" else self.bias_gradients)[number - 1]
+            totals.setdefault(name, []).append(matrix[r, c])
+        return {name: sp.Add(*terms) for name, terms in totals.items()}
 
     def shared(self) -> list[str]:
         """Parameters that fill more than one matrix entry (their gradient sums those entries)."""
@@ -144,8 +155,9 @@ def _items(m: Matrix) -> Iterator[tuple[tuple[int, int], sp.Expr]]:
 
 
 def layer_symbol(neuron: str, example: int | None) -> sp.Symbol:
-    """The per-example δ of a neuron in the layer view (``∂E⁽ᵖ⁾/∂a``, no ``1/N``)."""
-    return sp.Symbol(f"layer_delta_{neuron}{suffix(example)}")
+    """The per-example δ of a neuron in the layer view (``∂E⁽ᵖ⁾/∂a``, no ``1/N``):
+    ``layer__delta_<neuron>`` — a user name never contains ``__``, so it cannot clash."""
+    return sp.Symbol(f"layer__delta_{neuron}{suffix(example)}")
 
 
 def find_layers(d: Derivation) -> list[tuple[str, ...]]:
@@ -250,16 +262,24 @@ def _hadamard_or_product(jacobian: Matrix, vector: Matrix) -> Matrix:
     return Matrix(jacobian.T * vector)
 
 
-def _regularisation(d: Derivation, m: Matrix | None) -> Matrix | None:
-    """The regulariser's own term for each entry (the edge ``w → loss``), or None without L2."""
-    if m is None or d.spec.l2 is None:
-        return None
+def _penalties(d: Derivation, layers: list[Layer]) -> tuple[list[Matrix | None], list[Matrix | None]]:
+    """The L2 term ``2λw`` (the graph's edge ``w → loss``) in the first entry each parameter fills,
+    so that a parameter's gradient is always the sum of its entries; None where a matrix has none."""
     g, root = d.network.graph, d.network.root
-    out = sp.zeros(m.rows, m.cols)
-    for (r, c), value in _items(m):
-        if value.is_Symbol and g.has_edge(str(value), root):
-            out[r, c] = g.edges[str(value), root]["derivative"]
-    return Matrix(out)
+    seen: set[str] = set()
+    weights: list[Matrix | None] = []
+    biases: list[Matrix | None] = []
+    for layer in layers:
+        for matrix, out in ((layer.weights, weights), (layer.biases, biases)):
+            penalty = sp.zeros(*matrix.shape) if matrix is not None else None
+            for (r, c), value in (_items(matrix) if matrix is not None else ()):
+                name = str(value)
+                if value.is_Symbol and name not in seen:
+                    seen.add(name)
+                    if g.has_edge(name, root):
+                        penalty[r, c] = g.edges[name, root]["derivative"]
+            out.append(Matrix(penalty) if penalty is not None and any(penalty) else None)
+    return weights, biases
 
 
 def layer_view(d: Derivation, *, check: bool = True) -> LayerView:
@@ -275,9 +295,7 @@ def layer_view(d: Derivation, *, check: bool = True) -> LayerView:
     layers = _build_layers(d, find_layers(d))
     terms = tuple(_example_terms(d, layers, ex) for ex in examples)
     scale = sp.Rational(1, len(examples)) if d.spec.reduction == "mean" else sp.Integer(1)
-    weight_reg = tuple(_regularisation(d, layer.weights) for layer in layers)
-    bias_reg = tuple(_regularisation(d, layer.biases) if d.spec.l2_include_biases else None
-                     for layer in layers)
+    weight_reg, bias_reg = (tuple(m) for m in _penalties(d, layers))
     weight_grads, bias_grads = [], []
     for i, layer in enumerate(layers):
         data = _total(ex.deltas[i] * ex.layer_input(layer.number).T for ex in terms)
@@ -290,7 +308,8 @@ def layer_view(d: Derivation, *, check: bool = True) -> LayerView:
         bias_grads.append(Matrix(bias + bias_reg[i]) if bias_reg[i] is not None else Matrix(bias))
     view = LayerView(derivation=d, layers=tuple(layers), examples=terms, scale=scale,
                      weight_regularisation=weight_reg, bias_regularisation=bias_reg,
-                     weight_gradients=tuple(weight_grads), bias_gradients=tuple(bias_grads))
+                     weight_gradients=tuple(weight_grads), bias_gradients=tuple(bias_grads),
+                     input_gradient=None if d.spec.has_data else Matrix(layers[0].weights.T * terms[0].deltas[0]))
     if check:
         from .check import check_layer_view
 
@@ -299,12 +318,9 @@ def layer_view(d: Derivation, *, check: bool = True) -> LayerView:
 
 
 def _total(matrices) -> Matrix:
-    """The sum of equally shaped matrices."""
+    """The sum of equally shaped matrices, one ``Add`` per entry (linear in their number)."""
     items = list(matrices)
-    total = items[0]
-    for m in items[1:]:
-        total = total + m
-    return Matrix(total)
+    return Matrix(items[0].rows, items[0].cols, lambda r, c: sp.Add(*[m[r, c] for m in items]))
 
 
 def _mask(m: Matrix) -> Matrix:

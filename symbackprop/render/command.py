@@ -50,11 +50,11 @@ def documents(spec_path: Path, template: str, method: str, digits: int, variants
     if notation == "matrix" and template not in ("solution", "matrix"):
         raise SpecError("--notation matrix goes with --template solution (or use --template matrix)",
                         key="notation")
-    if template == "matrix":
-        return [(f"{name}-matrix.tex", render("matrix.tex.j2", **matrix_context(derive(spec, method), digits)))]
-    if template == "solution" and notation == "matrix":
-        return [(f"{name}-solution-matrix.tex",
-                 render("matrix.tex.j2", **matrix_context(derive(spec, method), digits, solution=True)))]
+    if template == "matrix" or notation == "matrix":
+        derived = derive(spec, method, max_paths=max_paths)
+        solution = template == "solution"
+        return [(f"{name}-{'solution-matrix' if solution else 'matrix'}.tex",
+                 render("matrix.tex.j2", **matrix_context(derived, digits, solution=solution)))]
     if template == "derivation":
         return [(f"{name}-derivation.tex",
                  render("derivation.tex.j2", **derivation_context(derive(spec, method, max_paths=max_paths))))]

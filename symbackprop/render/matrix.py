@@ -109,6 +109,16 @@ class _Numbers:
     def matrix(self, m: Matrix) -> str:
         return pmatrix(m, self.cell)
 
+    def factor(self, m: Matrix) -> str:
+        """A matrix inside a formula: a negative 1×1 in parentheses."""
+        tex = self.matrix(m)
+        return rf"\left({tex}\right)" if m.shape == (1, 1) and tex.startswith("-") else tex
+
+    def product(self, *ms: Matrix) -> str:
+        r"""``A B`` for matrices; ``a \cdot B`` when a factor is a single number."""
+        joint = r" \cdot " if any(m.shape == (1, 1) for m in ms) else " "
+        return joint.join(self.factor(m) for m in ms)
+
 
 def _vector_name(l: int, top: int) -> str:
     return "z" if l == top else f"h^{{({l})}}"
@@ -137,9 +147,9 @@ def _layers(view: LayerView, names: _Names, nums: _Numbers | None) -> list[dict[
         rows = []
         for symbol, matrix, values in (("W", layer.weights, nums.numbers.weights if nums else None),
                                        ("b", layer.biases, nums.numbers.biases if nums else None)):
-            if _shown(matrix):
+            if matrix is not None:
                 steps = [pmatrix(matrix, names.tex)] + ([nums.matrix(values[l - 1])] if values else [])
-                rows.append(_step(f"{symbol}^{{({l})}}", steps))
+                rows.append(_step(f"{symbol}^{{({l})}}", steps, matrix.shape))
         out.append({"number": l, "shape": shape, "activation": layer.activation,
                     "units": ", ".join(f"${latex_name(u)}$" for u in layer.units), "rows": rows,
                     "has_bias": layer.biases is not None, "softmax": layer.softmax})
@@ -199,14 +209,25 @@ def _delta_rules(view: LayerView, names: _Names) -> list[dict[str, str]]:
         else:
             rule = rf"\left(W^{{({l + 1})\top}} \delta^{{({l + 1})}}\right) \odot f'\!\left(a^{{({l})}}\right)"
         rows.append({"lhs": rf"\delta^{{({l})}}", "rule": rule,
-                     "value": _if_fits(pmatrix(ex.delta_definitions[l - 1], names.tex))
+                     "value": _if_fits(pmatrix(ex.delta_definitions[l - 1], names.tex), rf"\delta^{{({l})}}")
                      if _shown(ex.delta_definitions[l - 1]) else ""})
     return rows
+
+
+def _penalty_tex(view: LayerView, i: int, symbol: str, l: int, shared: bool) -> str:
+    """``+ 2λW⁽ˡ⁾`` (or ``+ R⁽ˡ⁾`` when a shared parameter carries its penalty in one entry only)."""
+    penalty = (view.weight_regularisation if symbol == "W" else view.bias_regularisation)[i]
+    if penalty is None:
+        return ""
+    if shared:
+        return rf" + R^{{({l})}}"
+    return rf" + 2 \cdot {fmt_given(view.derivation.spec.l2, 6)}\, {symbol}^{{({l})}}"
 
 
 def _gradient_rules(view: LayerView, names: _Names) -> list[dict[str, str]]:
     top = len(view.layers)
     d = view.derivation
+    shared = bool(view.shared())
     scale = r"\frac{1}{N} \sum_{p=1}^{N} " if d.spec.reduction == "mean" and d.spec.has_data else (
         r"\sum_{p=1}^{N} " if d.spec.has_data else "")
     each = of_example if d.spec.has_data else (lambda name: name)
@@ -215,24 +236,39 @@ def _gradient_rules(view: LayerView, names: _Names) -> list[dict[str, str]]:
         l = layer.number
         inp = _input_name(l, top)
         delta = rf"\delta^{{({l})}}"
-        reg = rf" + 2 \cdot {fmt_given(d.spec.l2, 6)}\, W^{{({l})}}" if view.weight_regularisation[i] is not None else ""
-        note = rf"\delta^{{({l})}}\, {transposed(inp)}" if d.spec.has_data or reg else ""
+        masked = any(e == 0 for e in layer.weights)
+        outer = each(delta) + r"\, " + transposed(each(inp))
+        rule = scale + outer
+        if masked:
+            rule = rf"\left({rule}\right) \odot M^{{({l})}}"
+        reg = _penalty_tex(view, i, "W", l, shared)
+        note = rf"\delta^{{({l})}}\, {transposed(inp)}"
+        note = rf"\left({note}\right) \odot M^{{({l})}}" if masked else note
+        note = note if d.spec.has_data or reg or masked else ""
         generic = Matrix(view.examples[0].deltas[i] * view.examples[0].layer_input(l).T).multiply_elementwise(
             layer.weights.applyfunc(lambda e: 0 if e == 0 else 1))
-        rows.append({"lhs": rf"\frac{{\partial {latex_name(d.loss_name)}}}{{\partial W^{{({l})}}}}",
-                     "rule": scale + each(delta) + r"\, " + transposed(each(inp)) + reg,
-                     "value": _if_fits(pmatrix(generic, names.tex), note) if _shown(generic) else "",
+        lhs = rf"\frac{{\partial {latex_name(d.loss_name)}}}{{\partial W^{{({l})}}}}"
+        rows.append({"lhs": lhs, "rule": rule + reg,
+                     "value": _if_fits(pmatrix(generic, names.tex), lhs, note) if _shown(generic) else "",
                      "value_note": note})
         if layer.biases is not None:
-            breg = r" + 2 \cdot %s\, b^{(%d)}" % (fmt_given(d.spec.l2, 6), l) if view.bias_regularisation[i] is not None else ""
+            breg = _penalty_tex(view, i, "b", l, shared)
             rows.append({"lhs": rf"\frac{{\partial {latex_name(d.loss_name)}}}{{\partial b^{{({l})}}}}",
                          "rule": scale + each(delta) + breg, "value": "", "value_note": ""})
     return rows
 
 
-def _step(lhs: str, steps: list[str]) -> dict[str, Any]:
+def _too_large(lhs: str, shape: tuple[int, int]) -> dict[str, Any]:
+    return {"lhs": lhs, "steps": [rf"\text{{a ${shape[0]} \times {shape[1]}$ matrix, too large to write out}}"],
+            "inline": True}
+
+
+def _step(lhs: str, steps: list[str], shape: tuple[int, int] | None = None) -> dict[str, Any]:
     """One numeric equation ``lhs = step = … = result`` on one line when it fits; an
-    intermediate step too wide for a line of its own is left out (the result always stays)."""
+    intermediate step too wide for a line of its own is left out, and a result too wide (or a
+    matrix of more than :data:`MAX_SHOWN` rows or columns, ``shape``) is given by its shape."""
+    if shape is not None and (max(shape) > MAX_SHOWN or not _fits(lhs, steps[-1])):
+        return _too_large(lhs, shape)
     kept = [s for s in steps[:-1] if _fits(lhs, s)] + steps[-1:]
     return {"lhs": lhs, "steps": kept, "inline": _fits(lhs, *kept)}
 
@@ -243,39 +279,42 @@ def _example_numbers(view: LayerView, nums: _Numbers) -> list[dict[str, Any]]:
     top = len(view.layers)
     out = []
     for ex in n.examples[:EXAMPLES_SHOWN]:
-        forward, backward, outer = [], [], []
+        forward, outer = [], []
+        backward = [_step(rf"\frac{{\partial {_per_example(view)}}}{{\partial z}}", [nums.matrix(ex.loss_gradient)],
+                          ex.loss_gradient.shape)]
         for layer in view.layers:
             l, i = layer.number, layer.number - 1
             inp = ex.inputs if l == 1 else ex.outs[i - 1]
-            if not (_shown(layer.weights) and _shown(inp)):
-                continue
-            product = nums.matrix(n.weights[i]) + " " + nums.matrix(inp)
+            product = nums.product(n.weights[i], inp)
             if layer.biases is not None:
-                product += " + " + nums.matrix(n.biases[i])
-            forward.append(_step(f"a^{{({l})}}", [product, nums.matrix(ex.nets[i])]))
-            act = "softmax" if layer.softmax else "f"
-            forward.append(_step(_vector_name(l, top), [rf"{act}\!\left(a^{{({l})}}\right)", nums.matrix(ex.outs[i])]))
+                product += " + " + nums.factor(n.biases[i])
+            forward.append(_step(f"a^{{({l})}}", [product, nums.matrix(ex.nets[i])], layer.weights.shape))
+            act = "softmax" if all(a == "softmax" for a in layer.activations) else "f"
+            forward.append(_step(_vector_name(l, top), [rf"{act}\!\left(a^{{({l})}}\right)", nums.matrix(ex.outs[i])],
+                                 ex.outs[i].shape))
         for layer in reversed(view.layers):
             l, i = layer.number, layer.number - 1
-            if not _shown(ex.deltas[i]):
-                continue
-            if l == top:
-                jac = ex.activation_jacobians[i]
-                steps = [nums.matrix(jac.T) + " " + nums.matrix(ex.loss_gradient.T)] if not jac.is_diagonal() else [
-                    nums.matrix(ex.loss_gradient.T) + r" \odot " + nums.matrix(Matrix([jac[k, k] for k in range(jac.rows)]))]
+            jac = ex.activation_jacobians[i]
+            diagonal = Matrix([jac[k, k] for k in range(jac.rows)])
+            incoming = ex.loss_gradient.T if l == top else ex.back[i]
+            if jac.is_diagonal():
+                step = nums.factor(incoming) + r" \odot " + nums.factor(diagonal)
             else:
-                jac = ex.activation_jacobians[i]
-                steps = [nums.matrix(ex.back[i]) + r" \odot " + nums.matrix(Matrix([jac[k, k] for k in range(jac.rows)]))]
-            backward.append(_step(rf"\delta^{{({l})}}", steps + [nums.matrix(ex.deltas[i])]))
+                step = nums.product(jac.T, incoming)
+            backward.append(_step(rf"\delta^{{({l})}}", [step, nums.matrix(ex.deltas[i])], ex.deltas[i].shape))
         for layer in view.layers:
             l, i = layer.number, layer.number - 1
             inp = ex.inputs if l == 1 else ex.outs[i - 1]
-            if _shown(layer.weights):
-                outer.append(_step(rf"\delta^{{({l})}}\, {transposed(_input_name(l, top))}",
-                                   [nums.matrix(ex.deltas[i]) + " " + nums.matrix(inp.T), nums.matrix(ex.outer[i])]))
-        out.append({"example": ex.example, "forward": forward, "backward": backward, "outer": outer,
-                    "loss_gradient": nums.matrix(ex.loss_gradient) if _shown(ex.loss_gradient) else ""})
+            outer.append(_step(rf"\delta^{{({l})}}\, {transposed(_input_name(l, top))}",
+                               [nums.product(ex.deltas[i], inp.T), nums.matrix(ex.outer[i])], layer.weights.shape))
+        out.append({"example": ex.example, "forward": forward, "backward": backward, "outer": outer})
     return out
+
+
+def _plain_update(view: LayerView) -> bool:
+    """True when ``W⁺ = W − η·∂J/∂W`` holds entry by entry: no shared parameter, every one differentiated."""
+    d = view.derivation
+    return not view.shared() and set(d.gradients) >= set(d.spec.parameters)
 
 
 def _totals(view: LayerView, nums: _Numbers) -> dict[str, Any]:
@@ -283,29 +322,42 @@ def _totals(view: LayerView, nums: _Numbers) -> dict[str, Any]:
     loss = latex_name(d.loss_name)
     gradients, updates = [], []
     eta = fmt_given(d.spec.learning_rate, 6) if d.spec.learning_rate is not None else ""
+    plain = _plain_update(view)
     for layer in view.layers:
         i, l = layer.number - 1, layer.number
-        if not _shown(layer.weights):
-            continue
-        gradients.append({"lhs": rf"\frac{{\partial {loss}}}{{\partial W^{{({l})}}}}", "value": nums.matrix(n.weight_gradients[i])})
-        if layer.biases is not None:
-            gradients.append({"lhs": rf"\frac{{\partial {loss}}}{{\partial b^{{({l})}}}}", "value": nums.matrix(n.bias_gradients[i])})
-        if n.updated_weights is not None:
-            updates.append(_step(f"W^{{({l})}}", [
-                nums.matrix(n.weights[i]) + rf" - {eta} " + nums.matrix(n.weight_gradients[i]),
-                nums.matrix(n.updated_weights[i])]))
-            if layer.biases is not None:
-                updates.append(_step(f"b^{{({l})}}", [
-                    nums.matrix(n.biases[i]) + rf" - {eta} " + nums.matrix(n.bias_gradients[i]),
-                    nums.matrix(n.updated_biases[i])]))
+        rows = [("W", layer.weights, n.weights, n.weight_gradients, n.updated_weights),
+                ("b", layer.biases, n.biases, n.bias_gradients, n.updated_biases)]
+        for symbol, matrix, old, grad, new in rows:
+            if matrix is None:
+                continue
+            gradients.append(_step(rf"\frac{{\partial {loss}}}{{\partial {symbol}^{{({l})}}}}",
+                                   [nums.matrix(grad[i])], matrix.shape))
+            if new is not None:
+                steps = [nums.matrix(old[i]) + rf" - {eta} " + (r"\cdot " if grad[i].shape == (1, 1) else "")
+                         + nums.factor(grad[i])] if plain else []
+                updates.append(_step(f"{symbol}^{{({l})}}", steps + [nums.matrix(new[i])], matrix.shape))
     return {"loss": nums.cell(n.loss), "gradients": gradients, "updates": updates, "eta": eta,
+            "plain_update": plain,
             "loss_after": nums.cell(n.loss_after) if n.loss_after is not None else "",
             "exact": n.exact, "shown": min(len(n.examples), EXAMPLES_SHOWN), "count": len(n.examples)}
 
 
+_GENERIC_LOSS = {
+    "half_sse": r"\frac{1}{2} \sum_{k} \left(t_{k} - z_{k}\right)^{2}",
+    "sse": r"\sum_{k} \left(t_{k} - z_{k}\right)^{2}",
+    "mse": r"\frac{1}{K} \sum_{k} \left(t_{k} - z_{k}\right)^{2}",
+    "bce": r"-\sum_{k} \left[t_{k} \log z_{k} + \left(1 - t_{k}\right) \log\left(1 - z_{k}\right)\right]",
+    "cross_entropy": r"-\sum_{k} t_{k} \log z_{k}",
+}
+
+
 def _per_example_loss_tex(view: LayerView, names: _Names) -> str:
+    """The loss of one example in the vector names; written as a sum over ``k`` when too wide."""
     ex = view.examples[0]
-    return _per_example_tex(_View(view.derivation), "" if ex.example is None else f"__{ex.example}", names)
+    tex = _per_example_tex(_View(view.derivation), "" if ex.example is None else f"__{ex.example}", names)
+    if _fits(_per_example(view), tex):
+        return tex
+    return _GENERIC_LOSS.get(view.derivation.spec.loss or "", r"\ell\left(z, t\right)")
 
 
 def matrix_context(d: Derivation, digits: int = 6, *, solution: bool = False) -> dict[str, Any]:
@@ -340,6 +392,8 @@ def matrix_context(d: Derivation, digits: int = 6, *, solution: bool = False) ->
         "numbers": {"examples": _example_numbers(view, nums), **_totals(view, nums)} if nums else None,
         "one_hot": one_hot[0].condition if one_hot else "",
         "shared": ", ".join(f"${latex_name(p)}$" for p in view.shared()),
+        "masked": any(e == 0 for layer in view.layers for e in layer.weights),
+        "partial_wrt": not set(d.gradients) >= set(spec.parameters),
         "variant": d.is_variant,
         "check": f"{view.max_difference:.1e}",
         "remarks": remarks,

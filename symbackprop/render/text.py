@@ -19,18 +19,28 @@ def _layer_view_lines(view: dict[str, Any], loss: str, digits: int) -> list[str]
     """The matrix form: per layer W, δ and ∂E/∂W (rows separated by ';'), with numbers when given."""
     lines = [f"Matrix form (--notation matrix; W[j][i]: row j = target neuron, column i = source; "
              f"scale s = {view['scale']})"]
+    if "note" in view:
+        lines.append(f"  NOTE: {view['note']}")
     for number, layer in view["layers"].items():
         lines.append(f"  Layer {number} ({layer['activation']}): {', '.join(layer['sources'])} -> "
                      f"{', '.join(layer['units'])}")
         lines.append(f"    W{number} = {_matrix(layer['weights'])}")
         lines.append(f"    delta{number} = {_matrix([[v] for v in layer['delta']])}   (per example, no 1/N)")
         lines.append(f"    d{loss}/dW{number} = {_matrix(layer['gradient'])}")
+        if layer["biases"] is not None:
+            lines.append(f"    b{number} = {_matrix([[v] for v in layer['biases']])}   "
+                         f"d{loss}/db{number} = {_matrix([[v] for v in layer['bias_gradient']])}")
         values = layer.get("values")
         if values:
             lines.append(f"    values: W{number} = {_matrix(values['weights'], digits)}   "
                          f"d{loss}/dW{number} = {_matrix(values['gradient'], digits)}")
             if "updated_weights" in values:
                 lines.append(f"            W{number}+ = {_matrix(values['updated_weights'], digits)}")
+            if "biases" in values:
+                lines.append(f"            b{number} = {_matrix([[v] for v in values['biases']], digits)}   "
+                             f"d{loss}/db{number} = {_matrix([[v] for v in values['bias_gradient']], digits)}")
+                if "updated_biases" in values:
+                    lines.append(f"            b{number}+ = {_matrix([[v] for v in values['updated_biases']], digits)}")
     lines.append(f"  every entry checked against the scalar gradients "
                  f"(largest relative difference {view['check_max_difference']:.1e})")
     return lines
