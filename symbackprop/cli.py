@@ -11,7 +11,7 @@ from .derive import METHODS, derive
 from .derive.expand import DEFAULT_LIMIT
 from .derive.paths import DEFAULT_MAX_PATHS
 from .derive.stats import backprop_cost, paths_cost
-from .errors import SpecError
+from .errors import SpecError, fail
 from .expressions import ExpressionError
 from .files import FORCE_HELP, JSON_MARKER, OutputError, check_target, write_atomically
 from .render.pdf import stop_on_interrupt
@@ -19,10 +19,6 @@ from .render.text import text_report
 from .spec import load_spec
 
 
-def fail(message: str) -> None:
-    """One line on stderr, exit status 2."""
-    click.echo(f"symbackprop: error: {' '.join(str(message).split())}", err=True)
-    sys.exit(2)
 
 
 def write_output(path: Path, data: str | bytes, *, force: bool, inputs: dict[Path, str]) -> None:
@@ -44,6 +40,12 @@ def check_output(path: Path | None, *, force: bool, inputs: dict[Path, str]) -> 
 
 class _Main(click.Group):
     """The command group: usage mistakes as one line (exit 2), Ctrl-C as one line (exit 130)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:  # an unknown option of the group itself (symbackprop --bogus)
+            fail(exc.format_message())
 
     def invoke(self, ctx: click.Context):
         try:

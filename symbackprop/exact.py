@@ -34,6 +34,8 @@ __all__ = ["exact_numbers", "ExactNumbers", "closed_form"]
 
 DECIMAL_DIGITS = 30
 DEFAULT_LIMIT = 500
+MAX_RATIONAL_BITS = 6_644
+"""Largest exact rational written (about 2,000 digits); larger ones keep only their decimal."""
 """Largest closed form (tree nodes) written out; rationals are always written."""
 
 
@@ -145,6 +147,8 @@ class _Evaluator:
             value = expr.xreplace({s: self.exact[s] for s in deps})
             if not value.is_Rational and self.size(value) > self.limit:
                 value = None
+            elif value.is_Rational and max(abs(value.p), value.q).bit_length() > MAX_RATIONAL_BITS:
+                value = None  # a rational of more than ~2,000 digits: its decimal only
         if value is not None and value.is_Rational:
             decimal = sp.Float(value, DECIMAL_DIGITS + 10)
         else:  # from the decimals of what it uses: linear, where evalf of a closed form is not

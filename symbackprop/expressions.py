@@ -266,7 +266,10 @@ class _Builder:
             largest = max((_digits(r) for r in base.atoms(sp.Rational)), default=0.0)
             if float(abs(exponent)) * largest > LIMITS["max_magnitude_digits"]:  # 9**999, (2*x)**999
                 raise self.fail(_digits_message(), node)
-        return self.check_number(base**exponent, node)
+        result = base**exponent  # SymPy combines (x**10)**10 into x**100: check what it made
+        if any(p.exp.is_Number and abs(p.exp) > LIMITS["max_exponent"] for p in result.atoms(sp.Pow)):
+            raise self.fail(f"exponent too large (max_exponent is {LIMITS['max_exponent']})", node)
+        return self.check_number(result, node)
 
     def call(self, node: ast.Call) -> sp.Expr:
         if not isinstance(node.func, ast.Name):

@@ -30,6 +30,10 @@ def _widths(raw: dict) -> list[int] | None:
     if not isinstance(layers, list) or len(layers) < 2 or not all(
             isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in layers):
         return None  # the spec's own validation reports it
+    from .spec import MAX_ENTITIES
+
+    if sum(layers) > MAX_ENTITIES or sum(a * b for a, b in zip(layers, layers[1:])) > MAX_ENTITIES:
+        return None  # too large: refused by the spec's validation before any name is made
     return layers
 
 

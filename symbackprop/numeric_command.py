@@ -121,7 +121,7 @@ def _plot(run) -> bytes:
               help="starting parameters: the spec's values, or weights from a seeded normal "
                    "distribution and biases 0 (default: spec when it gives values, else normal)")
 @click.option("--seed", type=int, default=0, show_default=True, help="seed for --init normal")
-@click.option("--std", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+@click.option("--std", type=click.FloatRange(min=0, min_open=True, max=1e6), default=1.0, show_default=True,
               help="standard deviation of the weights for --init normal")
 @click.option("--every", type=click.IntRange(min=1), default=None,
               help="print every N-th step (default: about 20 rows)")
@@ -134,6 +134,8 @@ def train_command(spec: Path, steps: int, learning_rate: float | None, init: str
                   std: float, every: int | None, plot: Path | None, output: Path | None, force: bool) -> None:
     """Run gradient descent on the examples of SPEC and print the loss at each step."""
     cli, inputs = _cli(), {spec: "the spec"}
+    if plot is not None and output is not None and plot.resolve() == output.resolve():
+        _fail(f"{plot}: --plot and -o name the same file")
     for target in (output, plot):
         cli.check_output(target, force=force, inputs=inputs)
     if plot is not None:

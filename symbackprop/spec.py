@@ -30,6 +30,8 @@ MAX_NAME_LENGTH = 32
 MAX_SPEC_BYTES = 5_000_000
 MAX_ENTITIES = 50_000  # neurons + nodes + weights; larger networks are refused
 MAX_EXAMPLES = 10_000
+MAX_VALUES = 1_000_000  # examples × (inputs + outputs)
+TOO_LONG = "a number has more than 4300 digits"
 MAX_MAGNITUDE = 1e15  # spec numbers; larger ones overflow float64 arithmetic soon after
 
 _NAME = re.compile(r"^[^\W\d_]\w*$", re.UNICODE)
@@ -124,8 +126,29 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
     return mapping
 
 
+def _construct_number(loader, node):
+    """YAML 1.1 numbers without its base-60 form: ``1:30`` is an error, not 90 (and never a
+    quadratic-time parse of a million ``:`` parts)."""
+    text = loader.construct_scalar(node)
+    if ":" in text:
+        raise SpecError(f"line {node.start_mark.line + 1}: {_show(text)} is a base-60 number in YAML 1.1; "
+                        "write it in decimal (or quote it)")
+    tag = node.tag.rsplit(":", 1)[-1]
+    return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node) if tag == "int" else \
+        yaml.constructor.SafeConstructor.construct_yaml_float(loader, node)
+
+
+def _refuse_tag(loader, node):
+    raise SpecError(f"line {node.start_mark.line + 1}: YAML type {node.tag.rsplit(':', 1)[-1]} is not allowed "
+                    "(dates, binary data, sets and ordered maps have no meaning in a spec; quote the text)")
+
+
 for _loader in (_StrictLoader, _FastStrictLoader):
     _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    _loader.add_constructor("tag:yaml.org,2002:int", _construct_number)
+    _loader.add_constructor("tag:yaml.org,2002:float", _construct_number)
+    for _tag in ("binary", "omap", "pairs", "set", "timestamp"):
+        _loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag)
     _loader.add_implicit_resolver(
         "tag:yaml.org,2002:float",
         re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
@@ -171,7 +194,10 @@ def read_text(path: str | Path, what: str = "spec", max_bytes: int = MAX_SPEC_BY
     """A user's file as UTF-8 text, with one clear error for each way it can be unreadable."""
     file = str(path)
     try:
-        data = Path(path).read_bytes()
+        if Path(path).exists() and not Path(path).is_dir() and not Path(path).is_file():
+            raise SpecError(f"not a regular file (a device, pipe or socket is not a {what} file)", file=file)
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
     except FileNotFoundError:
         raise SpecError("no such file", file=file) from None
     except IsADirectoryError:
@@ -207,6 +233,8 @@ def load_yaml(text: str, loader: type[yaml.SafeLoader], file: str):
         raise SpecError(f"YAML syntax error{where}: {problem}", file=file) from None
     except RecursionError:
         raise SpecError("nested too deeply", file=file) from None
+    except ValueError:  # an integer of more than 4300 digits
+        raise SpecError(TOO_LONG, file=file) from None
 
 
 def read_mapping(path: str | Path) -> dict:
@@ -225,6 +253,8 @@ def read_mapping(path: str | Path) -> dict:
                             file=file) from None
         except RecursionError:
             raise SpecError("nested too deeply", file=file) from None
+        except ValueError:  # an integer of more than 4300 digits
+            raise SpecError(TOO_LONG, file=file) from None
     else:
         flow = text.count("[") + text.count("{") <= MAX_FAST_NESTING or _flow_nesting(text) <= MAX_FAST_NESTING
         fast = flow and _block_nesting(text) <= MAX_FAST_NESTING
@@ -414,6 +444,8 @@ def _values_block(raw: Any, key: str, allowed: set[str] | tuple[str, ...], what:
         name = check_name(k, f"{key}.{_key(k)}")
         if name not in allowed:
             raise SpecError(f"not {what} of this network", key=f"{key}.{_key(k)}")
+        if name in out:
+            raise SpecError("the same name as another key after Unicode normalisation", key=f"{key}.{_key(k)}")
         out[name] = number(v, f"{key}.{_key(k)}")
     return out
 
@@ -576,11 +608,12 @@ def _check_namespace(inputs, neurons, nodes, parameters) -> None:
 
 
 def _values(raw: dict, inputs, parameters, outputs) -> tuple[dict | None, tuple[Example, ...]]:
+    input_set, output_set = set(inputs), set(outputs)
     values = _mapping(raw["values"], "values") if "values" in raw else {}
     _unknown_keys(values, {"inputs", "params", "targets"}, "values")
     params_values = None
     if "params" in values:
-        params_values = _values_block(values["params"], "values.params", parameters, "a parameter")
+        params_values = _values_block(values["params"], "values.params", set(parameters), "a parameter")
     examples: list[Example] = []
     if "data" in raw:
         for k in ("inputs", "targets"):
@@ -592,18 +625,21 @@ def _values(raw: dict, inputs, parameters, outputs) -> tuple[dict | None, tuple[
             raise SpecError("needs at least one example", key="data")
         if len(data) > MAX_EXAMPLES:
             raise SpecError(f"more than {MAX_EXAMPLES} examples", key="data")
+        if len(data) * (len(inputs) + len(outputs)) > MAX_VALUES:
+            raise SpecError(f"more than {MAX_VALUES:,} input and target values (examples × "
+                            "(inputs + outputs))", key="data")
         for i, item in enumerate(data):
             key = f"data[{i}]"
             item = _mapping(item, key)
             _unknown_keys(item, {"inputs", "targets"}, key)
-            ins = _values_block(item.get("inputs", {}), f"{key}.inputs", inputs, "an input")
-            tgs = _values_block(item.get("targets", {}), f"{key}.targets", outputs, "an output")
+            ins = _values_block(item.get("inputs", {}), f"{key}.inputs", input_set, "an input")
+            tgs = _values_block(item.get("targets", {}), f"{key}.targets", output_set, "an output")
             _require_all(ins, inputs, f"{key}.inputs", "input")
             _require_all(tgs, outputs, f"{key}.targets", "target of output")
             examples.append(Example(ins, tgs))
     elif "inputs" in values or "targets" in values:
-        ins = _values_block(values.get("inputs", {}), "values.inputs", inputs, "an input")
-        tgs = _values_block(values.get("targets", {}), "values.targets", outputs, "an output")
+        ins = _values_block(values.get("inputs", {}), "values.inputs", input_set, "an input")
+        tgs = _values_block(values.get("targets", {}), "values.targets", output_set, "an output")
         _require_all(ins, inputs, "values.inputs", "input")
         _require_all(tgs, outputs, "values.targets", "target of output")
         examples.append(Example(ins, tgs))

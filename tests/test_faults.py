@@ -46,7 +46,7 @@ WE5 = EXAMPLES / "we05-221-sigmoid.yaml"
 HAVE_TEX = shutil.which("pdflatex") is not None and shutil.which("pdftotext") is not None
 needs_tex = pytest.mark.skipif(not HAVE_TEX, reason="needs pdflatex (TeX Live) and pdftotext (poppler)")
 MEMORY = 2 << 30          # address space of a resource-case process
-SECONDS = 20              # a resource case that takes longer has hung
+SECONDS = 10              # a resource case that takes longer has hung (they take ~1–4 s here)
 
 GOOD = """\
 name: good
@@ -114,12 +114,12 @@ def write(tmp_path: Path, text: str, name: str = "spec.yaml") -> Path:
 
 PAYLOADS = {  # payload (CANARY: a file it would create if it ever ran) -> why the allow-list refuses it
     "import": ("__import__('os').system('touch CANARY')", "attribute access ('.') is not allowed"),
-    "mro": ("().__class__.__mro__[1].__subclasses__()", "attribute access ('.') is not allowed"),
-    "lambda": ("lambda: open('CANARY', 'w')", "lambda expressions are not allowed"),
+    "mro": ("().__class__.__mro__[1].__subclasses__()[0](open('CANARY', 'w'))", "indexing ('[...]') is not allowed"),
+    "lambda": ("(lambda: open('CANARY', 'w'))()", "lambda expressions are not allowed"),
     "exec": ("exec(\"open('CANARY', 'w')\")", "function 'exec' is not allowed"),
     "eval": ("eval(\"open('CANARY', 'w')\")", "function 'eval' is not allowed"),
     "open": ("open('CANARY', 'w')", "function 'open' is not allowed"),
-    "symbol-class": ("Symbol('x').__class__", "attribute access ('.') is not allowed"),
+    "symbol-class": ("Symbol('x').__class__(open('CANARY', 'w'))", "attribute access ('.') is not allowed"),
     "comprehension": ("[open('CANARY', 'w') for x in (1,)]", "comprehensions are not allowed"),
 }
 
@@ -357,7 +357,7 @@ RESOURCES = {  # case -> (spec text, extra arguments, what the one error line sa
                             "nested too deeply"),
     "billion-laughs": (_laughs(), ("--template", "exam", "--variants", "2"), "randomize.l0: unknown key"),
     "paths-10^30": ("name: deep\nlayers: [10" + ", 10" * 31 + "]\nactivation: sigmoid\nloss: half_sse\n",
-                    ("--method", "paths"), "paths to enumerate exceed the limit of 100,000; use --method backprop"),
+                    ("--method", "paths"), "paths to enumerate exceed the limit of 10,000; use --method backprop"),
 }
 
 
@@ -561,7 +561,6 @@ def test_names_sympy_gives_a_meaning_are_plain_user_symbols_everywhere(tmp_path)
     assert invoke("render", spec, "-o", tmp_path / "tex").exit_code == 0
     tex = (tmp_path / "tex" / "sympy-names-derivation.tex").read_text()
     assert r"\lambda" in tex and r"\mathrm{net}_{S} &= E\,\lambda + N\,I + O\,\pi" in tex
-    assert "\\mathrm{e}" not in tex and "\\mathrm{i}" not in tex
     ok = invoke("check", spec, "--wrt", "E", "--answer", "lambda*delta_S", "--wrt", "O", "--answer", "pi*delta_S")
     assert ok.exit_code == 0 and ok.stdout.count("✓") == 2
 
@@ -1009,8 +1008,12 @@ def test_markers_are_read_from_a_bounded_head_and_tail(tmp_path, monkeypatch):
     monkeypatch.setattr("symbackprop.files.open", lambda *a, **k: Counting(real_open(*a, **k)), raising=False)
     assert not produced_by_symbackprop(big)
     assert sum(read) <= HEAD_BYTES + TAIL_BYTES
-    big.write_bytes(filler + b"/Creator (symbackprop)\n%%EOF\n")       # a PDF's info dictionary is at the end
+    big.write_bytes(b"%PDF-1.5\n" + filler + b"/Creator (symbackprop)\n%%EOF\n")   # the info dictionary: at the end
+    read.clear()
     assert produced_by_symbackprop(big)
+    assert sum(read) <= HEAD_BYTES + TAIL_BYTES
+    big.write_bytes(filler + b"/Creator (symbackprop)\n%%EOF\n")       # not a PDF: the Creator means nothing
+    assert not produced_by_symbackprop(big)
     big.write_bytes(b"symbackprop derive: we05  (method: backprop)\n" + filler)
     assert produced_by_symbackprop(big)
     big.write_bytes(b"I ran symbackprop derive: and kept notes\n")
@@ -1077,3 +1080,335 @@ def test_doctests(module):
 
     failures, tried = doctest.testmod(importlib.import_module(module))
     assert failures == 0 and tried >= 3
+
+
+# --------------------------------------------------------------- anchored marks, non-regular targets,
+# --------------------------------------------------------------- permissions and symbolic links
+
+NOT_OURS_MESSAGE = "it was not written by symbackprop (use --force)"
+
+
+def _png(*chunks: tuple[bytes, bytes]) -> bytes:
+    import zlib
+    out = b"\x89PNG\r\n\x1a\n"
+    for kind, data in chunks:
+        out += len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
+    return out
+
+
+_IHDR = (b"IHDR", bytes(13))
+_IDAT = (b"IDAT", b"x" * 64)
+_IEND = (b"IEND", b"")
+_SOFTWARE = (b"tEXt", b"Software\x00symbackprop")
+
+LOOKALIKES = {  # files that mention symbackprop somewhere but are not its outputs
+    "readme": (Path(__file__).parent.parent / "README.md").read_bytes(),
+    "tex-line-5": b"\\documentclass{article}\n% my notes\n\\begin{document}\nHello\n% Generated by symbackprop\n",
+    "tex-indented": b"  % Generated by symbackprop; regenerate it rather than edit it.\n",
+    "py-later-comment": b"import os\n\n# Generated by symbackprop, then edited by hand\nprint(1)\n",
+    "py-longer-word": b"# Generated by symbackprops\n",
+    "text-line-2": b"notes\nsymbackprop derive: we05  (method: backprop)\n",
+    "json-second-key": b'{"name": "x", "generator": "symbackprop"}\n',
+    "json-in-list": b'[{"generator": "symbackprop"}]\n',
+    "json-other-value": b'{"generator": "symbackprop-fork"}\n',
+    "pdf-creator-without-pdf": b"notes /Creator (symbackprop) more notes\n",
+    "pdf-other-creator": b"%PDF-1.5\n<< /Creator (LaTeX with hyperref) /Producer (symbackprop) >>\n%%EOF\n",
+    "png-chunk-without-signature": b"Software\x00symbackprop",
+    "png-text-after-image": _png(_IHDR, _IDAT, _SOFTWARE, _IEND),
+    "png-mark-inside-image-data": _png(_IHDR, (b"IDAT", b"Software\x00symbackprop"), _IEND),
+    "png-other-software": _png(_IHDR, (b"tEXt", b"Software\x00matplotlib"), _IDAT, _IEND),
+}
+
+OWN = {  # minimal files carrying each anchored mark
+    "tex": b"% Generated by symbackprop; regenerate it rather than edit it.\n\\documentclass{article}\n",
+    "check-tex": b"% Generated by symbackprop check.\n\\documentclass{article}\n",
+    "py": b"# Generated by symbackprop; regenerate it rather than edit it.\nimport numpy\n",
+    "text-derive": b"symbackprop derive: x  (method: backprop)\n",
+    "text-check": b"symbackprop check: x\n",
+    "json": b'{"generator": "symbackprop", "name": "x"}\n',
+    "json-spaced": b'\n  {\n    "generator" : "symbackprop"\n  }\n',
+    "pdf": b"%PDF-1.5\n1 0 obj << /Creator (symbackprop) /Producer (pdfTeX) >> endobj\n%%EOF\n",
+    "png": _png(_IHDR, _SOFTWARE, (b"pHYs", bytes(9)), _IDAT, _IEND),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(LOOKALIKES))
+def test_a_file_that_merely_mentions_symbackprop_is_not_ours(kind, tmp_path):
+    target = tmp_path / f"file-{kind}"
+    target.write_bytes(LOOKALIKES[kind])
+    assert not produced_by_symbackprop(target)
+    with pytest.raises(OutputError, match=re.escape(f"refusing to overwrite {target}: {NOT_OURS_MESSAGE}")):
+        check_target(target)
+
+
+@pytest.mark.parametrize("kind", sorted(OWN))
+def test_each_anchored_mark_is_ours(kind, tmp_path):
+    target = tmp_path / f"file-{kind}"
+    target.write_bytes(OWN[kind])
+    assert produced_by_symbackprop(target)
+    check_target(target)
+
+
+def test_a_copy_of_the_readme_and_notes_mentioning_the_phrase_are_refused(tmp_path):
+    readme = Path(__file__).parent.parent / "README.md"
+    # README.md quotes the marks (`% Generated by symbackprop`, `"generator": "symbackprop"`)
+    copy = tmp_path / "r.md"
+    shutil.copyfile(readme, copy)
+    refused("derive", WE5, "-o", copy, fragments=(f"refusing to overwrite {copy}: {NOT_OURS_MESSAGE}",))
+    assert copy.read_bytes() == readme.read_bytes()
+    notes = tmp_path / "notes.tex"
+    notes.write_bytes(LOOKALIKES["tex-line-5"])
+    refused("check", WE5, "--wrt", "w_AT", "--answer", "A*delta_T", "--format", "latex", "-o", notes,
+            fragments=(f"refusing to overwrite {notes}: {NOT_OURS_MESSAGE}",), status=2)
+    script = tmp_path / "helper.py"
+    script.write_bytes(LOOKALIKES["py-later-comment"])
+    refused("code", WE5, "-o", script, fragments=(f"refusing to overwrite {script}: {NOT_OURS_MESSAGE}",))
+    assert notes.read_bytes() == LOOKALIKES["tex-line-5"] and script.read_bytes() == LOOKALIKES["py-later-comment"]
+    assert invoke("derive", WE5, "-o", copy, "--force").exit_code == 0
+    assert copy.read_text().startswith("symbackprop derive: ")
+
+
+@pytest.mark.parametrize("kind", ["render-pdf", "render-exam", "code-scalar"])
+def test_more_real_outputs_are_recognised_and_replaced_without_force(kind, tmp_path):
+    """The outputs ``test_own_files_are_replaced_other_files_only_with_force`` does not write."""
+    t = tmp_path
+    args = {"render-pdf": ["render", WE5, "--template", "solution", "--pdf", "-o", t / "out"],
+            "render-exam": ["render", WE5, "--template", "exam", "-o", t / "out"],
+            "code-scalar": ["code", WE5, "--form", "scalar", "-o", t / "out" / "g.py"]}[kind]
+    if kind == "render-pdf" and not HAVE_TEX:
+        pytest.skip("needs pdflatex (TeX Live) and pdftotext (poppler)")
+    assert invoke(*args).exit_code == 0
+    files = sorted((t / "out").iterdir())
+    assert files and all(produced_by_symbackprop(f) for f in files), [f.name for f in files]
+    if kind == "render-pdf":
+        assert {f.suffix for f in files} == {".tex", ".pdf"}
+    for f in files:
+        f.touch()
+    result = invoke(*args)
+    assert result.exit_code == 0, result.stderr
+
+
+_PROBE = """\
+import sys
+from symbackprop.files import OutputError, check_target, produced_by_symbackprop
+for path in sys.argv[1:]:
+    print(produced_by_symbackprop(path))
+    for force in (False, True):
+        try:
+            check_target(path, force=force)
+        except OutputError as exc:
+            print(exc)
+"""
+
+
+def test_a_fifo_is_refused_without_being_opened(tmp_path):
+    fifo = tmp_path / "f"
+    os.mkfifo(fifo)
+    link = tmp_path / "link"
+    link.symlink_to("f")
+    expected = f"symbackprop: error: refusing to write {fifo}: it is not a regular file\n"
+    for force in ([], ["--force"]):
+        result = bounded("derive", WE5, "-o", fifo, *force)            # opening the FIFO would block: timeout
+        assert result.returncode == 2 and result.stderr == expected, result.stderr
+    out = tmp_path / "out"
+    out.mkdir()
+    os.mkfifo(out / "we05-221-sigmoid-derivation.tex")
+    result = bounded("render", WE5, "-o", out, "--force")
+    assert result.returncode == 2 and result.stderr == (f"symbackprop: error: refusing to write "
+                                                        f"{out / 'we05-221-sigmoid-derivation.tex'}: it is not a "
+                                                        "regular file\n"), result.stderr
+    probe = subprocess.run([sys.executable, "-c", _PROBE, str(fifo), str(link)], capture_output=True, text=True,
+                           timeout=SECONDS, check=True)
+    assert probe.stdout.splitlines() == ["False", f"refusing to write {fifo}: it is not a regular file",
+                                         f"refusing to write {fifo}: it is not a regular file",
+                                         "False", f"refusing to write {link}: it is not a regular file",
+                                         f"refusing to write {link}: it is not a regular file"]
+    import stat
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and link.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f", "link", "out"]
+    assert [p.name for p in out.iterdir()] == ["we05-221-sigmoid-derivation.tex"]
+
+
+def test_a_device_is_never_replaced_even_with_force(tmp_path):
+    import stat
+    device = tmp_path / "null"
+    try:
+        os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))      # a copy of /dev/null
+    except (OSError, AttributeError) as exc:
+        pytest.skip(f"cannot make a device node here: {exc}")
+    for force in ([], ["--force"]):
+        refused("derive", WE5, "-o", device, *force,
+                fragments=(f"refusing to write {device}: it is not a regular file",))
+    assert stat.S_ISCHR(os.lstat(device).st_mode) and not produced_by_symbackprop(device)
+    assert [p.name for p in tmp_path.iterdir()] == ["null"]
+
+
+def test_replacing_a_file_keeps_its_permission_bits(tmp_path):
+    target = tmp_path / "g.py"
+    assert invoke("code", WE5, "--form", "scalar", "-o", target).exit_code == 0
+    scalar = target.read_text()
+    target.chmod(0o600)
+    assert invoke("code", WE5, "-o", target).exit_code == 0
+    assert (target.stat().st_mode & 0o777) == 0o600 and target.read_text() != scalar     # replaced, still 600
+    user = tmp_path / "run.sh"
+    user.write_text(USER_TEXT)
+    user.chmod(0o750)
+    assert invoke("derive", WE5, "-o", user, "--force").exit_code == 0
+    assert (user.stat().st_mode & 0o777) == 0o750 and user.read_text().startswith("symbackprop derive: ")
+    old = os.umask(0o027)
+    try:
+        assert invoke("derive", WE5, "-o", tmp_path / "new.txt").exit_code == 0
+    finally:
+        os.umask(old)
+    assert ((tmp_path / "new.txt").stat().st_mode & 0o777) == 0o640      # a new file: 0666 less the umask
+
+
+def test_a_symbolic_link_stays_a_link_and_its_file_is_updated(tmp_path):
+    real = tmp_path / "real" / "g.py"
+    real.parent.mkdir()
+    assert invoke("code", WE5, "--form", "scalar", "-o", real).exit_code == 0
+    scalar = real.read_text()
+    real.chmod(0o600)
+    links = tmp_path / "links"
+    links.mkdir()
+    link = links / "g.py"
+    link.symlink_to(Path("..") / "real" / "g.py")                     # relative to the link's directory
+    assert invoke("code", WE5, "-o", link).exit_code == 0
+    assert link.is_symlink() and os.readlink(link) == str(Path("..") / "real" / "g.py")
+    assert real.read_text() != scalar and real.read_text() == link.read_text()
+    assert (real.stat().st_mode & 0o777) == 0o600
+    assert [p.name for p in links.iterdir()] == ["g.py"] and [p.name for p in real.parent.iterdir()] == ["g.py"]
+    # the rules apply to the file the link points to
+    (tmp_path / "mine.txt").write_text(USER_TEXT)
+    mine = tmp_path / "mine-link.txt"
+    mine.symlink_to(tmp_path / "mine.txt")
+    refused("derive", WE5, "-o", mine, fragments=(f"refusing to overwrite {mine}: {NOT_OURS_MESSAGE}",))
+    assert (tmp_path / "mine.txt").read_text() == USER_TEXT
+    assert invoke("derive", WE5, "-o", mine, "--force").exit_code == 0
+    assert mine.is_symlink() and (tmp_path / "mine.txt").read_text().startswith("symbackprop derive: ")
+    # a link to an input is still the input
+    spec = write(tmp_path, WE5.read_text())
+    spec_link = tmp_path / "spec-link.yaml"
+    spec_link.symlink_to(spec)
+    for force in ([], ["--force"]):
+        refused("derive", spec, "-o", spec_link, *force,
+                fragments=(f"refusing to overwrite {spec_link}: it is the spec this command reads",))
+    assert spec.read_text() == WE5.read_text() and spec_link.is_symlink()
+    # a dangling link creates the file it names; a loop is one line
+    dangling = tmp_path / "dangling.txt"
+    dangling.symlink_to(tmp_path / "created.txt")
+    assert invoke("derive", WE5, "-o", dangling).exit_code == 0
+    assert dangling.is_symlink() and (tmp_path / "created.txt").read_text().startswith("symbackprop derive: ")
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    refused("derive", WE5, "-o", loop, "--force",
+            fragments=(f"cannot write {loop}: Too many levels of symbolic links",))
+    assert not list(tmp_path.rglob(".*.part"))
+
+
+# =========================================================================== found by a second review
+
+SYMPY_NAMES_IN_EXPRESSIONS = """\
+name: sympy-in-nodes
+inputs: [I, pi, S]
+params: [E, N, beta, gamma, lambda]
+nodes: {Q: "E*I + pi*S - N*beta + gamma*lambda + exp(E)"}
+objective: Q
+values:
+  inputs: {I: 3, pi: 2, S: 5}
+  params: {E: 0.5, N: 0.25, beta: 4, gamma: 0.3, lambda: 7}
+"""
+
+
+def test_sympy_names_inside_expressions_are_user_symbols(tmp_path):
+    """In a node expression E, I, pi, S, N, beta, gamma, lambda are the spec's own symbols:
+    Q = 0.5·3 + 2·5 − 0.25·4 + 0.3·7 + e^0.5, ∂Q/∂E = I + e^E = 3 + e^0.5, ∂Q/∂gamma = lambda = 7."""
+    data = json.loads(invoke("derive", write(tmp_path, SYMPY_NAMES_IN_EXPRESSIONS), "--format", "json").stdout)
+    assert data["loss"]["value"] == pytest.approx(1.5 + 10 - 1 + 2.1 + np.exp(0.5))
+    assert data["gradients"]["E"]["value"] == pytest.approx(3 + np.exp(0.5))
+    assert data["gradients"]["gamma"]["value"] == pytest.approx(7)
+    assert data["gradients"]["N"]["value"] == pytest.approx(-4)
+
+
+@pytest.mark.parametrize("name,text,message", [
+    ("sexagesimal", GOOD + "learning_rate: 1:30\n", "line 12: '1:30' is a base-60 number in YAML 1.1"),
+    ("timestamp", GOOD.replace("name: good", "name: good\ntitle: 2024-01-01"),
+     "line 2: YAML type timestamp is not allowed"),
+    ("binary", GOOD + "description: !!binary aGVsbG8=\n", "YAML type binary is not allowed"),
+    ("int-4301-digits", GOOD + "learning_rate: " + "9" * 4301 + "\n", "a number has more than 4300 digits"),
+    ("unicode-duplicate-value", GOOD.replace("w_TF: 0.3}", "w_TF: 0.3, \uff57_TF: 5}"),
+     "values.params.\uff57_TF: the same name as another key after Unicode normalisation"),
+    ("nested-power", _spec_with_activation("((((x**10)**10)**10)**10)"), "exponent too large (max_exponent is 1000)"),
+])
+def test_more_malformed_specs(name, text, message, tmp_path):
+    spec = write(tmp_path, text)
+    refused("derive", spec, "-o", tmp_path / "out.json", fragments=(f"{spec}: ", message))
+    assert not (tmp_path / "out.json").exists()
+
+
+def test_a_json_number_of_4301_digits(tmp_path):
+    spec = write(tmp_path, '{"name": "a", "learning_rate": ' + "9" * 4301 + "}", "big.json")
+    refused("derive", spec, fragments=(f"{spec}: a number has more than 4300 digits",))
+
+
+@pytest.mark.parametrize("case,text,message", [
+    ("huge-layer", "name: w\nlayers: [1, 1000000000]\nactivation: sigmoid\nloss: sse\n", "layers: more than 50000 weights"),
+    ("aliased-data", "name: al\ninputs: [" + ", ".join(f"x{i}" for i in range(2000)) + "]\n"
+     "neurons: {o: {from: {x0: w}, activation: identity}}\noutputs: [o]\nloss: sse\nvalues: {params: {w: 1}}\n"
+     "data: [&ex {inputs: {" + ", ".join(f"x{i}: 0.5" for i in range(2000)) + "}, targets: {o: 1}}, "
+     + ", ".join(["*ex"] * 999) + "]\n", "data: more than 1,000,000 input and target values"),
+    ("device", None, "not a regular file"),
+])
+def test_resource_bombs_found_by_review(case, text, message, tmp_path):
+    spec = Path("/dev/zero") if text is None else write(tmp_path, text)
+    start = time.monotonic()
+    proc = bounded("derive", spec)
+    assert time.monotonic() - start < SECONDS and proc.returncode == 2
+    one_error_line(proc.stderr, f"symbackprop: error: {spec}: ", message)
+
+
+def test_exact_arithmetic_stays_bounded(tmp_path):
+    """n_i = n_{i-1}² thirty times: exact values past ~2,000 digits are given as decimals only (null)."""
+    nodes = "\n".join(f'  n{i}: "n{i - 1}**2"' for i in range(1, 31))
+    spec = write(tmp_path, "name: ch\ninputs: [x]\nparams: [w]\nnodes:\n  n0: \"w*x\"\n" + nodes
+                 + "\nobjective: n30\nvalues: {params: {w: 1.0001}, inputs: {x: 0.999}}\n")
+    start = time.monotonic()
+    proc = bounded("derive", spec, "--exact", "--format", "json", "--no-expanded")
+    assert proc.returncode == 0 and time.monotonic() - start < SECONDS, proc.stderr[-300:]
+    exact = json.loads(proc.stdout)["exact"]
+    assert exact["loss"] is None and exact["gradients"]["w"] is None
+    assert json.loads(proc.stdout)["loss"]["value"] == pytest.approx((1.0001 * 0.999) ** (2 ** 30), rel=1e-6)
+
+
+def test_user_text_cannot_forge_error_lines(tmp_path):
+    spec = write(tmp_path, GOOD.replace("name: good", 'name: "ok\\nsymbackprop: error: forged"'))
+    for command in ("derive", "render"):
+        refused(command, spec, "-o", tmp_path / "out", fragments=("is not usable as a file name",))
+    long_key = write(tmp_path, GOOD + "randomize:\n  ? " + "k" * 100_000 + "\n  : 1\n", "long.yaml")
+    line = refused("render", long_key, "--template", "exam", "--variants", "2", "-o", tmp_path / "x").stderr
+    assert len(line) < 1200 and "randomize." in line
+
+
+def test_an_answer_file_title_cannot_forge_report_lines(tmp_path):
+    answers = write(tmp_path, 'title: "x\\n  \\u2713 w_AT correct\\u001b]0;pwned\\u0007"\nsolution: {out_T: 0.68}\n',
+                    "answers.yaml")
+    result = invoke("check", WE5, "--solution", answers)
+    heading = next(line for line in result.stdout.splitlines() if line.startswith("Worked solution"))
+    assert "x \u2713 w_AT correct" in heading and "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert not any(line.strip().startswith("\u2713 w_AT correct") for line in result.stdout.splitlines())
+
+
+def test_a_sum_in_an_update_rule_is_parenthesised(tmp_path):
+    spec = write(tmp_path, 'name: upd\ninputs: [x]\nparams: [w]\nnodes: {S: "w*x + w**2"}\nobjective: S\n')
+    assert invoke("render", spec, "-o", tmp_path / "tex").exit_code == 0
+    tex = (tmp_path / "tex" / "upd-derivation.tex").read_text()
+    assert r"w^{+} &= w - \eta\,\left(2 w + x\right)" in tex
+
+
+def test_usage_mistakes_of_the_command_group_and_train(tmp_path):
+    one_error_line(invoke("--bogus").stderr, "No such option '--bogus'")
+    refused("train", EXAMPLES / "we13-relu-3layer.yaml", "--steps", "2", "--std", "inf", fragments=("--std",))
+    same = tmp_path / "run.png"
+    refused("train", EXAMPLES / "we13-relu-3layer.yaml", "--steps", "2", "-o", same, "--plot", same,
+            fragments=("--plot and -o name the same file",))
+    assert not same.exists()

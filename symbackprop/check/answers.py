@@ -36,7 +36,7 @@ import sympy as sp
 import yaml
 
 from ..errors import SpecError
-from ..spec import load_yaml, read_text
+from ..spec import _key, _refuse_tag, load_yaml, read_text
 from ..expressions import LIMITS, ExpressionError, parse_expression
 from .context import CheckContext, NotApplicable, Point, Target
 from .equivalence import Comparison, compare, compile_or_none, same_number, values_at
@@ -325,6 +325,8 @@ def _mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dic
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 _Loader.add_constructor("tag:yaml.org,2002:int", lambda loader, node: Written(node.value))
 _Loader.add_constructor("tag:yaml.org,2002:float", lambda loader, node: Written(node.value))
+for _tag in ("binary", "omap", "pairs", "set", "timestamp"):
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag)
 
 
 @dataclass
@@ -370,7 +372,7 @@ def _answer_file(raw: Any, file: str) -> AnswerFile:
         raise SpecError("an answer file must be a mapping (answers:, solution:, title:, ...)")
     for k in raw:
         if k not in FILE_KEYS:
-            raise SpecError(f"unknown key (allowed: {', '.join(sorted(FILE_KEYS))})", key=k)
+            raise SpecError(f"unknown key (allowed: {', '.join(sorted(FILE_KEYS))})", key=_key(k))
     out = AnswerFile(file)
     out.title = _text(raw.get("title", ""), "title")
     for k in ("description", "source"):
@@ -383,7 +385,7 @@ def _answer_file(raw: Any, file: str) -> AnswerFile:
         answers = raw["answers"]
         if isinstance(answers, dict):
             for wrt, text in answers.items():
-                out.answers.append((wrt, _text(text, f"answers.{wrt}"), default, f"answers.{wrt}"))
+                out.answers.append((wrt, _text(text, f"answers.{_key(wrt)}"), default, f"answers.{_key(wrt)}"))
         elif isinstance(answers, list):
             for i, item in enumerate(answers):
                 key = f"answers[{i}]"
@@ -391,7 +393,7 @@ def _answer_file(raw: Any, file: str) -> AnswerFile:
                     raise SpecError("each answer is a mapping {wrt: ..., answer: ...}", key=key)
                 for k in item:
                     if k not in ("wrt", "answer", "syntax"):
-                        raise SpecError("unknown key (allowed: answer, syntax, wrt)", key=f"{key}.{k}")
+                        raise SpecError("unknown key (allowed: answer, syntax, wrt)", key=f"{key}.{_key(k)}")
                 for k in ("wrt", "answer"):
                     if k not in item:
                         raise SpecError(f"needs '{k}'", key=key)
@@ -408,7 +410,7 @@ def _answer_file(raw: Any, file: str) -> AnswerFile:
         solution = raw["solution"]
         if not isinstance(solution, dict) or not solution:
             raise SpecError("must be a mapping name → number, e.g. out_T: 0.68", key="solution")
-        out.solution = [(name, value, f"solution.{name}") for name, value in solution.items()]
+        out.solution = [(name, value, f"solution.{_key(name)}") for name, value in solution.items()]
     if not out.answers and out.solution is None:
         raise SpecError("nothing to check: give 'answers' or 'solution'")
     return out

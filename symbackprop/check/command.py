@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import SpecError
+from ..errors import SpecError, fail
 from ..expressions import ExpressionError
 from ..files import FORCE_HELP, JSON_MARKER, OutputError, check_target, write_atomically
 from ..spec import load_spec
@@ -39,9 +39,7 @@ Exit status: 0 all right, 1 something wrong, 2 bad input.
 """
 
 
-def _fail(message: str) -> None:
-    click.echo(f"symbackprop: error: {' '.join(str(message).split())}", err=True)
-    sys.exit(2)
+_fail = fail
 
 
 class _OneLineErrors(click.Command):

@@ -22,6 +22,17 @@ STATUS_TEXT = {"correct": "correct", "wrong": "wrong", "carried_forward": "corre
                "(error carried forward)", "undecided": "undecided"}
 
 
+
+def printable(text: str, limit: int = 120) -> str:
+    """User text for a terminal line: control and format characters dropped, newlines as
+    spaces, at most ``limit`` characters (an answer file cannot forge report lines)."""
+    import unicodedata
+
+    flat = "".join(" " if ch in "\r\n\t" else ch for ch in text
+                   if ch in "\r\n\t" or unicodedata.category(ch)[0] != "C")
+    flat = " ".join(flat.split())
+    return flat if len(flat) <= limit else flat[:limit - 1] + "…"
+
 def _num(x: float | None) -> str:
     if x is None:
         return "undefined"
@@ -188,7 +199,7 @@ def text_report(report: CheckReport) -> str:
             lines += ["  " + line for line in _answer_lines(a)]
     for s in report.solutions:
         lines.append("")
-        title = f" — {s.title}" if s.title else ""
+        title = f" — {printable(s.title)}" if s.title else ""
         lines.append(f"Worked solution {s.file}{title} ({len(s.figures)} figures)")
         width = max(len(f.name) for f in s.figures)
         for f in s.figures:

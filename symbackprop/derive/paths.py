@@ -15,7 +15,7 @@ from ..errors import SpecError
 from ..graph import Network
 from .backprop import DELTA_KINDS, relevant_nodes
 
-DEFAULT_MAX_PATHS = 100_000
+DEFAULT_MAX_PATHS = 10_000
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ output directory exactly as it was.
 from __future__ import annotations
 
 import os
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import jinja2
 
 from ..derive import METHODS, derive
 from ..derive.paths import DEFAULT_MAX_PATHS
-from ..errors import SpecError
+from ..errors import SpecError, fail
 from ..expressions import ExpressionError
 from ..files import FORCE_HELP, OutputError, check_targets, write_atomically
 from ..spec import load_spec
@@ -32,12 +31,7 @@ TEMPLATES = ("derivation", "paths", "solution", "exam", "matrix")
 NOTATIONS = ("scalar", "matrix")
 
 
-def _fail(message: str, details: list[str] | None = None) -> None:
-    """One line (plus any quoted log lines) on stderr, exit status 2."""
-    click.echo(f"symbackprop: error: {message}", err=True)
-    for line in details or []:
-        click.echo(f"  {line}", err=True)
-    sys.exit(2)
+_fail = fail  # one line (plus the quoted LaTeX log lines), exit status 2
 
 
 def documents(spec_path: Path, template: str, method: str, digits: int, variants: int | None,

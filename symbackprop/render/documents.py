@@ -337,10 +337,27 @@ def sum_tex(terms: Sequence[str]) -> str:
     return out or "0"
 
 
+def _is_sum(tex: str) -> bool:
+    """Whether ``tex`` has a ``+`` or ``−`` outside every bracket (after a leading sign).
+
+    >>> _is_sum("2 w + x"), _is_sum("-x"), _is_sum(r"\\left(a + b\\right) c"), _is_sum("x^{a - b}")
+    (True, False, False, False)
+    """
+    depth = 0
+    body = tex.lstrip().removeprefix("-")
+    for i, ch in enumerate(body):
+        depth += 1 if ch in "({[" else -1 if ch in ")}]" else 0
+        if depth == 0 and ch in "+-" and i > 0 and body[i - 1] == " ":
+            return True
+    return False
+
+
 def parenthesised(terms: Sequence[str]) -> str:  # noqa: D401
-    """A sum as one factor: in parentheses when it has several terms or starts with a minus."""
+    """A sum as one factor: in parentheses when it has several terms, one term that is itself a
+    sum (``η(2w + x)``, not ``η 2w + x``), or starts with a minus."""
     text = sum_tex(terms)
-    return rf"\left({text}\right)" if len(terms) > 1 or text.startswith("-") else text
+    needs = len(terms) > 1 or text.startswith("-") or _is_sum(text)
+    return rf"\left({text}\right)" if needs else text
 
 
 # --------------------------------------------------------------------------- the graph, read back

@@ -26,7 +26,17 @@ from pathlib import Path
 
 import jinja2
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates"
+def _find_templates() -> Path:
+    """``templates/`` beside the package in a checkout (and an editable install), else where a
+    regular install puts it (``<prefix>/share/symbackprop/templates``, see pyproject.toml)."""
+    import sys
+
+    checkout = Path(__file__).resolve().parents[2] / "templates"
+    installed = Path(sys.prefix) / "share" / "symbackprop" / "templates"
+    return checkout if checkout.is_dir() or not installed.is_dir() else installed
+
+
+TEMPLATE_DIR = _find_templates()
 
 _TEX_ESCAPES = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",

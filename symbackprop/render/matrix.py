@@ -139,7 +139,6 @@ def transposed(name: str) -> str:
 
 
 def _layers(view: LayerView, names: _Names, nums: _Numbers | None) -> list[dict[str, Any]]:
-    top = len(view.layers)
     out = []
     for layer in view.layers:
         l = layer.number
