@@ -17,7 +17,7 @@ import click
 
 from .codegen import FORMS, module_source, numeric_function
 from .derive import derive
-from .errors import SpecError
+from .errors import SpecError, fail
 from .expressions import ExpressionError
 from .files import FORCE_HELP, JSON_MARKER
 from .spec import load_spec
@@ -30,10 +30,6 @@ def _cli():
     from . import cli  # the CLI's one-line errors and checked writes (imported late: cli imports this module)
 
     return cli
-
-
-def _fail(message: str) -> None:
-    _cli().fail(message)
 
 
 def _located(exc: Exception, spec: Path) -> str:
@@ -66,10 +62,10 @@ def code_command(spec: Path, output: Path | None, form: str, force: bool) -> Non
         parsed = load_spec(spec)
         source = module_source(derive(parsed), form=form, source_file=str(spec))
     except (SpecError, ExpressionError) as exc:
-        _fail(_located(exc, spec))
+        fail(_located(exc, spec))
         return
     except ValueError as exc:  # --form matrix on a graph that is not layered
-        _fail(f"{spec}: --form: {str(exc).split(': ', 1)[-1]}")
+        fail(f"{spec}: --form: {str(exc).split(': ', 1)[-1]}")
         return
     if to_stdout:
         click.echo(source, nl=False)
@@ -135,17 +131,17 @@ def train_command(spec: Path, steps: int, learning_rate: float | None, init: str
     """Run gradient descent on the examples of SPEC and print the loss at each step."""
     cli, inputs = _cli(), {spec: "the spec"}
     if plot is not None and output is not None and plot.resolve() == output.resolve():
-        _fail(f"{plot}: --plot and -o name the same file")
+        fail(f"{plot}: --plot and -o name the same file")
     for target in (output, plot):
         cli.check_output(target, force=force, inputs=inputs)
     if plot is not None:
         try:
             import matplotlib  # noqa: F401
         except ImportError:
-            _fail("--plot needs matplotlib, which is not installed (pip install 'symbackprop[plot]')")
+            fail("--plot needs matplotlib, which is not installed (pip install 'symbackprop[plot]')")
             return
     if learning_rate is not None and not (learning_rate > 0 and math.isfinite(learning_rate)):
-        _fail(f"--learning-rate: must be a positive number, got {learning_rate}")
+        fail(f"--learning-rate: must be a positive number, got {learning_rate}")
         return
     try:
         parsed = load_spec(spec)
@@ -168,7 +164,7 @@ def train_command(spec: Path, steps: int, learning_rate: float | None, init: str
         else:
             run = train(derivation, steps, learning_rate, params=start, function=function)
     except (SpecError, ExpressionError) as exc:
-        _fail(_located(exc, spec))
+        fail(_located(exc, spec))
         return
     reduction = parsed.reduction if parsed.has_data else "sum"
     click.echo(f"{parsed.name}: {steps} steps of gradient descent, learning rate {run.learning_rate:g}, "

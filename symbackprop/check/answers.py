@@ -238,11 +238,7 @@ def candidate_expression(ctx: CheckContext, start: str, change: Change, base: sp
         expr = ctx.adjoint(start, change.labels, updated=change.updated)
     else:
         expr = base
-    if change.substitute:
-        expr = expr.xreplace(dict(change.substitute))
-    if change.scale is not None:
-        expr = change.scale * expr
-    return expr
+    return change.adjust(expr)
 
 
 def _agree(values: Sequence, reference: Sequence) -> bool:

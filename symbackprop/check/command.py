@@ -39,9 +39,6 @@ Exit status: 0 all right, 1 something wrong, 2 bad input.
 """
 
 
-_fail = fail
-
-
 class _OneLineErrors(click.Command):
     """Usage mistakes (unknown option, missing SPEC) as one ``symbackprop: error:`` line, status 2."""
 
@@ -49,8 +46,8 @@ class _OneLineErrors(click.Command):
         try:
             return super().parse_args(ctx, args)
         except click.UsageError as exc:
-            _fail(" ".join(exc.format_message().split()))
-            raise  # pragma: no cover - _fail exits
+            fail(exc.format_message())
+            raise  # pragma: no cover - fail exits
 
 
 @click.command("check", cls=_OneLineErrors, help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
@@ -80,15 +77,15 @@ def check_command(spec: Path, wrts: tuple[str, ...], answers: tuple[str, ...], a
         try:
             check_target(output, force=force, inputs=read)
         except OutputError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     if len(wrts) != len(answers):
-        _fail(f"give one --wrt for each --answer (got {len(wrts)} --wrt and {len(answers)} --answer)")
+        fail(f"give one --wrt for each --answer (got {len(wrts)} --wrt and {len(answers)} --answer)")
     if not answers and not answer_files and not solutions:
-        _fail("nothing to check: give --wrt/--answer, --answer-file or --solution")
+        fail("nothing to check: give --wrt/--answer, --answer-file or --solution")
     try:
         parsed = load_spec(spec)
     except SpecError as exc:
-        _fail(str(exc.located(str(spec))))
+        fail(str(exc.located(str(spec))))
         return
     try:
         inputs = [AnswerInput(w, a, syntax, f"--answer {i}" if len(answers) > 1 else "--answer")
@@ -106,10 +103,10 @@ def check_command(spec: Path, wrts: tuple[str, ...], answers: tuple[str, ...], a
             worked.append(SolutionInput(str(path), tuple(f.solution), f.title))
         report = run_check(parsed, answers=inputs, solutions=worked, points=points, seed=seed)
     except SpecError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     except ExpressionError as exc:  # pragma: no cover - answers wrap these in SpecError
-        _fail(str(exc))
+        fail(str(exc))
         return
     if fmt == "json":
         text = json.dumps(JSON_MARKER | to_dict(report), indent=2, ensure_ascii=False) + "\n"
@@ -123,6 +120,6 @@ def check_command(spec: Path, wrts: tuple[str, ...], answers: tuple[str, ...], a
         try:
             write_atomically(output, text, force=force, inputs=read)
         except OutputError as exc:
-            _fail(str(exc))
+            fail(str(exc))
         click.echo(f"wrote {output}", err=True)
     sys.exit(0 if report.ok else 1)

@@ -104,18 +104,13 @@ def symbolic_zero(ctx: CheckContext, difference: sp.Expr, *, thorough: bool = Fa
     """
     if difference == 0:
         return True
-    try:
-        lecture = ctx.delta_expander.expand(difference)
-    except ExpansionTooLarge:
-        return False
-    if lecture == 0 or _expands_to_zero(lecture):
-        return True
-    try:
-        full = ctx.full_expander.expand(difference)
-    except ExpansionTooLarge:
-        return False
-    if full == 0 or _expands_to_zero(full):
-        return True
+    for expander in (ctx.delta_expander, ctx.full_expander):  # lecture form, then fully expanded
+        try:
+            full = expander.expand(difference)
+        except ExpansionTooLarge:
+            return False
+        if full == 0 or _expands_to_zero(full):
+            return True
     if not thorough or sp.count_ops(full) > MAX_SIMPLIFY_OPS:
         return False
     from ..functions import sigmoid

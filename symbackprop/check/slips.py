@@ -42,6 +42,12 @@ class Change:
     update_rule: str | None = None        # "plus": w + η·g; "no_eta": w − g
     applies: frozenset[str] = frozenset({ANSWER, DELTA, GRADIENT})
 
+    def adjust(self, expr: sp.Expr) -> sp.Expr:
+        """``expr`` with this change's substitution, then its scale, applied."""
+        if self.substitute:
+            expr = expr.xreplace(dict(self.substitute))
+        return self.scale * expr if self.scale is not None else expr
+
 
 @dataclass(frozen=True)
 class Slip:

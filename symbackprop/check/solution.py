@@ -292,10 +292,7 @@ class Worksheet:
                 formula = self.local(q.node, change.labels)
             else:
                 formula = base
-            if change.substitute:
-                formula = formula.xreplace(dict(change.substitute))
-            if change.scale is not None:
-                formula = change.scale * formula
+            formula = change.adjust(formula)
         elif step in (FORWARD, LOSS):
             if change.labels or change.updated:
                 return None

@@ -62,8 +62,9 @@ class LayerNumbers:
     loss_after: sp.Expr | None = None
 
 
-def _values(view: LayerView, exact: bool | None) -> tuple[dict[sp.Symbol, sp.Expr], bool, dict | None]:
-    """Every forward symbol's value; exact when asked (or, with ``None``, when all are rational)."""
+def _values(view: LayerView, exact: bool | None) -> tuple[dict[sp.Symbol, sp.Expr], bool, sp.Expr | None]:
+    """Every forward symbol's value, whether they are exact (when asked, or with ``None`` when all
+    are rational), and the exact loss after the step when the scalar derivation has it."""
     d = view.derivation
     if d.numbers is None:
         raise SpecError("numbers in matrix form need values (inputs, params and targets)", key="values")
@@ -76,7 +77,7 @@ def _values(view: LayerView, exact: bool | None) -> tuple[dict[sp.Symbol, sp.Exp
             after = None
             if ex.forward_after is not None and not d.is_variant:
                 after = ex.forward_after.get(d.loss_name)
-            return values, True, {"loss_after": after}
+            return values, True, after
     values = {sp.Symbol(k): sp.Float(v) for k, v in d.numbers.forward.items()}
     values.update(d.network.leaf_values(d.spec.params_values))  # given values stay as written
     return values, False, None
@@ -89,7 +90,7 @@ def _at(m: Matrix | None, values: Mapping[sp.Symbol, sp.Expr]) -> Matrix | None:
 def layer_numbers(view: LayerView, *, exact: bool | None = None) -> LayerNumbers:
     """Evaluate ``view`` at the spec's values (see the module docstring)."""
     d = view.derivation
-    values, is_exact, extra = _values(view, exact)
+    values, is_exact, exact_loss_after = _values(view, exact)
     examples = []
     env = dict(values)
     for ex in view.examples:
@@ -118,9 +119,7 @@ def layer_numbers(view: LayerView, *, exact: bool | None = None) -> LayerNumbers
         new = _updated_parameters(view, weight_grads, bias_grads, env, is_exact)
         updated_w = tuple(_at(layer.weights, new) for layer in view.layers)
         updated_b = tuple(_at(layer.biases, new) for layer in view.layers)
-        loss_after = extra["loss_after"] if extra else None
-        if loss_after is None:
-            loss_after = sp.Float(_loss_after(view, new))
+        loss_after = exact_loss_after if exact_loss_after is not None else sp.Float(_loss_after(view, new))
     return LayerNumbers(view=view, exact=is_exact, weights=weights, biases=biases, examples=tuple(examples),
                         loss=loss, weight_gradients=weight_grads, bias_gradients=bias_grads,
                         updated_weights=updated_w, updated_biases=updated_b, loss_after=loss_after)

@@ -169,8 +169,10 @@ def find_layers(d: Derivation) -> list[tuple[str, ...]]:
         first = next(iter(spec.nodes))
         raise NotLayered(f"the layer view needs neurons only; '{first}' is an expression node",
                          key=f"nodes.{first}")
+    g = d.network.graph
     depth = {i: 0 for i in spec.inputs}
-    for name in _dependency_order(spec):
+    for name in (g.nodes[n]["owner"] for n in d.network.order  # neurons, sources first
+                 if g.nodes[n]["kind"] == "net" and g.nodes[n]["example"] in (None, 1)):
         sources = spec.neurons[name].sources
         depth[name] = 1 + max((depth[s] for s, _ in sources), default=0)
         for src, _ in sources:
@@ -188,17 +190,6 @@ def find_layers(d: Derivation) -> list[tuple[str, ...]]:
         raise NotLayered("every output must be a neuron of the last layer", key="outputs")
     layers[-1] = tuple(spec.outputs)
     return layers
-
-
-def _dependency_order(spec) -> list[str]:
-    order, seen = [], set(spec.inputs)
-    pending = list(spec.neurons)
-    while pending:
-        ready = [n for n in pending if all(s in seen for s, _ in spec.neurons[n].sources)]
-        order += ready
-        seen.update(ready)
-        pending = [n for n in pending if n not in seen]
-    return order
 
 
 def _build_layers(d: Derivation, units: list[tuple[str, ...]]) -> list[Layer]:

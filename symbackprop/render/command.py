@@ -31,9 +31,6 @@ TEMPLATES = ("derivation", "paths", "solution", "exam", "matrix")
 NOTATIONS = ("scalar", "matrix")
 
 
-_fail = fail  # one line (plus the quoted LaTeX log lines), exit status 2
-
-
 def documents(spec_path: Path, template: str, method: str, digits: int, variants: int | None,
               seed: int, max_paths: int = DEFAULT_MAX_PATHS, notation: str = "scalar") -> list[tuple[str, str]]:
     """``(file name, LaTeX)`` for every document the command writes (nothing is written here)."""
@@ -112,24 +109,24 @@ def render_command(spec: Path, template: str, notation: str, method: str, digits
     <name>-exam-contents.tex; <name>-solution-matrix.tex with --notation matrix), and each .pdf
     with --pdf."""
     if make_pdf and pdflatex_path() is None:
-        _fail(NO_TEX)
+        fail(NO_TEX)
     try:
         texts = documents(spec, template, method, digits, variants, seed, max_paths, notation)
     except SpecError as exc:
-        _fail(str(exc.located(str(spec))))
+        fail(str(exc.located(str(spec))))
         return
     except ExpressionError as exc:
-        _fail(f"{spec}: {exc}")
+        fail(f"{spec}: {exc}")
         return
     except jinja2.TemplateError as exc:
-        _fail(f"template error: {exc}")
+        fail(f"template error: {exc}")
         return
     files: list[tuple[str, str | bytes]] = list(texts)
     if make_pdf:
         try:
             files += compile_all(texts)
         except LatexError as exc:
-            _fail(f"{exc.message}; nothing was written", exc.lines)
+            fail(f"{exc.message}; nothing was written", exc.lines)
             return
     inputs = {spec: "the spec"}
     try:  # every target is checked before the first is written: all or nothing
@@ -137,7 +134,7 @@ def render_command(spec: Path, template: str, notation: str, method: str, digits
         for name, data in files:
             write_atomically(output / name, data, force=force, inputs=inputs)
     except OutputError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     for name, _ in files:
         click.echo(f"wrote {output / name}", err=True)
