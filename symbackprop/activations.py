@@ -33,6 +33,7 @@ class Activation:
     derivative: Callable[[Expr, Expr, Expr | None], Expr]
     needs_alpha: bool = False
     description: str = ""
+    tex: tuple[str, str] = (r"f(x)", r"f'(\mathrm{net})")   # (definition, lecture derivative) in LaTeX
 
 
 def _register(*items: Activation) -> dict[str, Activation]:
@@ -40,19 +41,29 @@ def _register(*items: Activation) -> dict[str, Activation]:
 
 
 ACTIVATIONS: dict[str, Activation] = _register(
-    Activation("identity", lambda n, a: n, lambda n, o, a: sp.Integer(1), description="f(x) = x"),
+    Activation("identity", lambda n, a: n, lambda n, o, a: sp.Integer(1), description="f(x) = x",
+               tex=(r"f(x) = x", r"f'(\mathrm{net}) = 1")),
     Activation("sigmoid", lambda n, a: sigmoid(n), lambda n, o, a: o * (1 - o),
-               description="f'(net) = out(1 - out)"),
+               description="f'(net) = out(1 - out)",
+               tex=(r"\sigma(x) = \frac{1}{1 + e^{-x}}", r"\sigma'(\mathrm{net}) = \mathrm{out}\,(1 - \mathrm{out})")),
     Activation("tanh", lambda n, a: sp.tanh(n), lambda n, o, a: 1 - o**2,
-               description="f'(net) = 1 - out^2"),
+               description="f'(net) = 1 - out^2",
+               tex=(r"f(x) = \tanh x", r"f'(\mathrm{net}) = 1 - \mathrm{out}^{2}")),
     Activation("relu", lambda n, a: relu(n), lambda n, o, a: sp.Heaviside(n, 0),
-               description="f'(net) = 1 if net > 0 else 0 (0 at the kink)"),
+               description="f'(net) = 1 if net > 0 else 0 (0 at the kink)",
+               tex=(r"\operatorname{ReLU}(x) = \max(0, x)", r"f'(\mathrm{net}) = \mathbf{1}\!\left[\mathrm{net} > 0\right]")),
     Activation("leaky_relu", lambda n, a: leaky_relu(n, a),
                lambda n, o, a: sp.Piecewise((1, n > 0), (a, True)), needs_alpha=True,
-               description="f'(net) = 1 if net > 0 else alpha"),
+               description="f'(net) = 1 if net > 0 else alpha",
+               tex=(r"f(x) = \max(\alpha x, x)", r"f'(\mathrm{net}) = 1 \text{ if } \mathrm{net} > 0 \text{ else } \alpha")),
     Activation("softplus", lambda n, a: softplus(n), lambda n, o, a: sigmoid(n),
-               description="f'(net) = sigmoid(net)"),
+               description="f'(net) = sigmoid(net)",
+               tex=(r"f(x) = \log(1 + e^{x})", r"f'(\mathrm{net}) = \sigma(\mathrm{net})")),
 )
+SOFTMAX_TEX = (r"\mathrm{out}_{k} = e^{\mathrm{net}_{k}} / \textstyle\sum_{j} e^{\mathrm{net}_{j}}",
+               r"\partial \mathrm{out}_{k} / \partial \mathrm{net}_{j} = \mathrm{out}_{k}\,"
+               r"(\mathbf{1}[k = j] - \mathrm{out}_{j})")
+"""The group activation's LaTeX (definition, lecture derivative)."""
 
 GROUP_ACTIVATIONS = ("softmax",)
 DEFAULT_LEAKY_ALPHA = sp.Rational(1, 100)

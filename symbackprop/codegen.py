@@ -21,7 +21,7 @@ computed without ``exp`` of a positive number, softplus as ``logaddexp(0, x)``, 
 group shifted by its maximum (``out_k = exp(net_k − m)/Σ_j exp(net_j − m)``), and ``log``
 of a sigmoid or softmax output is fused into a log-sigmoid (``−softplus(−net)``) or
 log-softmax (``net_k − m − log Σ_j exp(net_j − m)``), so BCE and cross-entropy stay finite
-and accurate at ``|net| = 1000`` (see :func:`symbackprop.numeric.stable_forms`).
+and accurate at ``|net| = 1000`` (see :func:`symbackprop.straightline.stable_forms`).
 
 Only printer output of validated SymPy expressions and names checked to be identifiers
 reach the code; no user text is compiled.
@@ -48,8 +48,8 @@ from sympy.printing.numpy import NumPyPrinter
 
 from .derive import Derivation, derive
 from .functions import leaky_relu, relu, sigmoid, softplus
-from .numeric import dependency_order, stable_forms
-from .render.environment import render
+from .straightline import dependency_order, stable_forms
+from .templating import render
 
 __all__ = ["numeric_function", "NumericFunction", "module_source", "per_example_derivation",
            "layered_structure", "FORMS"]

@@ -28,7 +28,7 @@ import sympy as sp
 from .derive import Derivation
 from .errors import SpecError
 from .functions import sigmoid, softplus
-from .numeric import dependency_order
+from .straightline import dependency_order
 
 __all__ = ["exact_numbers", "ExactNumbers", "closed_form"]
 
@@ -90,7 +90,7 @@ class ExactNumbers:
             return None if value is None else closed_form(value)
 
         forward = {k: text(v, k, self.decimal) for k, v in self.forward.items()}
-        out: dict[str, Any] = {"loss": forward[loss], "forward": d._forward_json(forward)}
+        out: dict[str, Any] = {"loss": forward[loss], "forward": d.forward_json(forward)}
         out["deltas"] = {k: text(v, str(d.deltas[k].symbol), self.decimal) for k, v in self.deltas.items()}
         out["gradients"] = {w: text(v, f"grad__{w}", self.decimal) for w, v in self.gradients.items()}
         if self.updated_params is not None:
@@ -98,7 +98,7 @@ class ExactNumbers:
                                      for p, v in self.updated_params.items()}
             after = {k: text(v, k, self.decimal_after) for k, v in self.forward_after.items()}
             out["loss_after_update"] = after[loss]
-            out["forward_after_update"] = d._forward_json(after)
+            out["forward_after_update"] = d.forward_json(after)
         if self.true_gradients is not None:
             out["variant"] = {
                 "true_gradient_values": {w: text(v, f"grad__{w}__true", self.decimal)

@@ -19,6 +19,7 @@ w*x
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from functools import cmp_to_key
 from typing import Mapping
 
@@ -30,9 +31,44 @@ from .activations import (ACTIVATIONS, DEFAULT_LEAKY_ALPHA, GROUP_ACTIVATIONS, a
 from .errors import SpecError
 from .expressions import ExpressionError, parse_expression
 from .losses import LOSSES
+from .names import suffix
 from .spec import Spec
 
 LOSS_SYMBOL_CHOICES = ("E", "J", "E_total")
+
+
+class NodeKind(str, Enum):
+    """What a node of the graph is. A ``str`` enum, so ``kind == "net"`` holds as well.
+
+    >>> NodeKind("net") is NodeKind.NET, NodeKind.NET == "net", f"{NodeKind.OUT}"
+    (True, True, 'out')
+    """
+
+    INPUT = "input"
+    PARAM = "param"
+    NET = "net"
+    OUT = "out"
+    NODE = "node"        # a general expression node
+    TARGET = "target"
+    LOSS = "loss"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __repr__(self) -> str:  # prints as its plain string (generated code, JSON, reports)
+        return repr(self.value)
+
+    __format__ = str.__format__
+
+    @property
+    def is_leaf(self) -> bool:
+        """Inputs, parameters and targets: nodes with no definition."""
+        return self in (NodeKind.INPUT, NodeKind.PARAM, NodeKind.TARGET)
+
+    @property
+    def has_delta(self) -> bool:
+        """Nets and expression nodes get a cached δ symbol of their own."""
+        return self in (NodeKind.NET, NodeKind.NODE)
 _CANONICAL = cmp_to_key(sp.Basic.compare)
 
 
@@ -68,6 +104,16 @@ class Network:
         return [(g.nodes[n]["symbol"], g.nodes[n]["definition"]) for n in self.order
                 if g.nodes[n]["definition"] is not None]
 
+    def example_loss(self, example: int | None) -> sp.Expr:
+        """The loss of one example (``None`` without data) in that example's symbols, before any
+        regularisation or ``1/N``; with an ``objective``, that node's (or neuron's out) symbol."""
+        spec, sfx = self.spec, suffix(example)
+        if spec.objective is not None:
+            name = spec.objective if spec.objective in spec.nodes else f"out_{spec.objective}"
+            return sp.Symbol(name + sfx)
+        template = per_example_loss(spec)
+        return template.xreplace({s: sp.Symbol(s.name + sfx) for s in template.free_symbols})
+
     def leaves(self) -> list[str]:
         """Node ids with no definition (inputs, parameters, targets), in order."""
         return [n for n in self.order if self.graph.nodes[n]["definition"] is None]
@@ -88,11 +134,6 @@ class Network:
             elif attrs["kind"] == "target":
                 values[attrs["symbol"]] = convert(example.targets[attrs["owner"]])
         return values
-
-
-def suffix(example: int | None) -> str:
-    """The per-example suffix: ``""`` for a single example, ``"__n"`` with data."""
-    return "" if example is None else f"__{example}"
 
 
 def _template_symbols(spec: Spec) -> dict[str, sp.Symbol]:
@@ -236,7 +277,7 @@ def _activations(spec: Spec):
 def _add(g: nx.DiGraph, node: str, kind: str, *, definition=None, label: str, example=None,
          owner: str | None = None) -> sp.Symbol:
     symbol = sp.Symbol(node)
-    g.add_node(node, kind=kind, symbol=symbol, definition=definition, label=label,
+    g.add_node(node, kind=NodeKind(kind), symbol=symbol, definition=definition, label=label,
                example=example, owner=owner or label)
     return symbol
 

@@ -22,6 +22,7 @@ class Loss:
     name: str
     build: Callable[[Sequence[Expr], Sequence[Expr]], Expr]
     formula: str
+    words: str = ""                   # how a document names it ("binary cross-entropy")
     one_hot_simplifies: bool = False  # with softmax: δ_k = out_k·Σt − t_k = out_k − t_k when Σt = 1
 
 
@@ -32,13 +33,15 @@ def _sq(outs, targets):
 LOSSES: dict[str, Loss] = {
     loss.name: loss
     for loss in (
-        Loss("half_sse", lambda o, t: sp.Rational(1, 2) * sp.Add(*_sq(o, t)), "1/2 sum_o (t_o - out_o)^2"),
-        Loss("sse", lambda o, t: sp.Add(*_sq(o, t)), "sum_o (t_o - out_o)^2"),
-        Loss("mse", lambda o, t: sp.Add(*_sq(o, t)) / len(o), "1/K sum_o (t_o - out_o)^2"),
+        Loss("half_sse", lambda o, t: sp.Rational(1, 2) * sp.Add(*_sq(o, t)), "1/2 sum_o (t_o - out_o)^2",
+             "half the sum of squared errors"),
+        Loss("sse", lambda o, t: sp.Add(*_sq(o, t)), "sum_o (t_o - out_o)^2", "the sum of squared errors"),
+        Loss("mse", lambda o, t: sp.Add(*_sq(o, t)) / len(o), "1/K sum_o (t_o - out_o)^2",
+             "the mean squared error over the outputs"),
         Loss("bce", lambda o, t: -sp.Add(*[ti * sp.log(oi) + (1 - ti) * sp.log(1 - oi)
                                            for oi, ti in zip(o, t)]),
-             "-sum_o [t_o log out_o + (1 - t_o) log(1 - out_o)]"),
+             "-sum_o [t_o log out_o + (1 - t_o) log(1 - out_o)]", "binary cross-entropy"),
         Loss("cross_entropy", lambda o, t: -sp.Add(*[ti * sp.log(oi) for oi, ti in zip(o, t)]),
-             "-sum_o t_o log out_o", one_hot_simplifies=True),
+             "-sum_o t_o log out_o", "cross-entropy", one_hot_simplifies=True),
     )
 }

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import EXAMPLES
-from symbackprop.check.command import check_command
+from symbackprop.cli.check import check_command
 
 WE5 = str(EXAMPLES / "we05-221-sigmoid.yaml")
 RIGHT = "A*delta_F*w_TF*out_T*(1 - out_T)"
@@ -28,7 +28,7 @@ def command_line() -> list[str]:
 
     if "check" in getattr(main, "commands", {}):
         return [sys.executable, "-m", "symbackprop", "check"]
-    return [sys.executable, "-c", "from symbackprop.check.command import check_command; "
+    return [sys.executable, "-c", "from symbackprop.cli.check import check_command; "
                                   "check_command(prog_name='symbackprop check')"]
 
 

@@ -17,7 +17,7 @@ import reference
 from conftest import EXAMPLES, EXAMPLE_SPECS, derivation, ids
 from symbackprop import derive, spec_from_mapping
 from symbackprop.codegen import layered_structure, module_source, numeric_function
-from symbackprop.numeric_command import default_module_path
+from symbackprop.cli.numeric import default_module_path
 
 
 def example_arguments(spec):

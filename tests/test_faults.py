@@ -35,11 +35,12 @@ from symbackprop import SpecError, derive, load_spec, spec_from_mapping
 from symbackprop.activations import ACTIVATIONS, GROUP_ACTIVATIONS, softmax_outputs
 from symbackprop.check import CheckContext, check_answer
 from symbackprop.cli import main
+from symbackprop.codegen import numeric_function
 from symbackprop.expressions import LIMITS, ExpressionError, parse_expression
 from symbackprop.files import (HEAD_BYTES, TAIL_BYTES, OutputError, check_target, produced_by_symbackprop,
                                write_atomically)
 from symbackprop.losses import LOSSES
-from symbackprop.render import environment
+from symbackprop import templating as environment
 from symbackprop.render import pdf as pdf_module
 
 WE5 = EXAMPLES / "we05-221-sigmoid.yaml"
@@ -785,7 +786,7 @@ def test_net_1000_in_every_activation_and_loss(activation, loss):
     where the derivation refuses."""
     reference = _reference(activation, loss)
     stable = not _has_log(loss) or (activation, loss) in PROBABILITY_LOGS
-    function = derive(spec_from_mapping(_overflow_spec(activation, loss, values=False))).numeric()
+    function = numeric_function(derive(spec_from_mapping(_overflow_spec(activation, loss, values=False))))
     params = {f"w{k}": float(n) for k, n in enumerate(NETS, 1)}
     targets = {f"o{k}": float(t) for k, t in enumerate(TARGETS, 1)}
     with np.errstate(all="raise", under="ignore") if stable else np.errstate(all="ignore"):
@@ -865,10 +866,10 @@ def test_relu_at_exactly_zero_has_derivative_zero():
     relu = derive(spec_from_mapping(_single("relu", 0, target=1)))
     assert relu.numbers.forward["net_o"] == 0 and relu.numbers.gradients["w"] == 0.0
     assert exact_numbers(relu).to_dict()["gradients"]["w"] == "0"
-    assert relu.numeric()({"x": 1.0}, {"w": 0.0}, {"o": 1.0})[1]["w"] == 0.0
+    assert numeric_function(relu)({"x": 1.0}, {"w": 0.0}, {"o": 1.0})[1]["w"] == 0.0
     leaky = derive(spec_from_mapping(_single("leaky_relu", 0, target=1, alpha=0.1)))
     assert leaky.numbers.gradients["w"] == pytest.approx(-0.1)      # (out − t)·alpha·x = (0 − 1)·0.1
-    assert leaky.numeric()({"x": 1.0}, {"w": 0.0}, {"o": 1.0})[1]["w"] == pytest.approx(-0.1)
+    assert numeric_function(leaky)({"x": 1.0}, {"w": 0.0}, {"o": 1.0})[1]["w"] == pytest.approx(-0.1)
 
 
 # =========================================================================== 6. output safety

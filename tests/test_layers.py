@@ -409,7 +409,7 @@ def _runner():
      "values: numbers in matrix form need values"),
 ])
 def test_matrix_documents_refuse_with_one_line(tmp_path, spec, args, message):
-    from symbackprop.render.command import render_command
+    from symbackprop.cli.render import render_command
 
     out = tmp_path / "out"
     result = _runner().invoke(render_command, [str(EXAMPLES / spec), *args, "-o", str(out)])
@@ -419,7 +419,7 @@ def test_matrix_documents_refuse_with_one_line(tmp_path, spec, args, message):
 
 
 def test_matrix_documents_are_deterministic_and_show_we10(tmp_path):
-    from symbackprop.render.command import render_command
+    from symbackprop.cli.render import render_command
 
     for run in ("a", "b"):
         for args in (["--template", "matrix"], ["--template", "solution", "--notation", "matrix"]):

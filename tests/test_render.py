@@ -20,14 +20,14 @@ from hypothesis import strategies as st
 from conftest import EXAMPLES, EXAMPLE_SPECS, derivation, ids
 from symbackprop import SpecError, derive, load_spec, spec_from_mapping
 from symbackprop.functions import relu
-from symbackprop.render import command as command_module
-from symbackprop.render.command import documents, render_command
-from symbackprop.render.documents import (derivation_context, derivation_latex, exam_contexts, fmt,
-                                          fmt_given, gradient_latex, paths_context, solution_context,
-                                          visual_width)
-from symbackprop.render.environment import tex_escape
-from symbackprop.render.latex import latex_name, to_latex
-from symbackprop.render.variants import degenerate, draw_variants, grids
+from symbackprop.cli import render as command_module
+from symbackprop.cli.render import documents, render_command
+from symbackprop.render.documents import (derivation_context, exam_contexts, fmt, fmt_given, paths_context,
+                                          solution_context, visual_width)
+from symbackprop.render.notebook import derivation_latex, gradient_latex
+from symbackprop.templating import tex_escape
+from symbackprop.latex import latex_name, to_latex
+from symbackprop.exams.variants import degenerate, draw_variants, grids
 
 WE5 = EXAMPLES / "we05-221-sigmoid.yaml"
 HOSTILE_TITLE = r"Net \input{/etc/passwd} $x^^5c$ 100%"
@@ -141,7 +141,7 @@ def contexts(path: Path) -> list[dict]:
     d = derivation(str(path))
     out = [derivation_context(d)]
     if not d.is_variant:
-        out.append(paths_context(derivation(str(path), "paths"), d))
+        out.append(paths_context(derivation(str(path), "paths")))
     if d.numbers is not None:
         out.append(solution_context(d, 6))
         out.extend(exam_contexts(d, 4))
@@ -250,7 +250,7 @@ def test_notebook_latex():
 
 def _cli_tex(tmp: Path, seed_env: str, *args: str) -> dict[str, bytes]:
     env = dict(os.environ, PYTHONHASHSEED=seed_env)
-    code = "from symbackprop.render.command import render_command; render_command()"
+    code = "from symbackprop.cli.render import render_command; render_command()"
     proc = subprocess.run([sys.executable, "-c", code, *args, "-o", str(tmp)], env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
@@ -402,10 +402,12 @@ def test_pdf_without_tex_is_a_clear_error(tmp_path, monkeypatch):
     assert not out.exists()
 
 
-@pytest.mark.parametrize("module", ["environment", "latex", "documents", "tikz", "pdf", "variants"])
+@pytest.mark.parametrize("module", ["symbackprop.templating", "symbackprop.latex", "symbackprop.names",
+                                    "symbackprop.render.documents", "symbackprop.render.tikz",
+                                    "symbackprop.render.pdf", "symbackprop.exams.variants"])
 def test_docstring_examples(module):
     import doctest
     import importlib
 
-    result = doctest.testmod(importlib.import_module(f"symbackprop.render.{module}"))
+    result = doctest.testmod(importlib.import_module(module))
     assert result.failed == 0

@@ -63,7 +63,7 @@ def test_training_refuses_what_it_cannot_do():
 def cli(*args: str, cwd=None, pre: str = "") -> subprocess.CompletedProcess:
     """The command through symbackprop's CLI group (registered there, or added here until it is)."""
     code = (pre + "import sys\nfrom symbackprop.cli import main\n"
-            "from symbackprop.numeric_command import code_command, train_command\n"
+            "from symbackprop.cli.numeric import code_command, train_command\n"
             "main.commands.setdefault('code', code_command)\nmain.commands.setdefault('train', train_command)\n"
             "main(prog_name='symbackprop')\n")
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=cwd,

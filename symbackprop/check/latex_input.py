@@ -199,7 +199,7 @@ class NameTable:
 
 def _default_latex(name: str) -> str | None:
     try:
-        from ..render.latex import latex_name
+        from ..latex import latex_name
     except ImportError:  # pragma: no cover - the renderer is part of the package
         return None
     try:

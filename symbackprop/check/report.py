@@ -3,7 +3,7 @@
 All three read a :class:`~symbackprop.check.checker.CheckReport`; :func:`to_dict` is the
 JSON (and what the LaTeX template receives, plus LaTeX of the expressions). Student text
 reaches LaTeX only through the ``tex`` escape filter; expressions are printed from their
-parsed SymPy form by :func:`symbackprop.render.latex.to_latex`.
+parsed SymPy form by :func:`symbackprop.latex.to_latex`.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import sympy as sp
 
-from ..render.environment import render
+from ..templating import render
 from .answers import AnswerResult, SlipMatch
 from .checker import CheckReport
 from .equivalence import Counterexample
@@ -233,7 +233,7 @@ def _summary_line(report: CheckReport) -> str:
 def latex_report(report: CheckReport) -> str:
     """A complete LaTeX document with the feedback (``--format latex``); the part between the
     ``feedback begins``/``ends`` comments is the piece to paste into another document."""
-    from ..render.latex import to_latex
+    from ..latex import to_latex
 
     data = to_dict(report)
     for item, a in zip(data.get("answers", []), report.answers):

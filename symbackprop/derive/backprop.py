@@ -12,13 +12,19 @@ an ``out`` node's adjoint ``∂E/∂out`` is inlined into its neuron's δ, as th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable, Mapping
 
 import sympy as sp
 
 from ..errors import SpecError
-from ..graph import Network, product, suffix
+from ..graph import Network, NodeKind, product
+from ..names import delta_name, updated_name
 
-DELTA_KINDS = ("net", "node")
+DELTA_KINDS = (NodeKind.NET, NodeKind.NODE)
+
+
+Label = Callable[[str, str], sp.Expr]
+"""An edge label ``∂v/∂u`` for the edge ``u → v``."""
 
 
 @dataclass
@@ -29,13 +35,13 @@ class Adjoints:
     deltas: dict[str, sp.Expr] = field(default_factory=dict)            # node id -> δ expression
     gradients: dict[str, sp.Expr] = field(default_factory=dict)         # wrt id -> ∂E/∂wrt
     updated: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)     # w__new -> w − η·g (variant)
-    simplified: dict[str, tuple[sp.Expr, str]] = field(default_factory=dict)  # node id -> (form, condition)
+    carried: dict[str, sp.Expr] = field(default_factory=dict)           # node id -> what it hands back
 
 
 def delta_symbol(network: Network, node: str) -> sp.Symbol:
     """``delta_<neuron or node><suffix>`` for a net or expression node."""
     attrs = network.graph.nodes[node]
-    return sp.Symbol(f"delta_{attrs['owner']}{suffix(attrs['example'])}")
+    return sp.Symbol(delta_name(attrs["owner"], attrs["example"]))
 
 
 def relevant_nodes(network: Network) -> set[str]:
@@ -45,52 +51,124 @@ def relevant_nodes(network: Network) -> set[str]:
     return nx.ancestors(network.graph, network.root) | {network.root}
 
 
-def backprop(network: Network, *, through_updated: bool = False,
-             learning_rate: sp.Expr | None = None) -> Adjoints:
-    """Run the cached backward pass over ``network`` (see the module docstring)."""
+def gather(network: Network, node: str, carried: Callable[[str], sp.Expr], label: Label,
+           relevant: set[str]) -> sp.Expr:
+    """The one backward rule, one step: ``∂E/∂node = Σ_{node→v} carried(v) · ∂v/∂node``.
+
+    ``carried(v)`` is what successor ``v`` hands back (its cached δ, or its adjoint inlined);
+    only successors that reach the loss count.
+
+    >>> from symbackprop.spec import spec_from_mapping
+    >>> from symbackprop.graph import build_network
+    >>> n = build_network(spec_from_mapping({"name": "t", "inputs": ["x"],
+    ...     "neurons": {"o": {"from": {"x": "w"}, "activation": "sigmoid"}},
+    ...     "outputs": ["o"], "loss": "half_sse"}))
+    >>> gather(n, "w", lambda v: sp.Symbol("delta_o"), graph_label(n), relevant_nodes(n))
+    delta_o*x
+    """
+    return sp.Add(*[product(carried(v), label(node, v)) for v in network.graph.successors(node)
+                    if v in relevant])
+
+
+def graph_label(network: Network, overrides: Mapping[tuple[str, str], sp.Expr] | None = None) -> Label:
+    """The graph's own edge labels, with some replaced by ``overrides`` (how a slip changes one)."""
+    edges = network.graph.edges
+    if not overrides:
+        return lambda u, v: edges[u, v]["derivative"]
+    return lambda u, v: overrides.get((u, v), edges[u, v]["derivative"])
+
+
+def variant_label(network: Network, new_value: Callable[[str, str], sp.Expr], base: Label | None = None) -> Label:
+    """Labels of the lecture variant: on every edge out of a non-parameter, each parameter in the
+    label is replaced by ``new_value(param, where)`` (its already-updated value)."""
+    g = network.graph
+    base = base or graph_label(network)
+
+    def label(u: str, v: str) -> sp.Expr:
+        expr = base(u, v)
+        if g.nodes[u]["kind"] == NodeKind.PARAM:
+            return expr
+        params = [s for s in expr.free_symbols if g.nodes.get(str(s), {}).get("kind") == NodeKind.PARAM]
+        return expr.xreplace({s: new_value(str(s), u) for s in params}) if params else expr
+
+    return label
+
+
+def backprop(network: Network, *, through_updated: bool = False, learning_rate: sp.Expr | None = None,
+             labels: Mapping[tuple[str, str], sp.Expr] | None = None, cache: bool = True,
+             start: str | None = None) -> Adjoints:
+    """Run the cached backward pass over ``network`` (see the module docstring).
+
+    The one reverse sweep of symbackprop; its generalisations serve every consumer:
+
+    - ``labels`` replaces some edge labels (the checker's slips);
+    - ``cache=False`` hands back every adjoint inlined instead of as a δ symbol, so each
+      ``carried[node]`` is ``∂E/∂node`` in forward symbols only (no δ);
+    - ``through_updated`` is the lecture variant: weights on the edges a δ is propagated
+      through become their updated values (``w__new`` symbols, or ``w − η·g`` inlined when
+      ``cache=False``); raises :class:`SpecError` when a weight is also used upstream;
+    - ``start`` limits the sweep to the nodes between ``start`` and the loss.
+
+    >>> from symbackprop.spec import spec_from_mapping
+    >>> from symbackprop.graph import build_network
+    >>> n = build_network(spec_from_mapping({"name": "t", "inputs": ["x"],
+    ...     "neurons": {"h": {"from": {"x": "u"}, "activation": "identity"},
+    ...                 "o": {"from": {"h": "w"}, "activation": "identity"}},
+    ...     "outputs": ["o"], "loss": "half_sse"}))
+    >>> a = backprop(n)
+    >>> a.deltas["net_h"], a.gradients["u"]
+    (delta_o*w, delta_h*x)
+    >>> backprop(n, cache=False, start="u").carried["u"]
+    w*x*(out_o - t_o)
+    """
     g = network.graph
     relevant = relevant_nodes(network)
-    result = Adjoints()
-    carried: dict[str, sp.Expr] = {network.root: sp.Integer(1)}  # what a successor hands back
-    wrt = set(network.wrt)
-    new_symbol: dict[str, sp.Symbol] = {}
+    if start is not None and not through_updated:
+        import networkx as nx
 
-    def updated_weight(p: str, where: str) -> sp.Symbol:
-        if p not in new_symbol:
+        relevant = (nx.descendants(g, start) | {start}) & relevant
+    result = Adjoints()
+    carried = result.carried
+    carried[network.root] = sp.Integer(1)
+    wrt = set(network.wrt)
+    new_value: dict[str, sp.Expr] = {}
+
+    def updated_weight(p: str, where: str) -> sp.Expr:
+        if p not in new_value:
             if any(v not in carried for v in g.successors(p) if v in relevant):
                 raise SpecError(f"backprop_weights: updated is not defined here: parameter '{p}' "
                                 f"is used upstream of '{where}' as well", key="backprop_weights")
-            sym = sp.Symbol(f"{p}__new")
-            result.updated[sym] = g.nodes[p]["symbol"] - learning_rate * gather(p)
-            new_symbol[p] = sym
-        return new_symbol[p]
+            step = g.nodes[p]["symbol"] - learning_rate * gather(network, p, carried.__getitem__, base, relevant)
+            if cache:
+                sym = sp.Symbol(updated_name(p))
+                result.updated[sym] = step
+                step = sym
+            new_value[p] = step
+        return new_value[p]
 
-    def label(u: str, v: str) -> sp.Expr:
-        expr = g.edges[u, v]["derivative"]
-        if through_updated and g.nodes[u]["kind"] != "param":
-            params = [s for s in expr.free_symbols if g.nodes.get(str(s), {}).get("kind") == "param"]
-            expr = expr.xreplace({s: updated_weight(str(s), u) for s in params})
-        return expr
-
-    def gather(u: str) -> sp.Expr:
-        return sp.Add(*[product(carried[v], label(u, v)) for v in g.successors(u) if v in relevant])
+    base = graph_label(network, labels)
+    label = variant_label(network, updated_weight, base) if through_updated else base
 
     for u in reversed(network.order):
         if u == network.root or u not in relevant:
             continue
         kind = g.nodes[u]["kind"]
-        if kind in ("param", "input", "target"):
-            if u in wrt:
-                result.gradients[u] = gather(u)
+        if kind.is_leaf and cache and u not in wrt:
             continue
-        adjoint = gather(u)
-        if kind not in DELTA_KINDS:  # an out node: inlined into its neuron's δ
+        adjoint = gather(network, u, carried.__getitem__, label, relevant)
+        if kind.is_leaf:
+            if u in wrt:
+                result.gradients[u] = adjoint
+            if not cache:
+                carried[u] = adjoint
+            continue
+        if not cache or not kind.has_delta:  # an out node: inlined into its neuron's δ
             carried[u] = adjoint
             continue
         sym = delta_symbol(network, u)
         out_symbols = [g.nodes[v]["symbol"] for v in g.successors(u)
-                       if g.nodes[v]["kind"] == "out" and g.nodes[v]["owner"] == g.nodes[u]["owner"]]
-        result.deltas[u] = _tidy(adjoint, out_symbols)
+                       if g.nodes[v]["kind"] == NodeKind.OUT and g.nodes[v]["owner"] == g.nodes[u]["owner"]]
+        result.deltas[u] = tidy(adjoint, out_symbols)
         result.delta_symbols[u] = sym
         carried[u] = sym
     result.deltas = {n: result.deltas[n] for n in _backward_display_order(network, result.deltas)}
@@ -110,7 +188,7 @@ def _backward_display_order(network: Network, nodes) -> list[str]:
     return sorted(nodes, key=lambda n: (-depth[n], position[n]))
 
 
-def _tidy(expr: sp.Expr, out_symbols: list[sp.Symbol]) -> sp.Expr:
+def tidy(expr: sp.Expr, out_symbols: list[sp.Symbol]) -> sp.Expr:
     """Bring a δ computed straight from the loss into its simple lecture form.
 
     Only expressions with no δ symbols (the nodes next to the loss) are touched, and only

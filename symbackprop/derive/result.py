@@ -7,9 +7,11 @@ from typing import Any
 
 import sympy as sp
 
-from ..graph import Network, suffix
-from ..render.latex import to_latex
+from ..graph import Network
+from ..names import suffix
+from ..latex import to_latex
 from .expand import DEFAULT_LIMIT, Expander, ExpansionTooLarge
+from .backprop import Adjoints
 from .paths import PathTerm
 
 
@@ -45,8 +47,19 @@ class Numbers:
     gradients: dict[str, float]
     updated_params: dict[str, float] | None = None
     forward_after: dict[str, float] | None = None
-    true_deltas: dict[str, float] | None = None
-    true_gradients: dict[str, float] | None = None
+    true_deltas: dict[str, float] | None = None       # the lecture variant's true δs
+    true_gradients: dict[str, float] | None = None    # and true gradients (``Derivation.true``)
+    adjoints: dict[str, float] = field(default_factory=dict)   # out node -> ∂E/∂out handed back
+    example_losses: list[float] | None = None          # with data: the loss of each example
+
+
+@dataclass(frozen=True)
+class PathCheck:
+    """The sum over paths evaluated against the cached backprop gradient, parameter by parameter
+    (``method="paths"``): ``values`` at ``where`` agree to a relative 1e-8, or derive raised."""
+
+    where: str                     # "at the given values" or a test-point sentence
+    values: dict[str, float]       # parameter -> the gradient's value there
 
 
 @dataclass(frozen=True)
@@ -63,11 +76,13 @@ class Derivation:
     deltas: dict[str, DeltaEntry]
     gradients: dict[str, GradientEntry]
     updated_definitions: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
-    true_deltas: dict[str, sp.Expr] | None = None
-    true_gradients: dict[str, sp.Expr] | None = None
     numbers: Numbers | None = None
     notes: tuple[str, ...] = ()
     expansion_limit: int = DEFAULT_LIMIT
+    adjoints: Adjoints | None = field(default=None, repr=False)    # the backward pass behind it
+    cached: dict[str, sp.Expr] | None = None       # method="paths": backprop's lecture form per gradient
+    path_check: PathCheck | None = None            # method="paths": sum over paths vs cached, in numbers
+    true: "Derivation | None" = field(default=None, repr=False)   # the variant's true gradient
 
     # ------------------------------------------------------------ basic facts
     @property
@@ -89,7 +104,39 @@ class Derivation:
 
     @property
     def is_variant(self) -> bool:
-        return self.true_gradients is not None
+        """``backprop_weights: updated``: these δs and gradients are the lecture's, ``true`` the gradient's."""
+        return self.true is not None
+
+    @property
+    def true_gradients(self) -> dict[str, sp.Expr] | None:
+        """The variant's true gradient expressions (None for a plain derivation)."""
+        return {k: g.expression for k, g in self.true.gradients.items()} if self.true else None
+
+    @property
+    def true_deltas(self) -> dict[str, sp.Expr] | None:
+        """The variant's true δ expressions (None for a plain derivation)."""
+        return {k: e.expression for k, e in self.true.deltas.items()} if self.true else None
+
+    @cached_property
+    def stats(self) -> dict[str, Any]:
+        """Operation counts of both methods for the full gradient and the number of paths (WE-14)."""
+        from .stats import stats
+
+        return stats(self)
+
+    @cached_property
+    def reference(self) -> "Derivation":
+        """The true gradient with respect to every parameter (and ``wrt`` input): ``self`` when it is
+        that already, else derived once for a ``wrt`` subset or the lecture variant."""
+        spec = self.spec
+        if not self.is_variant and set(self.gradients) >= set(spec.parameters):
+            return self
+        from dataclasses import replace
+
+        from .core import derive
+
+        wrt = tuple(dict.fromkeys(list(spec.parameters) + [w for w in spec.wrt if w in spec.inputs]))
+        return derive(replace(spec, wrt=wrt, backprop_weights="old"), "backprop")
 
     def definitions(self) -> list[tuple[sp.Symbol, sp.Expr]]:
         """Forward definitions, then δ definitions (and updated weights, in the variant)."""
@@ -113,31 +160,12 @@ class Derivation:
         except (ExpansionTooLarge, RecursionError):  # very deep networks: no expanded form
             return None
 
-    def numeric(self, form: str = "auto"):
-        """The compiled ``f(inputs, params, targets) -> (loss, grads)`` (see symbackprop.codegen)."""
-        from ..codegen import numeric_function
-
-        return numeric_function(self, form=form)
-
-    def layer_view(self):
-        """The vector and matrix form of a layered network, checked entry by entry against
-        these gradients (:func:`symbackprop.layers.layer_view`); raises ``NotLayered`` otherwise."""
-        from ..layers import layer_view
-
-        return layer_view(self)
-
     # ------------------------------------------------------------ notebooks
     def _repr_latex_(self) -> str:
         """Jupyter shows the gradients as formulas."""
-        from ..render.documents import derivation_latex
+        from ..render.notebook import derivation_latex  # the one upward hook (see .importlinter)
 
         return derivation_latex(self)
-
-    def gradient_latex(self, name: str) -> str:
-        """``$$∂E/∂w = …$$`` for one parameter (for notebooks)."""
-        from ..render.documents import gradient_latex
-
-        return gradient_latex(self, name)
 
     # ------------------------------------------------------------ JSON
     def to_dict(self, *, expanded: bool = True) -> dict[str, Any]:
@@ -154,7 +182,7 @@ class Derivation:
             loss["value"] = n.forward[self.loss_name]
         out["loss"] = loss
         if n:
-            out["forward"] = self._forward_json(n.forward)
+            out["forward"] = self.forward_json(n.forward)
         out["deltas"] = {}
         for key, d in self.deltas.items():
             entry: dict[str, Any] = {"symbol": str(d.symbol), "expression": str(d.expression)}
@@ -186,7 +214,7 @@ class Derivation:
             out["learning_rate"] = float(self.spec.learning_rate)
             out["updated_params"] = n.updated_params
             out["loss_after_update"] = n.forward_after[self.loss_name]
-            out["forward_after_update"] = self._forward_json(n.forward_after)
+            out["forward_after_update"] = self.forward_json(n.forward_after)
         if self.is_variant:
             variant: dict[str, Any] = {
                 "note": self.notes[0] if self.notes else "",
@@ -203,7 +231,7 @@ class Derivation:
             out["notes"] = list(self.notes)
         return out
 
-    def _forward_json(self, values: dict[str, float]) -> dict[str, Any]:
+    def forward_json(self, values: dict[str, float]) -> dict[str, Any]:
         """``{neuron: {net, out}, node: {value}}``; with data each value is a list over examples."""
         g = self.network.graph
         spec = self.spec

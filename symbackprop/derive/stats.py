@@ -69,3 +69,24 @@ def paths_cost(network: Network) -> dict[str, int]:
             joins = {"mul": edges[w] - paths[w], "add": paths[w] - 1, "other": 0}
             total = _add(total, _add(inside[w], joins))
     return total
+
+
+def stats(d) -> dict:
+    """Operation counts of both methods for the full gradient of a :class:`Derivation`, and the
+    number of paths from its parameters to the loss (``--stats``, ``Derivation.stats``).
+
+    >>> from symbackprop.spec import spec_from_mapping
+    >>> from symbackprop.derive import derive
+    >>> d = derive(spec_from_mapping({"name": "t", "layers": [1, 2, 1], "activation": "sigmoid",
+    ...                               "loss": "half_sse"}))
+    >>> d.stats["paths"], d.stats["operations"]["backprop"]["mul"] > 0
+    (4, True)
+    """
+    network, adjoints = d.network, d.adjoints
+    return {
+        "operations": {
+            "backprop": backprop_cost(adjoints.deltas.values(), adjoints.gradients.values()),
+            "paths": paths_cost(network),
+        },
+        "paths": sum(d.gradients[w].path_count for w in network.wrt),
+    }

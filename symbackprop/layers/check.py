@@ -21,8 +21,8 @@ import sympy as sp
 
 from ..derive import Derivation, derive
 from ..errors import SpecError
-from ..graph import suffix
-from ..numeric import evaluate
+from ..names import suffix
+from ..straightline import evaluate
 from .view import LayerView
 
 TOLERANCE = 1e-7

@@ -22,7 +22,7 @@ import sympy as sp
 
 from ..errors import SpecError
 from ..exact import exact_numbers
-from ..numeric import evaluate
+from ..straightline import evaluate
 from .view import LayerView, Matrix
 
 EXACT_SIZE_LIMIT = 2000

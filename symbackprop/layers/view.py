@@ -37,9 +37,10 @@ from typing import Iterator
 import sympy as sp
 
 from ..derive import Derivation
-from ..derive.backprop import _tidy
+from ..derive.backprop import tidy
 from ..errors import SpecError
-from ..graph import per_example_loss, suffix
+from ..graph import per_example_loss
+from ..names import suffix
 
 Matrix = sp.ImmutableMatrix
 
@@ -235,7 +236,7 @@ def _example_terms(d: Derivation, layers: list[Layer], example: int | None) -> E
     deltas = [Matrix([layer_symbol(n, example) for n in layer.units]) for layer in layers]
     definitions: list[Matrix] = [None] * len(layers)  # type: ignore[list-item]
     last = _hadamard_or_product(jacobians[-1], loss_gradient.T)
-    definitions[-1] = Matrix([_tidy(e, [z[k]]) for k, e in enumerate(last)])  # lecture form: z − t for σ + BCE
+    definitions[-1] = Matrix([tidy(e, [z[k]]) for k, e in enumerate(last)])  # lecture form: z − t for σ + BCE
     for l in range(len(layers) - 2, -1, -1):
         back = layers[l + 1].weights.T * deltas[l + 1]
         definitions[l] = _hadamard_or_product(jacobians[l], back)

@@ -19,11 +19,8 @@ are written once for a generic example ``n`` (superscript ``(n)``).
 >>> d = derive(spec_from_mapping({"name": "t", "inputs": ["x"],
 ...     "neurons": {"o": {"from": {"x": "w"}, "activation": "sigmoid"}},
 ...     "outputs": ["o"], "loss": "half_sse"}))
->>> print(derivation_latex(d))
-$$\begin{aligned}
-\delta_{o} &= \mathrm{out}_{o} \left(1 - \mathrm{out}_{o}\right) \left(\mathrm{out}_{o} - t_{o}\right) \\
-\frac{\partial E}{\partial w} &= \delta_{o} x
-\end{aligned}$$
+>>> sorted(derivation_context(d))[:3]
+['backward', 'doc', 'expanded']
 """
 from __future__ import annotations
 
@@ -41,9 +38,9 @@ from ..derive.backprop import delta_symbol, relevant_nodes
 from ..derive.expand import ExpansionTooLarge
 from ..errors import SpecError
 from ..graph import per_example_loss as _graph_per_example_loss
-from ..numeric import evaluate
+from ..straightline import evaluate
 from ..spec import spec_from_mapping
-from .latex import latex_name, to_latex
+from ..latex import latex_name, to_latex
 from .tikz import network_picture
 
 PATHS_PER_PARAMETER = 20      # paths listed per parameter in the paths document
@@ -885,7 +882,7 @@ def derivation_context(d: Derivation) -> dict:
         "gradient_pairs": _gradient_pairs(_gradient_rows(view)),
         "expanded": _expanded_blocks(view),
         "variant": _variant_symbolic(view) if d.is_variant else None,
-        "paths": _paths_section(d, view, derive(d.spec, "backprop")) if d.method == "paths" else None,
+        "paths": _paths_section(d, view) if d.method == "paths" else None,
         "method": d.method,
         "generic": view.generic,
         "has_updates": any(p in d.spec.parameters for p in d.gradients),
@@ -910,35 +907,13 @@ def _value_of(expr: sp.Expr, values: dict[sp.Symbol, float]) -> float:
     return float(expr.xreplace({s: sp.Float(values[s], 30) for s in expr.free_symbols}))
 
 
-def _check_point(d: Derivation) -> tuple[dict[sp.Symbol, float] | None, str]:
-    """Values of every symbol (forward pass and δs) at the spec's values, or at a fixed test
-    point; None when the expressions cannot be evaluated there."""
-    g = d.network.graph
-    if d.numbers is not None:
-        values = {g.nodes[n]["symbol"]: v for n, v in d.numbers.forward.items() if n in g}
-        values.update({e.symbol: d.numbers.deltas[k] for k, e in d.deltas.items()})
-        return values, "at the given values"
-    rng = random.Random(f"symbackprop-paths:{d.spec.name}")
-    leaves = {g.nodes[n]["symbol"]: round(rng.uniform(0.1, 0.9), 2) for n in d.network.leaves()}
-    definitions = d.definitions()
-    values = dict(leaves)
-    try:
-        values.update(evaluate(definitions, leaves, [s for s, _ in definitions]))
-    except SpecError:  # e.g. a log of a negative number at the test point
-        return None, ""
-    return values, "at a test point (inputs, parameters and targets drawn from [0.1, 0.9])"
-
-
-def _paths_section(d: Derivation, view: _View, cached: Derivation | None = None) -> dict:
-    """Each parameter's paths (listing capped), their products, and the cached result they sum to.
-
-    The sum of all path products is evaluated and checked against the cached backprop
-    gradient before anything is written.
-    """
+def _paths_section(d: Derivation, view: _View) -> dict:
+    """Each parameter's paths (listing capped), their products, and the cached result they sum to
+    (checked in numbers by derive: ``d.path_check``)."""
     namer = _Namer(False)
     g = view.g
-    cached = cached or d
-    values, where = _check_point(cached)
+    check = d.path_check
+    where = check.where if check is not None else ""
     listed = 0
     params = []
     for name, entry in d.gradients.items():
@@ -952,14 +927,8 @@ def _paths_section(d: Derivation, view: _View, cached: Derivation | None = None)
             factors = [f for f in term.factors if f != 1] or [sp.Integer(1)]
             shown.append({"chain": chain, "product": r" \cdot ".join(namer.factor(f) for f in factors)})
             listed += 1
-        cached_expr = cached.gradients[name].expression
-        value = ""
-        if values is not None:
-            path_sum = math.fsum(math.prod(_value_of(f, values) for f in t.factors) for t in paths)
-            cached_value = _value_of(cached_expr, values)
-            if not math.isclose(path_sum, cached_value, rel_tol=1e-8, abs_tol=1e-12):
-                raise RuntimeError(f"paths and backprop disagree for {name}: {path_sum} vs {cached_value}")
-            value = fmt(cached_value, 6)
+        cached_expr = d.cached[name]
+        value = fmt(check.values[name], 6) if check is not None else ""
         params.append({
             "name": latex_name(name), "lhs": partial(view.loss, latex_name(name)),
             "slashed": partial(view.loss, latex_name(name), slash=True), "count": entry.path_count, "paths": shown, "more": entry.path_count - len(shown),
@@ -969,12 +938,12 @@ def _paths_section(d: Derivation, view: _View, cached: Derivation | None = None)
             "total": sum(p["count"] for p in params)}
 
 
-def paths_context(d_paths: Derivation, d_backprop: Derivation) -> dict:
-    """Everything ``paths.tex.j2`` shows (``d_paths`` derived with ``method="paths"``)."""
-    view = _View(d_backprop)
-    section = _paths_section(d_paths, _View(d_paths), d_backprop)
+def paths_context(d: Derivation) -> dict:
+    """Everything ``paths.tex.j2`` shows (``d`` derived with ``method="paths"``)."""
+    view = _View(d)
+    section = _paths_section(d, view)
     return {
-        "doc": _document(d_backprop, "The multivariate chain rule: every path to the loss"),
+        "doc": _document(d, "The multivariate chain rule: every path to the loss"),
         "network": _network_context(view),
         "forward": _forward_rows(view),
         "loss": _loss_rows(view),
@@ -1329,15 +1298,6 @@ def _delta_table(view: _View, nums: _Numbers) -> dict:
                   r"\small" if view.N > WIDE_EXAMPLES else "")
 
 
-def _true_counterpart(d: Derivation) -> Derivation | None:
-    """The correct computation beside the lecture variant: the same spec with the old weights."""
-    if not d.is_variant or not d.spec.raw:
-        return None
-    raw = dict(d.spec.raw)
-    raw["backprop_weights"] = "old"
-    return derive(spec_from_mapping(raw), "backprop")
-
-
 def _sci(value: float) -> str:
     if value == 0:
         return "0"
@@ -1353,7 +1313,7 @@ def solution_context(d: Derivation, digits: int = 6) -> dict:
     nums = _Numbers(d, digits)
     n = d.numbers
     small = view.N * (len(view.spec.neurons) + len(view.spec.nodes)) <= ARITHMETIC_LIMIT
-    true = _true_counterpart(d)
+    true = d.true
     loss_before = fmt(n.forward[d.loss_name], digits)
     after = None
     if n.forward_after is not None:
@@ -1448,36 +1408,6 @@ def exam_contexts(d: Derivation, digits: int = 6, *, variant: int | None = None,
     solution["doc"]["description"] = ""
     solution["questions"] = questions
     return problem, solution
-
-
-# --------------------------------------------------------------------------- notebooks
-
-def gradient_latex(d: Derivation, name: str) -> str:
-    """``$$∂E/∂name = expression [= value]$$`` for Jupyter (a gradient's ``_repr_latex_``)."""
-    if name not in d.gradients:
-        raise KeyError(f"no gradient for '{name}' (have {', '.join(d.gradients)})")
-    text = rf"{partial(latex_name(d.loss_name), latex_name(name))} = {to_latex(d.gradients[name].expression)}"
-    if d.numbers is not None:
-        text += f" = {fmt(d.numbers.gradients[name], 6)}"
-    return f"$${text}$$"
-
-
-def derivation_latex(d: Derivation, max_rows: int = 40) -> str:
-    """The δs and gradients of a derivation as one ``aligned`` block (a Derivation's ``_repr_latex_``)."""
-    lines = []
-    if d.is_variant:
-        lines.append(r"&\text{lecture variant: hidden errors through updated weights, not the gradient}")
-    for entry in d.deltas.values():
-        value = f" = {fmt(d.numbers.deltas[entry.key], 6)}" if d.numbers is not None else ""
-        lines.append(rf"{to_latex(entry.symbol)} &= {to_latex(entry.expression)}{value}")
-    for name, entry in d.gradients.items():
-        value = f" = {fmt(d.numbers.gradients[name], 6)}" if d.numbers is not None else ""
-        lines.append(rf"{partial(latex_name(d.loss_name), latex_name(name))} &= "
-                     rf"{to_latex(entry.expression)}{value}")
-    if len(lines) > max_rows:
-        hidden = len(lines) - max_rows
-        lines = lines[:max_rows] + [rf"&\text{{\ldots\ and {hidden} more}}"]
-    return "$$\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}$$"
 
 
 # --------------------------------------------------------------------------- exam variants

@@ -28,7 +28,7 @@ import re
 
 from .documents import (LINE_WIDTH, _document, _network_context, _per_example_tex, _View, fmt, fmt_given,
                         visual_width)
-from .latex import latex_name, to_latex
+from ..latex import latex_name, to_latex
 
 MAX_SHOWN = 8          # rows or columns up to which a matrix is written out
 EXAMPLES_SHOWN = 3     # examples whose numbers are shown one by one

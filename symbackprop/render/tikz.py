@@ -24,7 +24,7 @@ import networkx as nx
 import sympy as sp
 
 from ..graph import Network
-from .latex import latex_name, to_latex
+from ..latex import latex_name, to_latex
 
 MAX_DRAWN_ENTITIES = 80      # larger networks get a sentence instead of a picture
 MAX_COLUMN_HEIGHT = 14       # entities in one column

@@ -15,21 +15,17 @@ from pathlib import Path
 
 import click
 
-from .codegen import FORMS, module_source, numeric_function
-from .derive import derive
-from .errors import SpecError, fail
-from .expressions import ExpressionError
-from .files import FORCE_HELP, JSON_MARKER
-from .spec import load_spec
-from .training import INITS, initial_parameters, train, training_data
+from ..codegen import FORMS, module_source, numeric_function
+from ..derive import derive
+from ..errors import SpecError, fail
+from ..expressions import ExpressionError
+from ..files import FORCE_HELP, JSON_MARKER
+from .output import check_output, write_output
+from ..spec import load_spec
+from ..training import INITS, initial_parameters, train, training_data
 
 __all__ = ["code_command", "train_command"]
 
-
-def _cli():
-    from . import cli  # the CLI's one-line errors and checked writes (imported late: cli imports this module)
-
-    return cli
 
 
 def _located(exc: Exception, spec: Path) -> str:
@@ -54,10 +50,10 @@ def code_command(spec: Path, output: Path | None, form: str, force: bool) -> Non
     The module has forward, loss, gradients and step functions; run it to print the
     spec's example numbers (python output/<name>_grad.py, --json for JSON).
     """
-    cli, inputs = _cli(), {spec: "the spec"}
+    inputs = {spec: "the spec"}
     to_stdout = output is not None and str(output) == "-"
     if not to_stdout:
-        cli.check_output(output, force=force, inputs=inputs)
+        check_output(output, force=force, inputs=inputs)
     try:
         parsed = load_spec(spec)
         source = module_source(derive(parsed), form=form, source_file=str(spec))
@@ -71,7 +67,7 @@ def code_command(spec: Path, output: Path | None, form: str, force: bool) -> Non
         click.echo(source, nl=False)
         return
     target = output or default_module_path(parsed.name)
-    cli.write_output(target, source, force=force, inputs=inputs)
+    write_output(target, source, force=force, inputs=inputs)
     click.echo(f"wrote {target}", err=True)
 
 
@@ -129,11 +125,11 @@ def _plot(run) -> bytes:
 def train_command(spec: Path, steps: int, learning_rate: float | None, init: str | None, seed: int,
                   std: float, every: int | None, plot: Path | None, output: Path | None, force: bool) -> None:
     """Run gradient descent on the examples of SPEC and print the loss at each step."""
-    cli, inputs = _cli(), {spec: "the spec"}
+    inputs = {spec: "the spec"}
     if plot is not None and output is not None and plot.resolve() == output.resolve():
         fail(f"{plot}: --plot and -o name the same file")
     for target in (output, plot):
-        cli.check_output(target, force=force, inputs=inputs)
+        check_output(target, force=force, inputs=inputs)
     if plot is not None:
         try:
             import matplotlib  # noqa: F401
@@ -176,9 +172,9 @@ def train_command(spec: Path, steps: int, learning_rate: float | None, init: str
     click.echo(_table(run, every or max(1, math.ceil(steps / 20))))
     click.echo(f"loss {run.losses[0]:.8g} -> {run.losses[-1]:.8g} after {steps} step{'s' if steps != 1 else ''}")
     if output is not None:
-        cli.write_output(output, json.dumps(JSON_MARKER | run.to_dict(), indent=2) + "\n",
+        write_output(output, json.dumps(JSON_MARKER | run.to_dict(), indent=2) + "\n",
                          force=force, inputs=inputs)
         click.echo(f"wrote {output}", err=True)
     if plot is not None:
-        cli.write_output(plot, _plot(run), force=force, inputs=inputs)
+        write_output(plot, _plot(run), force=force, inputs=inputs)
         click.echo(f"wrote {plot}", err=True)

@@ -20,12 +20,12 @@ from ..errors import SpecError, fail
 from ..expressions import ExpressionError
 from ..files import FORCE_HELP, OutputError, check_targets, write_atomically
 from ..spec import load_spec
-from .documents import (contents_context, derivation_context, exam_contexts, paths_context,
+from ..render.documents import (contents_context, derivation_context, exam_contexts, paths_context,
                         solution_context)
-from .environment import render
-from .matrix import matrix_context
-from .pdf import NO_TEX, LatexError, compile_pdf, pdflatex_path
-from .variants import draw_variants
+from ..templating import render
+from ..render.matrix import matrix_context
+from ..render.pdf import NO_TEX, LatexError, compile_pdf, pdflatex_path
+from ..exams.variants import draw_variants
 
 TEMPLATES = ("derivation", "paths", "solution", "exam", "matrix")
 NOTATIONS = ("scalar", "matrix")
@@ -50,8 +50,7 @@ def documents(spec_path: Path, template: str, method: str, digits: int, variants
         return [(f"{name}-derivation.tex",
                  render("derivation.tex.j2", **derivation_context(derive(spec, method, max_paths=max_paths))))]
     if template == "paths":
-        by_paths = derive(spec, "paths", max_paths=max_paths)
-        return [(f"{name}-paths.tex", render("paths.tex.j2", **paths_context(by_paths, derive(spec, "backprop"))))]
+        return [(f"{name}-paths.tex", render("paths.tex.j2", **paths_context(derive(spec, "paths", max_paths=max_paths))))]
     if template == "solution":
         return [(f"{name}-solution.tex", render("solution.tex.j2", **solution_context(derive(spec, method), digits)))]
     if variants is None:

@@ -1,4 +1,4 @@
-"""symbackprop.numeric: the derivation's own numbers (straight-line program, stable forms) and the
+"""symbackprop.straightline: the derivation's own numbers (straight-line program, stable forms) and the
 doctests of the numeric modules."""
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import sympy as sp
 
 from symbackprop import derive, spec_from_mapping
 from symbackprop.functions import sigmoid, softplus
-from symbackprop.numeric import compile_program, dependency_order, evaluate, stable_forms
+from symbackprop.straightline import compile_program, dependency_order, evaluate, stable_forms
 
 
-@pytest.mark.parametrize("name", ["symbackprop.numeric", "symbackprop.codegen", "symbackprop.exact",
+@pytest.mark.parametrize("name", ["symbackprop.straightline", "symbackprop.codegen", "symbackprop.exact",
                                   "symbackprop.training"])
 def test_doctests(name, monkeypatch):
     from conftest import ROOT

@@ -26,12 +26,14 @@ from pathlib import Path
 
 import jinja2
 
+from .names import greek_command
+
 def _find_templates() -> Path:
     """``templates/`` beside the package in a checkout (and an editable install), else where a
     regular install puts it (``<prefix>/share/symbackprop/templates``, see pyproject.toml)."""
     import sys
 
-    checkout = Path(__file__).resolve().parents[2] / "templates"
+    checkout = Path(__file__).resolve().parents[1] / "templates"
     installed = Path(sys.prefix) / "share" / "symbackprop" / "templates"
     return checkout if checkout.is_dir() or not installed.is_dir() else installed
 
@@ -71,44 +73,6 @@ _SYMBOLS = {
 _SYMBOLS.update({chr(0x2070 + d): f"^{{{d}}}" for d in (0, 4, 5, 6, 7, 8, 9)})
 _SYMBOLS.update({chr(0x2080 + d): f"_{{{d}}}" for d in range(10)})
 
-GREEK_COMMANDS = {
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
-    "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
-    "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi",
-    "Omega",
-}
-
-
-_LATIN_LOOKALIKES = {"alpha": "A", "beta": "B", "epsilon": "E", "zeta": "Z", "eta": "H", "iota": "I",
-                     "kappa": "K", "mu": "M", "nu": "N", "omicron": "O", "rho": "P", "tau": "T",
-                     "chi": "X"}
-_GREEK_VARIANTS = {"ε": r"\varepsilon", "ϵ": r"\epsilon", "ϑ": r"\vartheta", "ϕ": r"\phi",
-                   "φ": r"\varphi", "ς": r"\varsigma", "ο": "o"}
-
-
-def greek_command(ch: str) -> str | None:
-    r"""Math-mode LaTeX of a Greek letter (``λ`` → ``\lambda``, ``Α`` → ``\mathrm{A}``), else None.
-
-    >>> greek_command("λ"), greek_command("Ω"), greek_command("Β"), greek_command("x")
-    ('\\lambda', '\\Omega', '\\mathrm{B}', None)
-    """
-    if ch in _GREEK_VARIANTS:
-        return _GREEK_VARIANTS[ch]
-    name = unicodedata.name(ch, "")
-    for prefix, capital in (("GREEK SMALL LETTER ", False), ("GREEK CAPITAL LETTER ", True)):
-        if name.startswith(prefix):
-            letter = name[len(prefix):].lower().replace("lamda", "lambda")
-            break
-    else:
-        return None
-    if " " in letter:
-        return None
-    command = letter.capitalize() if capital else letter
-    if command in GREEK_COMMANDS:
-        return "\\" + command
-    if capital and letter in _LATIN_LOOKALIKES:
-        return rf"\mathrm{{{_LATIN_LOOKALIKES[letter]}}}"
-    return "o" if letter == "omicron" else None
 
 
 def _escape_char(ch: str, following: str) -> str:

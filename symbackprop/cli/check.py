@@ -15,9 +15,9 @@ from ..errors import SpecError, fail
 from ..expressions import ExpressionError
 from ..files import FORCE_HELP, JSON_MARKER, OutputError, check_target, write_atomically
 from ..spec import load_spec
-from .answers import DEFAULT_POINTS, SYNTAXES, read_answer_file
-from .checker import AnswerInput, SolutionInput, run_check
-from .report import latex_report, text_report, to_dict
+from ..check.answers import DEFAULT_POINTS, SYNTAXES, read_answer_file
+from ..check.checker import AnswerInput, SolutionInput, run_check
+from ..check.report import latex_report, text_report, to_dict
 
 HELP = """Check hand derivations against SPEC (YAML or JSON).
 

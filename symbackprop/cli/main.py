@@ -7,35 +7,18 @@ from pathlib import Path
 
 import click
 
-from .derive import METHODS, derive
-from .derive.expand import DEFAULT_LIMIT
-from .derive.paths import DEFAULT_MAX_PATHS
-from .derive.stats import backprop_cost, paths_cost
-from .errors import SpecError, fail
-from .expressions import ExpressionError
-from .files import FORCE_HELP, JSON_MARKER, OutputError, check_target, write_atomically
-from .render.pdf import stop_on_interrupt
-from .render.text import text_report
-from .spec import load_spec
+from ..derive import METHODS, derive
+from ..derive.expand import DEFAULT_LIMIT
+from ..derive.paths import DEFAULT_MAX_PATHS
+from ..errors import SpecError, fail
+from ..expressions import ExpressionError
+from ..files import FORCE_HELP, JSON_MARKER
+from .output import check_output, write_output
+from ..render.pdf import stop_on_interrupt
+from ..render.text import text_report
+from ..spec import load_spec
 
 
-
-
-def write_output(path: Path, data: str | bytes, *, force: bool, inputs: dict[Path, str]) -> None:
-    """Write one output file atomically, or fail with one line (exit 2) when it may not be written."""
-    try:
-        write_atomically(path, data, force=force, inputs=inputs)
-    except OutputError as exc:
-        fail(str(exc))
-
-
-def check_output(path: Path | None, *, force: bool, inputs: dict[Path, str]) -> None:
-    """Refuse an output file before any work is done (:func:`symbackprop.files.check_target`)."""
-    if path is not None:
-        try:
-            check_target(path, force=force, inputs=inputs)
-        except OutputError as exc:
-            fail(str(exc))
 
 
 class _Main(click.Group):
@@ -56,23 +39,6 @@ class _Main(click.Group):
         except KeyboardInterrupt:
             click.echo("symbackprop: interrupted", err=True)
             sys.exit(130)
-
-
-def stats_for(derivation) -> dict:
-    """Operation counts both ways and the path count (``--stats``)."""
-    network = derivation.network
-    from .derive.backprop import backprop
-    from .derive.paths import path_counts
-
-    adjoints = backprop(network)
-    counts = path_counts(network)
-    return {
-        "operations": {
-            "backprop": backprop_cost(adjoints.deltas.values(), adjoints.gradients.values()),
-            "paths": paths_cost(network),
-        },
-        "paths": sum(counts[w] for w in network.wrt),
-    }
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
@@ -111,17 +77,17 @@ def derive_command(spec: Path, method: str, fmt: str, output: Path | None, stats
         parsed = load_spec(spec)
         derivation = derive(parsed, method, max_paths=max_paths, expansion_limit=expansion_limit)
         result = JSON_MARKER | derivation.to_dict(expanded=not no_expanded)
-        counts = stats_for(derivation) if stats else None
+        counts = derivation.stats if stats else None
         if exact:
-            from .exact import exact_numbers
+            from ..exact import exact_numbers
 
             if derivation.numbers is None:
                 raise SpecError("--exact needs values (or data) in the spec", key="values")
             result["exact"] = exact_numbers(derivation).to_dict()
         if notation == "matrix":
-            from .layers import layer_view_dict
+            from ..layers import layer_view, layer_view_dict
 
-            result["layer_view"] = layer_view_dict(derivation.layer_view())
+            result["layer_view"] = layer_view_dict(layer_view(derivation))
     except (SpecError, ExpressionError) as exc:
         located = exc.located(str(spec)) if isinstance(exc, SpecError) else f"{spec}: {exc}"
         fail(str(located))
@@ -145,9 +111,9 @@ if __name__ == "__main__":  # pragma: no cover
 
 def _register_commands() -> None:
     """Subcommands that live beside the modules they drive."""
-    from .check.command import check_command
-    from .numeric_command import code_command, train_command
-    from .render.command import render_command
+    from .check import check_command
+    from .numeric import code_command, train_command
+    from .render import render_command
 
     main.add_command(check_command, "check")
     main.add_command(render_command, "render")

@@ -21,7 +21,8 @@ from typing import Mapping
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
-from .environment import GREEK_COMMANDS, greek_command, tex_escape
+from .names import GREEK_COMMANDS, greek_command
+from .templating import tex_escape
 
 GREEK = set(GREEK_COMMANDS)
 _PREFIXES = {"net": r"\mathrm{net}", "out": r"\mathrm{out}", "delta": r"\delta", "t": "t"}

@@ -1,0 +1,1 @@
+"""Exams: randomised variants of a spec, each derived once (the exam command reads them)."""
