@@ -48,6 +48,19 @@ def derive(spec: Spec, method: str = "backprop", *, max_paths: int = DEFAULT_MAX
         raise SpecError("the lecture variant is a backprop procedure, not a sum over paths; "
                         "use --method backprop", key="backprop_weights")
     network = build_network(spec)
+    derivation = _derive_network(network, method, max_paths, expansion_limit)
+    if derivation.is_variant or not set(derivation.gradients) >= set(spec.parameters):
+        wrt = tuple(dict.fromkeys(list(spec.parameters) + [w for w in spec.wrt if w in spec.inputs]))
+        complete = derivation.true
+        if complete is None or set(complete.gradients) != set(wrt):
+            complete = derive(replace(spec, wrt=wrt, backprop_weights="old"), "backprop",
+                              expansion_limit=expansion_limit)
+        derivation = replace(derivation, complete=complete)
+    return derivation
+
+
+def _derive_network(network: Network, method: str, max_paths: int, expansion_limit: int) -> Derivation:
+    spec = network.spec
     counts = path_counts(network)
     true = backprop(network)
     if spec.backprop_weights == "updated":

@@ -83,6 +83,7 @@ class Derivation:
     cached: dict[str, sp.Expr] | None = None       # method="paths": backprop's lecture form per gradient
     path_check: PathCheck | None = None            # method="paths": sum over paths vs cached, in numbers
     true: "Derivation | None" = field(default=None, repr=False)   # the variant's true gradient
+    complete: "Derivation | None" = field(default=None, repr=False)  # w.r.t. every parameter, when this is not
 
     # ------------------------------------------------------------ basic facts
     @property
@@ -124,19 +125,11 @@ class Derivation:
 
         return stats(self)
 
-    @cached_property
+    @property
     def reference(self) -> "Derivation":
         """The true gradient with respect to every parameter (and ``wrt`` input): ``self`` when it is
-        that already, else derived once for a ``wrt`` subset or the lecture variant."""
-        spec = self.spec
-        if not self.is_variant and set(self.gradients) >= set(spec.parameters):
-            return self
-        from dataclasses import replace
-
-        from .core import derive
-
-        wrt = tuple(dict.fromkeys(list(spec.parameters) + [w for w in spec.wrt if w in spec.inputs]))
-        return derive(replace(spec, wrt=wrt, backprop_weights="old"), "backprop")
+        that already, else the one ``derive`` made beside it (a ``wrt`` subset, the lecture variant)."""
+        return self.complete or self
 
     def definitions(self) -> list[tuple[sp.Symbol, sp.Expr]]:
         """Forward definitions, then δ definitions (and updated weights, in the variant)."""

@@ -19,7 +19,7 @@ from dataclasses import replace
 
 import sympy as sp
 
-from ..derive import Derivation, derive
+from ..derive import Derivation
 from ..errors import SpecError
 from ..names import suffix
 from ..straightline import evaluate
@@ -33,14 +33,6 @@ FLOOR = 1e-20
 
 class LayerViewMismatch(AssertionError):
     """A matrix entry disagrees with the scalar derivation (a bug in symbackprop)."""
-
-
-def _reference(d: Derivation) -> Derivation:
-    """``d``, or the plain derivation with respect to every parameter when ``d`` has fewer or is the variant."""
-    if not d.is_variant and set(d.gradients) >= set(d.spec.parameters):
-        return d
-    wrt = tuple(dict.fromkeys(list(d.spec.parameters) + [w for w in d.spec.wrt if w in d.spec.inputs]))
-    return derive(replace(d.spec, wrt=wrt, backprop_weights="old"), "backprop")
 
 
 def _points(atoms: list[sp.Symbol], d: Derivation):
@@ -60,7 +52,7 @@ def _points(atoms: list[sp.Symbol], d: Derivation):
 
 def check_layer_view(view: LayerView, *, tolerance: float = TOLERANCE) -> LayerView:
     """``view`` with ``max_difference`` set; raises :class:`LayerViewMismatch` on any disagreement."""
-    reference = _reference(view.derivation)
+    reference = view.derivation.reference
     scalar_deltas = [(e.symbol, e.expression) for e in reference.deltas.values()]
     scalar = {w: sp.Symbol(f"check__scalar__{w}") for w in reference.gradients}
     matrix = {w: sp.Symbol(f"check__matrix__{w}") for w in reference.gradients}

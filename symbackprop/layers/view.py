@@ -15,13 +15,13 @@ with ``J = s Σ_p E⁽ᵖ⁾ (+ λ Σ w²)``, ``s = 1/N`` for ``reduction: mean`
 the first entry each parameter fills (``2λW⁽ˡ⁾`` when no parameter is shared), so a parameter's
 gradient is always the sum of its entries. The Jacobians are assembled from the graph's
 own edge labels (the activation Jacobian is diagonal for element-wise activations, full for
-softmax), so the layer view is the scalar derivation regrouped; :func:`layer_view` asserts
+softmax), so the layer view is the scalar derivation regrouped; :func:`symbackprop.layers.layer_view` asserts
 that every entry equals the scalar gradient (see :mod:`symbackprop.layers.check`).
 
 >>> from symbackprop import derive, spec_from_mapping
 >>> d = derive(spec_from_mapping({"name": "t", "layers": [2, 1], "activation": "identity",
 ...     "loss": "half_sse"}))
->>> view = layer_view(d)
+>>> view = build_layer_view(d)
 >>> view.layers[0].weights
 Matrix([[w1_1_1, w1_1_2]])
 >>> view.weight_gradients[0]
@@ -274,12 +274,9 @@ def _penalties(d: Derivation, layers: list[Layer]) -> tuple[list[Matrix | None],
     return weights, biases
 
 
-def layer_view(d: Derivation, *, check: bool = True) -> LayerView:
-    """The matrix form of ``d``; raises :class:`NotLayered` when the network has none.
-
-    With ``check`` (the default) every matrix entry is compared with the scalar derivation
-    at a random point (see :func:`symbackprop.layers.check.check_layer_view`).
-    """
+def build_layer_view(d: Derivation) -> LayerView:
+    """The matrix form of ``d``, unchecked (:func:`symbackprop.layers.layer_view` checks it);
+    raises :class:`NotLayered` when the network has none."""
     if d.spec.has_data:
         examples: list[int | None] = list(range(1, d.network.examples + 1))
     else:
@@ -302,10 +299,6 @@ def layer_view(d: Derivation, *, check: bool = True) -> LayerView:
                      weight_regularisation=weight_reg, bias_regularisation=bias_reg,
                      weight_gradients=tuple(weight_grads), bias_gradients=tuple(bias_grads),
                      input_gradient=None if d.spec.has_data else Matrix(layers[0].weights.T * terms[0].deltas[0]))
-    if check:
-        from .check import check_layer_view
-
-        view = check_layer_view(view)
     return view
 
 
