@@ -62,7 +62,16 @@ def _walk(network: Network, start: str, relevant: set[str]) -> Iterator[tuple[st
 
 
 def enumerate_paths(network: Network, start: str) -> list[PathTerm]:
-    """Every path from ``start`` to the loss with its factors, in a deterministic order."""
+    """Every path from ``start`` to the loss with its factors, in a deterministic order.
+
+    >>> from symbackprop.spec import spec_from_mapping
+    >>> from symbackprop.graph import build_network
+    >>> n = build_network(spec_from_mapping({"name": "t", "inputs": ["x"],
+    ...     "neurons": {"o": {"from": {"x": "w"}, "activation": "sigmoid"}},
+    ...     "outputs": ["o"], "loss": "half_sse"}))
+    >>> [(t.nodes, t.product) for t in enumerate_paths(n, "w")]
+    [(('w', 'net_o', 'out_o', 'E'), out_o*x*(1 - out_o)*(out_o - t_o))]
+    """
     g = network.graph
     relevant = relevant_nodes(network)
     return [PathTerm(p, tuple(g.edges[a, b]["derivative"] for a, b in zip(p, p[1:])))
@@ -73,6 +82,15 @@ def adjoints_by_paths(network: Network, *, max_paths: int = DEFAULT_MAX_PATHS):
     """Every δ and gradient as a sum over paths. Returns (deltas, gradients, paths per node).
 
     Raises :class:`SpecError` when the total number of paths exceeds ``max_paths``.
+
+    >>> from symbackprop.spec import spec_from_mapping
+    >>> from symbackprop.graph import build_network
+    >>> n = build_network(spec_from_mapping({"name": "t", "inputs": ["x"],
+    ...     "neurons": {"o": {"from": {"x": "w"}, "activation": "identity"}},
+    ...     "outputs": ["o"], "loss": "half_sse"}))
+    >>> deltas, gradients, terms = adjoints_by_paths(n)
+    >>> gradients["w"], len(terms["w"])
+    (x*(out_o - t_o), 1)
     """
     counts = path_counts(network)
     g = network.graph

@@ -68,7 +68,15 @@ class Derivation:
 
     ``method`` is ``"backprop"`` or ``"paths"``; both give the same type and equal gradients.
     With ``backprop_weights: updated`` the deltas and gradients are the lecture variant (not
-    the gradient) and ``true_gradients`` holds the real ones.
+    the gradient) and ``true`` holds the real derivation.
+
+    >>> from symbackprop import derive, load_spec
+    >>> d = derive(load_spec("examples/we05-221-sigmoid.yaml"))
+    >>> d.deltas["T"].expression, round(d.numbers.gradients["w_AT"], 6)
+    (delta_F*out_T*w_TF*(1 - out_T), 0.000929)
+    >>> u = derive(load_spec("examples/we05-221-sigmoid-updated.yaml"))
+    >>> u.is_variant, round(u.numbers.gradients["w_AT"], 6), round(u.true.numbers.gradients["w_AT"], 6)
+    (True, 0.000843, 0.000929)
     """
 
     network: Network
