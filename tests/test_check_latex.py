@@ -10,7 +10,7 @@ import time
 import pytest
 import sympy as sp
 
-from symbackprop.check.latex_input import LatexError, NameTable, latex_to_text, looks_like_latex
+from symbackprop.check.latex import LatexError, NameTable, latex_to_text, looks_like_latex
 from symbackprop.expressions import parse_expression
 from symbackprop.functions import sigmoid
 

@@ -223,7 +223,7 @@ def test_doctests_of_the_check_package(monkeypatch):
 
     monkeypatch.chdir(EXAMPLES.parent)     # the examples name files relative to the repository
 
-    for name in ("evaluate", "latex_input", "context", "checker", "__init__"):
+    for name in ("evaluate", "latex", "context", "checker", "__init__"):
         module = importlib.import_module(f"symbackprop.check.{name}" if name != "__init__" else "symbackprop.check")
         failures, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert failures == 0, name

@@ -20,7 +20,7 @@ import sympy as sp
 
 from conftest import EXAMPLES, EXAMPLE_SPECS, ids
 from symbackprop.cli.render import documents, render_command
-from symbackprop.render.documents import fmt, fmt_given
+from symbackprop.render.texmath import fmt, fmt_given
 from symbackprop.render.pdf import compile_pdf
 from symbackprop.spec import load_spec
 

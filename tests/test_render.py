@@ -22,8 +22,11 @@ from symbackprop import SpecError, derive, load_spec, spec_from_mapping
 from symbackprop.functions import relu
 from symbackprop.cli import render as command_module
 from symbackprop.cli.render import documents, render_command
-from symbackprop.render.documents import (derivation_context, exam_contexts, fmt, fmt_given, paths_context,
-                                          solution_context, visual_width)
+from symbackprop.render.derivation import derivation_context
+from symbackprop.render.exam import exam_contexts
+from symbackprop.render.paths import paths_context
+from symbackprop.render.solution import solution_context
+from symbackprop.render.texmath import fmt, fmt_given, visual_width
 from symbackprop.render.notebook import derivation_latex, gradient_latex
 from symbackprop.templating import tex_escape
 from symbackprop.latex import latex_name, to_latex
@@ -403,7 +406,9 @@ def test_pdf_without_tex_is_a_clear_error(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("module", ["symbackprop.templating", "symbackprop.latex", "symbackprop.names",
-                                    "symbackprop.render.documents", "symbackprop.render.tikz",
+                                    "symbackprop.render.texmath", "symbackprop.render.view",
+                                    "symbackprop.render.derivation", "symbackprop.render.notebook",
+                                    "symbackprop.render.tikz",
                                     "symbackprop.render.pdf", "symbackprop.exams.variants"])
 def test_docstring_examples(module):
     import doctest

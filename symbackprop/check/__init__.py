@@ -8,7 +8,7 @@
 >>> answer.verdict, [slip.key for slip in answer.slips]
 ('wrong', ['sign'])
 
-Modules: :mod:`.answers` (reading and checking answers, answer files), :mod:`.latex_input`
+Modules: :mod:`.answers` (reading and checking answers, answer files), :mod:`.latex`
 (LaTeX → plain text), :mod:`.equivalence` (symbolic + numeric comparison),
 :mod:`.slips` (the slip catalogue), :mod:`.solution` (worked solutions with error carried
 forward), :mod:`.report` (text, JSON, LaTeX), :mod:`.command` (``symbackprop check``).

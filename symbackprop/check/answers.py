@@ -5,7 +5,7 @@ written ``dE_dw_AT`` or ``grad_w_AT``) or a δ (``--wrt delta_T``). It may use t
 :meth:`CheckContext.answer_names` — the lecture's symbols (``out_T``, ``net_T``,
 ``delta_F``, ``t_F``, weights, inputs), fully expanded forms, ``eta`` and ``lambda`` — in
 plain syntax (``-(t_F - out_F)*out_F*(1 - out_F)``) or in LaTeX (``-\left(t_F -
-\mathrm{out}_F\right) \cdot \ldots``, converted by :mod:`.latex_input`). Plain text goes
+\mathrm{out}_F\right) \cdot \ldots``, converted by :mod:`.latex`). Plain text goes
 straight to :func:`symbackprop.expressions.parse_expression`; LaTeX is converted to plain
 text first. Nothing is ever evaluated as code.
 
@@ -40,7 +40,7 @@ from ..spec import _key, _refuse_tag, load_yaml, read_text
 from ..expressions import LIMITS, ExpressionError, parse_expression
 from .context import CheckContext, NotApplicable, Point, Target
 from .equivalence import Comparison, compare, compile_or_none, same_number, values_at
-from .latex_input import LatexError, NameTable, latex_to_text, looks_like_latex
+from .latex import LatexError, NameTable, latex_to_text, looks_like_latex
 from .slips import ANSWER, SLIPS, Change
 
 SYNTAXES = ("auto", "plain", "latex")

@@ -17,15 +17,17 @@ import jinja2
 from ..derive import METHODS, derive
 from ..derive.paths import DEFAULT_MAX_PATHS
 from ..errors import SpecError, fail
+from ..exams.variants import draw_variants
 from ..expressions import ExpressionError
 from ..files import FORCE_HELP, OutputError, check_targets, write_atomically
-from ..spec import load_spec
-from ..render.documents import (contents_context, derivation_context, exam_contexts, paths_context,
-                        solution_context)
-from ..templating import render
+from ..render.derivation import derivation_context
+from ..render.exam import contents_context, exam_contexts
 from ..render.matrix import matrix_context
+from ..render.paths import paths_context
 from ..render.pdf import NO_TEX, LatexError, compile_pdf, pdflatex_path
-from ..exams.variants import draw_variants
+from ..render.solution import solution_context
+from ..spec import load_spec
+from ..templating import render
 
 TEMPLATES = ("derivation", "paths", "solution", "exam", "matrix")
 NOTATIONS = ("scalar", "matrix")

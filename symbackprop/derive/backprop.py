@@ -18,7 +18,7 @@ import sympy as sp
 
 from ..errors import SpecError
 from ..graph import Network, NodeKind, product
-from ..names import delta_name, updated_name
+from ..names import adjoint_name, delta_name, updated_name
 
 DELTA_KINDS = (NodeKind.NET, NodeKind.NODE)
 
@@ -51,6 +51,13 @@ def relevant_nodes(network: Network) -> set[str]:
     return nx.ancestors(network.graph, network.root) | {network.root}
 
 
+def terms(network: Network, node: str, carried: Callable[[str], sp.Expr], label: Label,
+          relevant: set[str]) -> list[tuple[str, sp.Expr, sp.Expr]]:
+    """The one backward rule's terms at ``node``: ``(v, carried(v), ∂v/∂node)`` for every successor
+    ``v`` that reaches the loss, in graph order — what documents print as ``Σ_v δ_v·∂v/∂node``."""
+    return [(v, carried(v), label(node, v)) for v in network.graph.successors(node) if v in relevant]
+
+
 def gather(network: Network, node: str, carried: Callable[[str], sp.Expr], label: Label,
            relevant: set[str]) -> sp.Expr:
     """The one backward rule, one step: ``∂E/∂node = Σ_{node→v} carried(v) · ∂v/∂node``.
@@ -66,8 +73,22 @@ def gather(network: Network, node: str, carried: Callable[[str], sp.Expr], label
     >>> gather(n, "w", lambda v: sp.Symbol("delta_o"), graph_label(n), relevant_nodes(n))
     delta_o*x
     """
-    return sp.Add(*[product(carried(v), label(node, v)) for v in network.graph.successors(node)
-                    if v in relevant])
+    return sp.Add(*[product(c, lab) for _, c, lab in terms(network, node, carried, label, relevant)])
+
+
+def cached_carry(network: Network) -> Callable[[str], sp.Expr]:
+    """What a successor hands back as lectures write it: 1 from the loss, the cached δ symbol of a net
+    or expression node, and ``dE_d<out>`` (the adjoint by name) from an out node."""
+    g, root = network.graph, network.root
+
+    def carried(v: str) -> sp.Expr:
+        if v == root:
+            return sp.Integer(1)
+        if g.nodes[v]["kind"].has_delta:
+            return delta_symbol(network, v)
+        return sp.Symbol(adjoint_name(v))
+
+    return carried
 
 
 def graph_label(network: Network, overrides: Mapping[tuple[str, str], sp.Expr] | None = None) -> Label:

@@ -8,10 +8,10 @@ from typing import Any
 import sympy as sp
 
 from ..graph import Network
-from ..names import suffix
 from ..latex import to_latex
-from .expand import DEFAULT_LIMIT, Expander, ExpansionTooLarge
+from ..names import suffix
 from .backprop import Adjoints
+from .expand import DEFAULT_LIMIT, Expander, ExpansionTooLarge
 from .paths import PathTerm
 
 
@@ -164,7 +164,9 @@ class Derivation:
     # ------------------------------------------------------------ notebooks
     def _repr_latex_(self) -> str:
         """Jupyter shows the gradients as formulas."""
-        from ..render.notebook import derivation_latex  # the one upward hook (see .importlinter)
+        from ..render.notebook import (
+            derivation_latex,  # the one upward hook (see .importlinter)
+        )
 
         return derivation_latex(self)
 

@@ -17,18 +17,18 @@ are given by their shape only.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 import sympy as sp
 
 from ..derive import Derivation
+from ..latex import latex_name, to_latex
 from ..layers import LayerNumbers, LayerView, layer_numbers, layer_view
 from ..layers.view import Matrix
-import re
-
-from .documents import (LINE_WIDTH, _document, _network_context, _per_example_tex, _View, fmt, fmt_given,
-                        visual_width)
-from ..latex import latex_name, to_latex
+from .front import document_front, network_context
+from .texmath import LINE_WIDTH, fmt, fmt_given, visual_width
+from .view import View, per_example_tex
 
 MAX_SHOWN = 8          # rows or columns up to which a matrix is written out
 EXAMPLES_SHOWN = 3     # examples whose numbers are shown one by one
@@ -353,7 +353,7 @@ _GENERIC_LOSS = {
 def _per_example_loss_tex(view: LayerView, names: _Names) -> str:
     """The loss of one example in the vector names; written as a sum over ``k`` when too wide."""
     ex = view.examples[0]
-    tex = _per_example_tex(_View(view.derivation), "" if ex.example is None else f"__{ex.example}", names)
+    tex = per_example_tex(View(view.derivation), "" if ex.example is None else f"__{ex.example}", names)
     if _fits(_per_example(view), tex):
         return tex
     return _GENERIC_LOSS.get(view.derivation.spec.loss or "", r"\ell\left(z, t\right)")
@@ -372,8 +372,8 @@ def matrix_context(d: Derivation, digits: int = 6, *, solution: bool = False) ->
     one_hot = [e for e in d.deltas.values() if e.simplified is not None]
     spec = d.spec
     return {
-        "doc": _document(d, kind),
-        "network": _network_context(_View(d)),
+        "doc": document_front(d, kind),
+        "network": network_context(View(d)),
         "solution": solution,
         "digits": digits,
         "layers": _layers(view, names, nums),

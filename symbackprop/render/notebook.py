@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from ..derive import Derivation
 from ..latex import latex_name, to_latex
-from .documents import fmt, partial
+from .texmath import fmt, partial
+
 
 def gradient_latex(d: Derivation, name: str) -> str:
     """``$$∂E/∂name = expression [= value]$$`` for Jupyter (a gradient's ``_repr_latex_``)."""

@@ -23,7 +23,7 @@ from typing import Any
 import networkx as nx
 import sympy as sp
 
-from ..graph import Network
+from ..graph import Network, NodeKind
 from ..latex import latex_name, to_latex
 
 MAX_DRAWN_ENTITIES = 80      # larger networks get a sentence instead of a picture
@@ -43,7 +43,7 @@ def _generic(expr: sp.Expr) -> sp.Expr:
 def _entities(network: Network) -> tuple[dict[str, dict], list[tuple[str, str, str]]]:
     """Entities (id → kind, label) and edges (source, target, LaTeX label) of the picture."""
     spec, g = network.spec, network.graph
-    node_params = {p for p in spec.parameters if any(g.nodes[v]["kind"] == "node" for v in g.successors(p))}
+    node_params = {p for p in spec.parameters if any(g.nodes[v]["kind"] == NodeKind.NODE for v in g.successors(p))}
     entities: dict[str, dict] = {}
     for name in spec.inputs:
         entities[f"input:{name}"] = {"kind": "input", "label": latex_name(name)}
@@ -70,9 +70,9 @@ def _entities(network: Network) -> tuple[dict[str, dict], list[tuple[str, str, s
         kind = attrs["kind"]
         if kind == "input":
             return f"input:{attrs['label']}"
-        if kind == "param":
+        if kind == NodeKind.PARAM:
             return f"param:{node}" if node in node_params else None
-        if kind in ("net", "out"):
+        if kind in (NodeKind.NET, NodeKind.OUT):
             return f"neuron:{attrs['owner']}"
         if kind == "node":
             return f"node:{attrs['label']}"
@@ -85,11 +85,11 @@ def _entities(network: Network) -> tuple[dict[str, dict], list[tuple[str, str, s
         eu, ev = entity(u), entity(v)
         if eu is None or ev is None or eu == ev or (eu, ev) in edges:
             continue
-        if g.nodes[u]["kind"] == "net":  # a softmax group's coupling, drawn as a frame instead
+        if g.nodes[u]["kind"] == NodeKind.NET:  # a softmax group's coupling, drawn as a frame instead
             continue
         label = ""
         target_kind = entities[ev]["kind"]
-        if target_kind == "neuron" and g.nodes[v]["kind"] == "net":
+        if target_kind == "neuron" and g.nodes[v]["kind"] == NodeKind.NET:
             owner = ev.split(":", 1)[1]
             source = eu.split(":", 1)[1]
             params = [p for s, p in spec.neurons[owner].sources if s == source]
@@ -177,7 +177,7 @@ def network_picture(network: Network) -> dict[str, Any]:
         if span > 1:
             pos = pos / span
         drawn_edges.append({"source": ids[a], "target": ids[b], "label": label if labelled else "",
-                            "pos": _fmt(pos), "loss": entities[b]["kind"] == "loss"})
+                            "pos": _fmt(pos), "loss": entities[b]["kind"] == NodeKind.LOSS})
         if label and not labelled:
             unlabelled.append({"label": label, "source": entities[a]["label"], "target": entities[b]["label"]})
     dense = max(pairs.values(), default=0) >= 5

@@ -1,0 +1,131 @@
+"""Which names an answer may use, and how each may be written (plain or as symbackprop prints it)."""
+from __future__ import annotations
+
+import unicodedata
+from typing import Iterable, Mapping
+
+from ...latex import latex_name
+from .grammar import GREEK_SET, LatexError
+from .parser import parse_atom_text
+
+
+def _greek_name(ch: str) -> str | None:
+    """``λ`` → ``lambda`` (Unicode Greek letters spelled as LaTeX spells them)."""
+    name = unicodedata.name(ch, "")
+    if not name.startswith("GREEK ") or " LETTER " not in name:
+        return None
+    letter = name.split(" LETTER ")[-1].lower().replace("lamda", "lambda")
+    if letter.startswith("final "):
+        letter = "varsigma"
+    spelled = letter.capitalize() if "CAPITAL" in name else letter
+    return spelled if spelled in GREEK_SET else None
+
+
+def _normal(text: str) -> str:
+    """Greek letters spelled out; spaces removed (the form keys are compared in)."""
+    out = []
+    for ch in unicodedata.normalize("NFKC", text):
+        if ch.isspace():
+            continue
+        out.append(_greek_name(ch) or ch)
+    return "".join(out)
+
+
+def _key(base: str, sub: str | None, sup: str | None) -> str:
+    key = _normal(base)
+    if sub:
+        key += "_" + _normal(sub)
+    if sup:
+        key += "^" + _normal(sup)
+    return key
+
+
+def _loose(key: str) -> str:
+    return "".join(ch for ch in key if ch not in "_(),^'")
+
+
+class NameTable:
+    """The names an answer may use, indexed by every spelling :func:`latex_to_text` accepts.
+
+    Each name is indexed by its plain spelling and by the LaTeX symbackprop prints for it
+    (``latex_names`` overrides that), and loosely with ``_ ( ) , ^`` dropped as a fallback
+    (``W^{(1)}_{1,1}`` → ``w1_1_1`` when nothing else is spelled ``w111``). A spelling
+    shared by two different names is *ambiguous* and refused when used; with ``names`` a
+    mapping, names that stand for the same thing (``λ`` and ``lambda``) count as one.
+    """
+
+    def __init__(self, names: Iterable[str] | Mapping[str, object], latex_names: dict[str, str] | None = None):
+        self.names = set(names)
+        self._keys: dict[str, set[str]] = {}
+        self._loose: dict[str, set[str]] = {}
+        self._meaning = dict(names) if isinstance(names, Mapping) else {}
+        for name in sorted(self.names):
+            self._add(_key(name, None, None), name)
+            printed = (latex_names or {}).get(name)
+            if printed is None:
+                printed = _default_latex(name)
+            if printed:
+                try:
+                    atom = parse_atom_text(printed)
+                except LatexError:
+                    atom = None
+                if atom is not None:
+                    self._add(_key(*atom), name)
+
+    def _add(self, key: str, name: str) -> None:
+        for table, k in ((self._keys, key), (self._loose, _loose(key))):
+            found = table.setdefault(k, set())
+            if not any(self._same(name, other) for other in found):  # λ and lambda meaning one thing
+                found.add(name)
+
+    def _same(self, a: str, b: str) -> bool:
+        return a == b or (a in self._meaning and b in self._meaning and self._meaning[a] == self._meaning[b])
+
+    def lookup(self, base: str, sub: str | None, sup: str | None) -> str | None:
+        """The name spelled by ``base_{sub}^{sup}``, or ``None``; raises LatexError if ambiguous."""
+        key = _key(base, sub, sup)
+        tables = [(self._keys, key)] + ([(self._loose, _loose(key))] if sup is None else [])
+        for table, k in tables:
+            found = table.get(k)
+            if found and len(found) == 1:
+                return next(iter(found))
+            if found:
+                raise LatexError(f"'{key}' could mean {', '.join(sorted(found))}: write the name plainly")
+        return None
+
+    def split(self, word: str, sub: str | None, sup: str | None) -> list[list[str]]:
+        """Every way to read the letter run ``word`` (with ``sub``/``sup`` on its last part) as
+        a product of names (at most 2 ways are returned)."""
+        found: list[list[str]] = []
+
+        def prefixes(text: str) -> list[list[str]]:
+            if not text:
+                return [[]]
+            out = []
+            for i in range(1, len(text) + 1):
+                name = self._exact(text[:i])
+                if name is not None:
+                    out += [[name] + rest for rest in prefixes(text[i:])][:2]
+            return out[:2]
+
+        for i in range(1, len(word)):
+            last = self._exact(word[i:]) if sub is None and sup is None else self.lookup(word[i:], sub, sup)
+            if last is None:
+                continue
+            for head in prefixes(word[:i]):
+                found.append(head + [last])
+                if len(found) > 1:
+                    return found
+        return found
+
+    def _exact(self, text: str) -> str | None:
+        found = self._keys.get(_key(text, None, None))
+        return next(iter(found)) if found and len(found) == 1 else None
+
+
+def _default_latex(name: str) -> str | None:
+    """How symbackprop prints ``name`` in LaTeX (None when the printer cannot spell it)."""
+    try:
+        return latex_name(name)
+    except Exception:  # noqa: BLE001 - a name the printer cannot spell is matched plainly only
+        return None

@@ -1,0 +1,84 @@
+"""What every document starts with: title, header data, the network picture and its equations."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from ..derive import Derivation
+from ..graph import NodeKind
+from ..latex import latex_name
+from .texmath import LINE_WIDTH, Namer, fmt_given, visual_width
+from .tikz import network_picture
+from .view import (
+    LOSS_TEXT,
+    VARIANT_HEADING,
+    VARIANT_TEXT,
+    View,
+    activation_rows,
+    per_example_tex,
+)
+
+
+def document_front(d: Derivation, kind: str, *, tagline: str = "", remarks: Iterable[dict] = ()) -> dict:
+    spec = d.spec
+    remarks = list(remarks)
+    if d.is_variant:
+        remarks.insert(0, {"heading": VARIANT_HEADING, "text": VARIANT_TEXT})
+    return {"name": spec.name, "title": spec.title or spec.name, "kind": kind, "tagline": tagline,
+            "description": spec.description, "remarks": remarks}
+
+
+def network_context(view: View) -> dict:
+    spec = view.spec
+    loss = ""
+    if spec.objective is None:
+        loss = LOSS_TEXT.get(spec.loss or "", "the expression below")
+    hidden = [n for n in spec.neurons if n not in spec.outputs]
+    picture = network_picture(view.network)
+    layered = "layers" in (spec.raw or {})
+    if layered and not picture["labelled"]:
+        picture["weights"] = []
+    parts = [(text, names) for text, names in (
+        ("inputs" if len(spec.inputs) != 1 else "input", spec.inputs),
+        ("node parameters" if len(_node_params(view)) != 1 else "node parameter", _node_params(view)),
+        ("hidden neurons" if len(hidden) != 1 else "hidden neuron", hidden),
+        ("output neurons" if len(spec.outputs) != 1 else "output neuron", [o for o in spec.outputs if o in spec.neurons]),
+        ("expression nodes" if len(spec.nodes) != 1 else "expression node", list(spec.nodes)),
+    ) if names]
+    return {
+        "picture": picture,
+        "layered": layered,
+        "parts": [{"text": text, "names": ", ".join(f"${latex_name(n)}$" for n in names)} for text, names in parts],
+        "loss_formula": _loss_formula(view),
+        "inputs": ", ".join(latex_name(n) for n in spec.inputs),
+        "hidden": ", ".join(latex_name(n) for n in hidden),
+        "outputs": ", ".join(latex_name(n) for n in spec.outputs if n in spec.neurons),
+        "nodes": ", ".join(latex_name(n) for n in spec.nodes),
+        "objective": latex_name(view.network.root) if spec.objective else "",
+        "activations": activation_rows(spec),
+        "loss_text": loss,
+        "loss_symbol": view.loss,
+        "examples": view.N if view.generic else 0,
+        "reduction": spec.reduction,
+        "l2": fmt_given(spec.l2, 6) if spec.l2 is not None else "",
+        "l2_biases": spec.l2_include_biases,
+        "learning_rate": fmt_given(spec.learning_rate, 6) if spec.learning_rate is not None else "",
+        "variant": view.d.is_variant,
+        "wrt": ", ".join(latex_name(w) for w in view.d.gradients),
+    }
+
+
+def _node_params(view: View) -> list[str]:
+    g = view.g
+    return [p for p in view.spec.parameters if any(g.nodes[v]["kind"] == NodeKind.NODE for v in g.successors(p))]
+
+
+def _loss_formula(view: View) -> str:
+    """The per-example loss inline (``E = ½(t − out)²``, or ``E⁽ⁿ⁾ = …`` with data), when short."""
+    spec = view.spec
+    if spec.objective is not None:
+        return ""
+    if view.generic:
+        text = f"{latex_name(view.d.loss_name + '__n')} = {per_example_tex(view, '__1', Namer(True))}"
+    else:
+        text = f"{view.loss} = {per_example_tex(view, '', Namer(False))}"
+    return text if visual_width(text) < LINE_WIDTH * 0.7 else ""

@@ -1,0 +1,295 @@
+"""The derivation's graph as the documents read it: variant-aware edge labels, what each successor hands back, the forward pass and the loss."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import sympy as sp
+
+from ..activations import ACTIVATIONS, DEFAULT_LEAKY_ALPHA, activation_from_text
+from ..derive import Derivation
+from ..derive.backprop import (
+    cached_carry,
+    graph_label,
+    relevant_nodes,
+    terms,
+    variant_label,
+)
+from ..graph import NodeKind
+from ..graph import per_example_loss as _graph_per_example_loss
+from ..latex import latex_name, to_latex
+from ..names import updated_name, updated_param
+from .texmath import (
+    Namer,
+    Sum,
+    fmt_given,
+    needs_parens,
+    parenthesised,
+    partial,
+    product_tex,
+    row,
+    sum_tex,
+)
+
+VARIANT_HEADING = "Lecture variant, not the gradient."
+
+
+VARIANT_TEXT = ("As in the lecture's own solution, the hidden errors are back-propagated through the "
+                "output weights that were already updated in this step (written with a +). That is "
+                "not the gradient of the loss: the true figures, through the old weights, are given "
+                "beside.")
+
+
+class View:
+    """The derivation's graph as the documents read it: ``label(u, v)`` is the backward rule's edge
+    label (the lecture variant's, through ``w⁺``, when the derivation is that variant) and
+    ``carried(v)`` what ``v`` hands back (1, its cached δ, or ``∂E/∂out`` by name)."""
+
+    def __init__(self, d: Derivation):
+        self.d = d
+        self.spec = d.spec
+        self.network = d.network
+        self.g = d.network.graph
+        self.relevant = relevant_nodes(d.network)
+        base = graph_label(d.network)
+        self.label = (variant_label(d.network, lambda p, where: sp.Symbol(updated_name(p)), base)
+                      if d.updated_definitions else base)
+        self.carried = cached_carry(d.network)
+        self.generic = d.spec.has_data
+        self.N = d.network.examples
+        self.loss = latex_name(d.loss_name)
+
+    def sym(self, node: str) -> sp.Symbol:
+        return self.g.nodes[node]["symbol"]
+
+    def succ(self, node: str) -> list[str]:
+        return [v for v in self.g.successors(node) if v in self.relevant]
+
+    def shown(self, example: int | None) -> bool:
+        return example in ((1,) if self.generic else (None,))
+
+    def examples(self) -> list[int | None]:
+        return list(range(1, self.N + 1)) if self.generic else [None]
+
+
+def terms_into(view: View, node: str) -> list[list[sp.Expr]]:
+    """``∂E/∂node`` as a list of products ``[carried(v), label(node → v)]`` over successors
+    (the backward rule's terms, :func:`symbackprop.derive.backprop.terms`)."""
+    return [[c, lab] for _, c, lab in terms(view.network, node, view.carried, view.label, view.relevant)]
+
+
+def delta_parts(view: View, net_node: str):
+    """For a neuron: its out node, the terms of ``∂E/∂out`` and the pairs ``(∂out_k/∂net, out_k)``
+    of ``δ = Σ_k ∂out_k/∂net · ∂E/∂out_k`` (one pair, its own out, except in a softmax group)."""
+    g = view.g
+    owner = g.nodes[net_node]["owner"]
+    out_node = next(v for v in g.successors(net_node)
+                    if g.nodes[v]["kind"] == NodeKind.OUT and g.nodes[v]["owner"] == owner)
+    out_terms = [[sp.Integer(1)]] if out_node == view.network.root else terms_into(view, out_node)
+    net_terms = [(view.label(net_node, v), v) for v in view.succ(net_node)]
+    return out_node, out_terms, net_terms
+
+
+def render_terms(terms: list[list[sp.Expr]], namer: Namer) -> list[str]:
+    return [product_tex(t, namer) for t in terms]
+
+
+def delta_display_order(d: Derivation, view: View):
+    return [e for e in d.deltas.values() if view.shown(view.g.nodes[e.node]["example"])]
+
+
+def dEdout_name(view: View, out_node: str, namer: Namer) -> str:
+    return partial(view.loss, namer.tex(view.sym(out_node)))
+
+
+_ACTIVATION_TEX = {
+    "identity": (r"f(x) = x", r"f'(\mathrm{net}) = 1"),
+    "sigmoid": (r"\sigma(x) = \frac{1}{1 + e^{-x}}", r"\sigma'(\mathrm{net}) = \mathrm{out}\,(1 - \mathrm{out})"),
+    "tanh": (r"f(x) = \tanh x", r"f'(\mathrm{net}) = 1 - \mathrm{out}^{2}"),
+    "relu": (r"\operatorname{ReLU}(x) = \max(0, x)",
+             r"f'(\mathrm{net}) = \mathbf{1}\!\left[\mathrm{net} > 0\right]"),
+    "softplus": (r"f(x) = \log(1 + e^{x})", r"f'(\mathrm{net}) = \sigma(\mathrm{net})"),
+    "softmax": (r"\mathrm{out}_{k} = e^{\mathrm{net}_{k}} / \textstyle\sum_{j} e^{\mathrm{net}_{j}}",
+                r"\partial \mathrm{out}_{k} / \partial \mathrm{net}_{j} = \mathrm{out}_{k}\,"
+                r"(\mathbf{1}[k = j] - \mathrm{out}_{j})"),
+}
+
+
+LOSS_TEXT = {
+    "half_sse": "half the sum of squared errors", "sse": "the sum of squared errors",
+    "mse": "the mean squared error over the outputs", "bce": "binary cross-entropy",
+    "cross_entropy": "cross-entropy",
+}
+
+
+def activation_rows(spec) -> list[dict[str, str]]:
+    """One line per activation used: which neurons, its definition and its derivative."""
+    groups: dict[tuple[str, Any], list[str]] = {}
+    for name, neuron in spec.neurons.items():
+        groups.setdefault((neuron.activation, neuron.alpha), []).append(name)
+    rows = []
+    x = sp.Symbol("x")
+    for (act, alpha), names in groups.items():
+        text = act
+        if act in _ACTIVATION_TEX:
+            definition, derivative = _ACTIVATION_TEX[act]
+            if act == "relu":
+                text = "ReLU (derivative 0 at the kink)"
+        elif act == "leaky_relu":
+            a = fmt_given(alpha if alpha is not None else DEFAULT_LEAKY_ALPHA, 6)
+            definition = rf"f(x) = x \text{{ if }} x > 0 \text{{, else }} {a}\,x"
+            derivative = rf"f'(\mathrm{{net}}) = 1 \text{{ if }} \mathrm{{net}} > 0 \text{{, else }} {a}"
+            text = "leaky ReLU"
+        else:
+            activation = ACTIVATIONS.get(act) or activation_from_text(act, where="activation")
+            definition = "f(x) = " + to_latex(activation.apply(x, alpha))
+            derivative = "f'(x) = " + to_latex(activation.derivative(x, x, alpha))
+            text = "custom"
+        rows.append({"names": ", ".join(f"${latex_name(n)}$" for n in names), "activation": text,
+                     "definition": definition, "derivative": derivative})
+    return rows
+
+
+def _output_symbols(view: View, sfx: str) -> tuple[list[sp.Symbol], list[sp.Symbol]]:
+    spec = view.spec
+    outs = [sp.Symbol(f"out_{o}{sfx}") if o in spec.neurons else sp.Symbol(o + sfx) for o in spec.outputs]
+    targets = [sp.Symbol(f"t_{o}{sfx}") for o in spec.outputs]
+    return outs, targets
+
+
+def per_example_expr(view: View, sfx: str) -> sp.Expr:
+    """The loss of one example with the symbols of that example (suffix ``sfx``)."""
+    spec = view.spec
+    if spec.objective is not None:
+        return sp.Symbol((spec.objective if spec.objective in spec.nodes else f"out_{spec.objective}") + sfx)
+    template = _graph_per_example_loss(spec)
+    return template.xreplace({s: sp.Symbol(s.name + sfx) for s in template.free_symbols})
+
+
+def per_example_tex(view: View, sfx: str, namer: Namer) -> str:
+    """The per-example loss the way it is written by hand (``½(t − out)²``), or as printed."""
+    name = view.spec.loss
+    outs, targets = _output_symbols(view, sfx)
+    o = [namer.tex(s) for s in outs]
+    t = [namer.tex(s) for s in targets]
+    if name in ("half_sse", "sse", "mse"):
+        squares = [rf"\left({ti} - {oi}\right)^{{2}}" for oi, ti in zip(o, t)]
+        body = sum_tex(squares)
+        prefix = {"half_sse": r"\frac{1}{2}", "sse": "", "mse": rf"\frac{{1}}{{{len(o)}}}" if len(o) > 1 else ""}[name]
+        if prefix and len(squares) > 1:
+            return rf"{prefix}\left[{body}\right]"
+        return prefix + body
+    if name == "bce":
+        parts = [rf"\left[{ti} \log {oi} + \left(1 - {ti}\right) \log\left(1 - {oi}\right)\right]"
+                 for oi, ti in zip(o, t)]
+        return "-" + " - ".join(parts)
+    if name == "cross_entropy":
+        inner = sum_tex([rf"{ti} \log {oi}" for oi, ti in zip(o, t)])
+        return rf"-\left({inner}\right)" if len(o) > 1 else "-" + inner
+    return namer.tex(per_example_expr(view, sfx))
+
+
+def regularisation_tex(view: View, namer: Namer) -> str:
+    spec = view.spec
+    if spec.l2 is None:
+        return ""
+    regularised = list(spec.weights) + (list(spec.biases) if spec.l2_include_biases else [])
+    squares = sum_tex([namer.tex(sp.Symbol(p) ** 2) for p in regularised])
+    return rf"{fmt_given(spec.l2, 6)}\left({squares}\right)"
+
+
+def loss_rows(view: View) -> list[dict]:
+    """The loss as defined: per example (generic ``n``) and in total, with the L2 term."""
+    spec = view.spec
+    if spec.objective is not None and not view.generic:
+        return []
+    namer = Namer(view.generic)
+    regular = regularisation_tex(view, namer)
+    if not view.generic:
+        body = per_example_tex(view, "", namer)
+        return [row(view.loss, body + (" + " + regular if regular else ""))]
+    n_tex = latex_name(f"{view.d.loss_name}__n")
+    total = rf"\sum_{{n=1}}^{{{view.N}}} {n_tex}"
+    if spec.reduction == "mean":
+        total = rf"\frac{{1}}{{{view.N}}}" + total
+    if regular:
+        total += " + " + regular
+    return [row(n_tex, per_example_tex(view, "__1", namer)), row(view.loss, total)]
+
+
+def neuron_net_terms(view: View, neuron: str, example: int | None) -> list[list[sp.Expr]]:
+    """``net_j = Σ w·source (+ b)`` as products, in the spec's order (weight first, as lectures write)."""
+    spec = view.spec
+    sfx = "" if example is None else f"__{example}"
+    terms = []
+    for src, p in spec.neurons[neuron].sources:
+        source = sp.Symbol(f"out_{src}{sfx}") if src in spec.neurons else sp.Symbol(src + sfx)
+        terms.append([sp.Symbol(p), source])
+    if spec.neurons[neuron].bias:
+        terms.append([sp.Symbol(spec.neurons[neuron].bias)])
+    return terms
+
+
+def forward_rows(view: View) -> list[dict]:
+    namer = Namer(view.generic)
+    example = 1 if view.generic else None
+    g = view.g
+    rows = []
+    for node in view.network.order:
+        attrs = g.nodes[node]
+        if attrs["example"] != example or attrs["kind"] not in (NodeKind.NET, NodeKind.OUT, NodeKind.NODE):
+            continue
+        lhs = namer.tex(attrs["symbol"])
+        if attrs["kind"] == NodeKind.NET:
+            rows.append(row(lhs, Sum(product_tex(t, namer) for t in neuron_net_terms(view, attrs["owner"], example))))
+        else:
+            rows.append(row(lhs, namer.tex(attrs["definition"])))
+    return rows
+
+
+def entity_title(view: View, node: str) -> str:
+    attrs = view.g.nodes[node]
+    if attrs["kind"] == NodeKind.NODE:
+        return "Node"
+    return "Output neuron" if attrs["owner"] in view.spec.outputs else "Neuron"
+
+
+def _sum_factor(terms: Sequence[Any], namer: Namer) -> str:
+    """A sum of products (lists of SymPy factors, or ready LaTeX) as one factor of a product."""
+    texs = [t if isinstance(t, str) else product_tex(t, namer) for t in terms]
+    text = sum_tex(texs)
+    lone = [f for f in (terms[0] if len(terms) == 1 and not isinstance(terms[0], str) else [])
+            if sp.sympify(f) != 1]
+    if len(texs) > 1 or text.startswith("-") or (len(lone) == 1 and needs_parens(sp.sympify(lone[0]))):
+        return rf"\left({text}\right)"
+    return text
+
+
+def times_factor(label: sp.Expr, terms: Sequence[Any], namer: Namer) -> str:
+    """``label · (terms)``: a local derivative times a (possibly summed) factor."""
+    if sp.sympify(label) == 1:
+        return sum_tex([t if isinstance(t, str) else product_tex(t, namer) for t in terms])
+    return product_tex([label, _sum_factor(terms, namer)], namer)
+
+
+def value_of(expr: sp.Expr, values: dict[sp.Symbol, float]) -> float:
+    return float(expr.xreplace({s: sp.Float(values[s], 30) for s in expr.free_symbols}))
+
+
+def update_rows_needed(view: View, expr: sp.Expr, shown: set, nums) -> list[dict]:
+    """The lecture variant's updated weights ``w⁺ = w − η ∂E/∂w`` that ``expr`` uses and that have
+    not been shown yet (symbolic when ``nums`` is None, else with the numbers)."""
+    rows = []
+    namer = nums.namer() if nums is not None else Namer(view.generic)
+    sym = Namer(False) if nums is not None else namer
+    for s in sorted(expr.free_symbols, key=str):
+        if s in view.d.updated_definitions and s not in shown:
+            shown.add(s)
+            p = updated_param(s.name)
+            parts = terms_into(view, p)
+            chain = [rf"{latex_name(p)} - \eta\,{parenthesised([product_tex(t, sym) for t in parts])}"]
+            if nums is not None:
+                eta = fmt_given(view.spec.learning_rate, nums.digits)
+                numeric = [product_tex(t, namer) for t in parts]
+                chain += [rf"{nums.values[sp.Symbol(p)]} - {eta} \cdot {parenthesised(numeric)}", nums.values[s]]
+            rows.append(row(latex_name(s.name), *chain))
+    return rows
