@@ -441,7 +441,7 @@ def test_matrix_documents_are_deterministic_and_show_we10(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["symbackprop.layers.view", "symbackprop.layers.numbers",
-                                  "symbackprop.layers.export", "symbackprop.matrix_values",
+                                  "symbackprop.layers.export", "symbackprop.spec.matrix_values",
                                   "symbackprop.render.matrix"])
 def test_doctests(name, monkeypatch):
     import doctest

@@ -27,7 +27,6 @@ The same file may hold a worked solution under ``solution:`` (see :mod:`.solutio
 from __future__ import annotations
 
 import ast
-
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -36,8 +35,8 @@ import sympy as sp
 import yaml
 
 from ..errors import SpecError
-from ..spec import _key, _refuse_tag, load_yaml, read_text
 from ..expressions import LIMITS, ExpressionError, parse_expression
+from ..spec import key_text, load_yaml, read_text, refuse_tag
 from .context import CheckContext, NotApplicable, Point, Target
 from .equivalence import Comparison, compare, compile_or_none, same_number, values_at
 from .latex import LatexError, NameTable, latex_to_text, looks_like_latex
@@ -322,7 +321,7 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping
 _Loader.add_constructor("tag:yaml.org,2002:int", lambda loader, node: Written(node.value))
 _Loader.add_constructor("tag:yaml.org,2002:float", lambda loader, node: Written(node.value))
 for _tag in ("binary", "omap", "pairs", "set", "timestamp"):
-    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag)
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", refuse_tag)
 
 
 @dataclass
@@ -368,7 +367,7 @@ def _answer_file(raw: Any, file: str) -> AnswerFile:
         raise SpecError("an answer file must be a mapping (answers:, solution:, title:, ...)")
     for k in raw:
         if k not in FILE_KEYS:
-            raise SpecError(f"unknown key (allowed: {', '.join(sorted(FILE_KEYS))})", key=_key(k))
+            raise SpecError(f"unknown key (allowed: {', '.join(sorted(FILE_KEYS))})", key=key_text(k))
     out = AnswerFile(file)
     out.title = _text(raw.get("title", ""), "title")
     for k in ("description", "source"):
@@ -381,7 +380,7 @@ def _answer_file(raw: Any, file: str) -> AnswerFile:
         answers = raw["answers"]
         if isinstance(answers, dict):
             for wrt, text in answers.items():
-                out.answers.append((wrt, _text(text, f"answers.{_key(wrt)}"), default, f"answers.{_key(wrt)}"))
+                out.answers.append((wrt, _text(text, f"answers.{key_text(wrt)}"), default, f"answers.{key_text(wrt)}"))
         elif isinstance(answers, list):
             for i, item in enumerate(answers):
                 key = f"answers[{i}]"
@@ -389,7 +388,7 @@ def _answer_file(raw: Any, file: str) -> AnswerFile:
                     raise SpecError("each answer is a mapping {wrt: ..., answer: ...}", key=key)
                 for k in item:
                     if k not in ("wrt", "answer", "syntax"):
-                        raise SpecError("unknown key (allowed: answer, syntax, wrt)", key=f"{key}.{_key(k)}")
+                        raise SpecError("unknown key (allowed: answer, syntax, wrt)", key=f"{key}.{key_text(k)}")
                 for k in ("wrt", "answer"):
                     if k not in item:
                         raise SpecError(f"needs '{k}'", key=key)
@@ -406,7 +405,7 @@ def _answer_file(raw: Any, file: str) -> AnswerFile:
         solution = raw["solution"]
         if not isinstance(solution, dict) or not solution:
             raise SpecError("must be a mapping name → number, e.g. out_T: 0.68", key="solution")
-        out.solution = [(name, value, f"solution.{_key(name)}") for name, value in solution.items()]
+        out.solution = [(name, value, f"solution.{key_text(name)}") for name, value in solution.items()]
     if not out.answers and out.solution is None:
         raise SpecError("nothing to check: give 'answers' or 'solution'")
     return out

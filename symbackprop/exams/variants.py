@@ -33,7 +33,7 @@ import sympy as sp
 from ..derive import Derivation, derive
 from ..errors import SpecError
 from ..expressions import ExpressionError
-from ..spec import Spec, _key, number, spec_from_mapping
+from ..spec import Spec, key_text, number, spec_from_mapping
 
 GROUPS = ("params", "inputs", "targets")
 RANGE_KEYS = ("low", "high", "step")
@@ -84,7 +84,7 @@ def grids(spec: Spec) -> tuple[dict[str, Grid], bool]:
     allowed = set(GROUPS) | {"allow_kink"}
     for key in raw:
         if key not in allowed:
-            raise SpecError(f"unknown key (allowed: {', '.join(sorted(allowed))})", key=f"randomize.{_key(key)}")
+            raise SpecError(f"unknown key (allowed: {', '.join(sorted(allowed))})", key=f"randomize.{key_text(key)}")
     allow_kink = raw.get("allow_kink", False)
     if not isinstance(allow_kink, bool):
         raise SpecError("must be true or false", key="randomize.allow_kink")
@@ -98,10 +98,10 @@ def grids(spec: Spec) -> tuple[dict[str, Grid], bool]:
             raise SpecError("must be a mapping {low: …, high: …, step: …}", key=where)
         for key in body:
             if key not in RANGE_KEYS:
-                raise SpecError("unknown key (allowed: high, low, step)", key=f"{where}.{_key(key)}")
+                raise SpecError("unknown key (allowed: high, low, step)", key=f"{where}.{key_text(key)}")
         for key in RANGE_KEYS:
             if key not in body:
-                raise SpecError(f"missing '{key}' (give low, high and step)", key=f"{where}.{_key(key)}")
+                raise SpecError(f"missing '{key}' (give low, high and step)", key=f"{where}.{key_text(key)}")
         low, high, step = (number(body[k], f"{where}.{k}") for k in RANGE_KEYS)
         if step <= 0:
             raise SpecError("must be positive", key=f"{where}.step")

@@ -20,7 +20,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .errors import SpecError
+from ..errors import SpecError
+from .fields import number  # the spec's own number rules, with the entry's own key
+from .model import MAX_ENTITIES
 
 _MATRIX_KEY = re.compile(r"^([Wb])([1-9][0-9]*)$")
 
@@ -30,7 +32,6 @@ def _widths(raw: dict) -> list[int] | None:
     if not isinstance(layers, list) or len(layers) < 2 or not all(
             isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in layers):
         return None  # the spec's own validation reports it
-    from .spec import MAX_ENTITIES
 
     if sum(layers) > MAX_ENTITIES or sum(a * b for a, b in zip(layers, layers[1:])) > MAX_ENTITIES:
         return None  # too large: refused by the spec's validation before any name is made
@@ -38,7 +39,6 @@ def _widths(raw: dict) -> list[int] | None:
 
 
 def _vector(value: Any, length: int, key: str) -> list:
-    from .spec import number  # the spec's own number rules, with the entry's own key
 
     if not isinstance(value, list) or len(value) != length or any(isinstance(v, (list, dict)) for v in value):
         raise SpecError(f"must be a list of {length} number{'s' if length != 1 else ''}", key=key)

@@ -1,0 +1,190 @@
+"""A spec mapping (read from YAML or JSON) → a validated Spec; load_spec reads a file."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..errors import SpecError
+from .fields import (
+    as_mapping,
+    as_names,
+    as_string,
+    check_name,
+    describe,
+    key_text,
+    number,
+    refuse_unknown_keys,
+)
+from .files import read_mapping
+from .matrix_values import expand_matrix_values
+from .model import FILE_NAME_PATTERN, MAX_ENTITIES, NEURON_KEYS, TOP_KEYS, Neuron, Spec
+from .shorthand import layered_neurons
+from .values import check_namespace, spec_values
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and validate a spec file.
+
+    Raises :class:`SpecError` (naming file and key) for every mistake.
+    """
+    raw = read_mapping(path)
+    try:
+        return spec_from_mapping(raw, file=str(path))
+    except SpecError as exc:
+        raise exc.located(str(path)) from None
+
+
+def _neuron(name: str, raw: Any, key: str) -> Neuron:
+    raw = as_mapping(raw, key)
+    refuse_unknown_keys(raw, NEURON_KEYS, key)
+    if "from" not in raw:
+        raise SpecError("a neuron needs 'from' (its sources and weights)", key=key)
+    sources = as_mapping(raw["from"], f"{key}.from")
+    if not sources:
+        raise SpecError("a neuron needs at least one source", key=f"{key}.from")
+    pairs = tuple((check_name(src, f"{key}.from"), check_name(param, f"{key}.from.{key_text(src)}"))
+                  for src, param in sources.items())
+    if len({src for src, _ in pairs}) != len(pairs):
+        raise SpecError("two sources are the same name after Unicode normalisation", key=f"{key}.from")
+    if "activation" not in raw:
+        raise SpecError("a neuron needs an 'activation' (identity, sigmoid, tanh, relu, ...)",
+                        key=f"{key}.activation")
+    activation = as_string(raw["activation"], f"{key}.activation").strip()
+    alpha = number(raw["alpha"], f"{key}.alpha") if "alpha" in raw else None
+    if alpha is not None and activation != "leaky_relu":
+        raise SpecError("'alpha' only goes with activation leaky_relu", key=f"{key}.alpha")
+    bias = check_name(raw["bias"], f"{key}.bias") if raw.get("bias") is not None else None
+    return Neuron(name=name, sources=pairs, activation=activation, alpha=alpha, bias=bias)
+
+
+def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spec:
+    """Validate a spec mapping (already read from YAML/JSON) into a :class:`Spec`."""
+    raw = dict(as_mapping(raw, "(top level)"))
+    refuse_unknown_keys(raw, TOP_KEYS, None)
+    if "layers" in raw:
+        raw = expand_matrix_values(raw)  # W1: [[…]], x: […] → the generated scalar names
+    if "name" not in raw:
+        raise SpecError("a spec needs a 'name' (used for output file names)", key="name")
+    name = as_string(raw["name"], "name")
+    if not FILE_NAME_PATTERN.match(name):
+        raise SpecError(f"'{name[:40]}' is not usable as a file name (letters, digits, '-', '_', '.')",
+                        key="name")
+    title = as_string(raw.get("title", ""), "title")
+    description = as_string(raw.get("description", ""), "description")
+
+    if "layers" in raw:
+        if "neurons" in raw:
+            raise SpecError("give either 'layers' or 'neurons', not both", key="layers")
+        inputs, neuron_maps, layered_outputs = layered_neurons(raw)
+    else:
+        for k in ("activation", "activations", "bias"):
+            if k in raw:
+                raise SpecError("only goes with 'layers' (give each neuron its own)", key=k)
+        inputs = as_names(raw.get("inputs", []), "inputs")
+        neuron_maps = as_mapping(raw.get("neurons", {}), "neurons")
+        layered_outputs = ()
+    node_maps = as_mapping(raw.get("nodes", {}), "nodes")
+    if len(inputs) > MAX_ENTITIES:
+        raise SpecError(f"more than {MAX_ENTITIES} inputs", key="inputs")
+    if len(neuron_maps) + len(node_maps) > MAX_ENTITIES:  # refused before anything is built
+        raise SpecError(f"more than {MAX_ENTITIES} neurons, nodes and weighted edges", key="neurons")
+    neurons: dict[str, Neuron] = {}
+    for key_name, body in neuron_maps.items():
+        n = check_name(key_name, f"neurons.{key_text(key_name)}")
+        if n in neurons:
+            raise SpecError("the same name as another neuron after Unicode normalisation",
+                            key=f"neurons.{key_text(key_name)}")
+        neurons[n] = _neuron(n, body, f"neurons.{key_text(key_name)}")
+    nodes = {}
+    for key_name, text in node_maps.items():
+        n = check_name(key_name, f"nodes.{key_text(key_name)}")
+        if n in nodes:
+            raise SpecError("the same name as another node after Unicode normalisation",
+                            key=f"nodes.{key_text(key_name)}")
+        nodes[n] = as_string(text, f"nodes.{key_text(key_name)}")
+    size = len(neurons) + len(nodes) + sum(len(n.sources) for n in neurons.values())
+    if size > MAX_ENTITIES:
+        raise SpecError(f"more than {MAX_ENTITIES} neurons, nodes and weighted edges", key="neurons")
+    if not neurons and not nodes:
+        raise SpecError("a spec needs 'neurons', 'layers' or 'nodes'", key="neurons")
+
+    weights: dict[str, None] = {}  # ordered sets: a list's `in` would make this quadratic
+    biases: dict[str, None] = {}
+    for n in neurons.values():
+        for _, p in n.sources:
+            weights.setdefault(p)
+        if n.bias:
+            biases.setdefault(n.bias)
+    for p in as_names(raw.get("params", []), "params"):
+        weights.setdefault(p)
+    biases = [b for b in biases if b not in weights]
+    weights = list(weights)
+    parameters = tuple(weights + biases)
+
+    check_namespace(inputs, neurons, nodes, parameters)
+
+    objective = check_name(raw["objective"], "objective") if "objective" in raw else None
+    if objective is not None:
+        for k in ("loss", "outputs"):
+            if k in raw:
+                raise SpecError("give either 'objective' or 'outputs' + 'loss', not both", key=k)
+        if objective not in nodes and objective not in neurons:
+            raise SpecError(f"'{objective}' is not a node or neuron", key="objective")
+        outputs: tuple[str, ...] = ()
+        loss = None
+    else:
+        outputs = as_names(raw["outputs"], "outputs") if "outputs" in raw else layered_outputs
+        if not outputs:
+            raise SpecError("say which neurons are 'outputs' (or give an 'objective')", key="outputs")
+        for i, o in enumerate(outputs):
+            if o not in neurons and o not in nodes:
+                raise SpecError(f"'{o}' is not a neuron or node", key=f"outputs[{i}]")
+        if "loss" not in raw:
+            raise SpecError("a 'loss' is needed (half_sse, sse, mse, bce, cross_entropy or an expression)",
+                            key="loss")
+        loss = as_string(raw["loss"], "loss").strip()
+
+    wrt = as_names(raw["wrt"], "wrt") if "wrt" in raw else parameters
+    differentiable = set(parameters) | set(inputs)
+    for i, w in enumerate(wrt):
+        if w not in differentiable:
+            raise SpecError(f"'{w}' is not a parameter or input", key=f"wrt[{i}]")
+    if not wrt:
+        raise SpecError("nothing to differentiate: the network has no parameters", key="wrt")
+
+    l2, include_biases = None, False
+    if "regularization" in raw:
+        reg = as_mapping(raw["regularization"], "regularization")
+        refuse_unknown_keys(reg, {"l2", "include_biases"}, "regularization")
+        if "l2" not in reg:
+            raise SpecError("needs 'l2: <lambda>'", key="regularization")
+        l2 = number(reg["l2"], "regularization.l2")
+        include_biases = reg.get("include_biases", False)
+        if not isinstance(include_biases, bool):
+            raise SpecError("must be true or false", key="regularization.include_biases")
+        if objective is not None:
+            raise SpecError("regularization goes with a 'loss', not an 'objective'", key="regularization")
+
+    reduction = raw.get("reduction", "sum")
+    if reduction not in ("sum", "mean"):
+        raise SpecError(f"must be 'sum' or 'mean', got {describe(reduction)}", key="reduction")
+    backprop_weights = raw.get("backprop_weights", "old")
+    if backprop_weights not in ("old", "updated"):
+        raise SpecError(f"must be 'old' or 'updated', got {describe(backprop_weights)}",
+                        key="backprop_weights")
+    learning_rate = number(raw["learning_rate"], "learning_rate") if "learning_rate" in raw else None
+    if learning_rate is not None and learning_rate <= 0:
+        raise SpecError("must be positive", key="learning_rate")
+    if backprop_weights == "updated" and learning_rate is None:
+        raise SpecError("'updated' needs a learning_rate", key="backprop_weights")
+
+    params_values, examples = spec_values(raw, inputs, parameters, outputs)
+    randomize = as_mapping(raw["randomize"], "randomize") if "randomize" in raw else None
+    return Spec(
+        name=name, title=title, description=description, inputs=inputs, neurons=neurons,
+        nodes=nodes, outputs=outputs, loss=loss, objective=objective, wrt=wrt,
+        parameters=parameters, weights=tuple(weights), biases=tuple(biases), l2=l2,
+        l2_include_biases=include_biases, params_values=params_values, examples=examples,
+        has_data="data" in raw, reduction=reduction, learning_rate=learning_rate,
+        backprop_weights=backprop_weights, randomize=randomize, file=file, raw=raw,
+    )
