@@ -87,7 +87,8 @@ def _assemble(network: Network, method: str, shown: Adjoints, counts: dict[str, 
     d = Derivation(network=network, method=method, deltas=deltas, gradients=gradients,
                    updated_definitions=dict(shown.updated), notes=(VARIANT_NOTE,) if true else (),
                    expansion_limit=expansion_limit, adjoints=adjoints or shown,
-                   cached=dict(shown.gradients) if paths is not None else None, true=true)
+                   cached=dict(shown.gradients) if paths is not None else None, true=true,
+                   rederive=derive)
     if network.spec.has_values:
         numbers = compute_numbers(d, shown)
         if true is not None:

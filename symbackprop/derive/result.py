@@ -92,6 +92,7 @@ class Derivation:
     path_check: PathCheck | None = None            # method="paths": sum over paths vs cached, in numbers
     true: "Derivation | None" = field(default=None, repr=False)   # the variant's true gradient
     complete: "Derivation | None" = field(default=None, repr=False)  # w.r.t. every parameter, when this is not
+    rederive: Any = field(default=None, repr=False, compare=False)   # derive itself, for relatives made on demand
 
     # ------------------------------------------------------------ basic facts
     @property
@@ -132,6 +133,21 @@ class Derivation:
         from .stats import stats
 
         return stats(self)
+
+    @cached_property
+    def per_example(self) -> "Derivation":
+        """One example's loss by cached backprop — no data copies, no regularisation, the true
+        gradient (not the lecture variant), no values: what generated code batches over.
+        ``self`` when it is that already; else derived once, on first use."""
+        spec = self.spec
+        if (not spec.has_data and spec.l2 is None and spec.backprop_weights == "old"
+                and self.method == "backprop"):
+            return self
+        from dataclasses import replace
+
+        core = replace(spec, has_data=False, examples=(), params_values=None, l2=None,
+                       l2_include_biases=False, reduction="sum", backprop_weights="old", learning_rate=None)
+        return self.rederive(core, "backprop", expansion_limit=self.expansion_limit)
 
     @property
     def reference(self) -> "Derivation":
