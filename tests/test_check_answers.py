@@ -22,7 +22,7 @@ from symbackprop.expressions import parse_expression
 
 @functools.lru_cache(maxsize=None)
 def ctx(stem: str) -> CheckContext:
-    return CheckContext(load_spec(EXAMPLES / f"{stem}.yaml"))
+    return CheckContext(derive(load_spec(EXAMPLES / f"{stem}.yaml")))
 
 
 CORRECT = [
@@ -165,7 +165,7 @@ def test_wrt_names():
 
 
 def test_the_variant_spec_is_checked_against_the_true_gradient():
-    c = CheckContext(load_spec(EXAMPLES / "we05-221-sigmoid-updated.yaml"))
+    c = CheckContext(derive(load_spec(EXAMPLES / "we05-221-sigmoid-updated.yaml")))
     assert c.variant_requested
     assert check_answer(c, "w_AT", "A*delta_F*w_TF*out_T*(1 - out_T)").verdict == "correct"
 

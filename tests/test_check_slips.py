@@ -11,13 +11,13 @@ import functools
 import pytest
 
 from conftest import EXAMPLES
-from symbackprop import load_spec
+from symbackprop import derive, load_spec
 from symbackprop.check import SLIPS, CheckContext, check_answer
 
 
 @functools.lru_cache(maxsize=None)
 def ctx(stem: str) -> CheckContext:
-    return CheckContext(load_spec(EXAMPLES / f"{stem}.yaml"))
+    return CheckContext(derive(load_spec(EXAMPLES / f"{stem}.yaml")))
 
 
 WE5 = "we05-221-sigmoid"

@@ -12,7 +12,7 @@ import functools
 import pytest
 
 from conftest import EXAMPLES
-from symbackprop import load_spec
+from symbackprop import derive, load_spec
 from symbackprop.check import CheckContext, Worksheet, grade_solution, read_answer_file
 from symbackprop.check.solution import written_number
 from symbackprop.errors import SpecError
@@ -20,7 +20,7 @@ from symbackprop.errors import SpecError
 
 @functools.lru_cache(maxsize=None)
 def ctx(stem: str) -> CheckContext:
-    return CheckContext(load_spec(EXAMPLES / f"{stem}.yaml"))
+    return CheckContext(derive(load_spec(EXAMPLES / f"{stem}.yaml")))
 
 
 def lecture(stem: str, answers: str):
@@ -204,7 +204,7 @@ def test_lecture_formulas_in_the_answer_files():
 
     def check(stem, answers):
         f = read_answer_file(EXAMPLES / answers)
-        report = run_check(load_spec(EXAMPLES / f"{stem}.yaml"),
+        report = run_check(derive(load_spec(EXAMPLES / f"{stem}.yaml")),
                            answers=[AnswerInput(w, t, s, where) for w, t, s, where in f.answers])
         return report.answers
 

@@ -1,8 +1,8 @@
 """Verify hand derivations: check a symbolic answer, diagnose the slip, grade a worked solution.
 
->>> from symbackprop import load_spec
+>>> from symbackprop import derive, load_spec
 >>> from symbackprop.check import AnswerInput, run_check
->>> report = run_check(load_spec("examples/we05-221-sigmoid.yaml"),
+>>> report = run_check(derive(load_spec("examples/we05-221-sigmoid.yaml")),
 ...                    answers=[AnswerInput("w_TF", "(t_F - out_F)*out_F*(1 - out_F)*out_T")])
 >>> answer = report.answers[0]
 >>> answer.verdict, [slip.key for slip in answer.slips]
@@ -13,7 +13,13 @@ Modules: :mod:`.answers` (reading and checking answers, answer files), :mod:`.la
 :mod:`.slips` (the slip catalogue), :mod:`.solution` (worked solutions with error carried
 forward), :mod:`.report` (text, JSON, LaTeX), :mod:`.command` (``symbackprop check``).
 """
-from .answers import AnswerResult, SlipMatch, check_answer, parse_answer, read_answer_file
+from .answers import (
+           AnswerResult,
+           SlipMatch,
+           check_answer,
+           parse_answer,
+           read_answer_file,
+)
 from .checker import AnswerInput, CheckReport, SolutionInput, run_check
 from .context import CheckContext, Target
 from .slips import SLIPS, Change, Slip

@@ -189,7 +189,7 @@ class AnswerResult:
 
 # ----------------------------------------------------------------------------- checking
 
-class _Points:
+class SharedPoints:
     """Test points and the correct values per target, shared by every answer of one check."""
 
     def __init__(self, ctx: CheckContext, count: int, seed: int):
@@ -212,14 +212,14 @@ class _Points:
 
 
 def check_answer(ctx: CheckContext, wrt: str, text: Any, *, syntax: str = "auto", where: str = "answer",
-                 points: int = DEFAULT_POINTS, seed: int = 0, shared: _Points | None = None) -> AnswerResult:
+                 points: int = DEFAULT_POINTS, seed: int = 0, shared: SharedPoints | None = None) -> AnswerResult:
     """Check one answer for ``wrt``; diagnose it from the slip catalogue if it is wrong."""
     try:
         target = ctx.target(wrt)
     except SpecError as exc:
         raise SpecError(exc.message, key=where) from None
     expr, used_syntax = parse_answer(ctx, text, syntax=syntax, where=where)
-    shared = shared or _Points(ctx, points, seed)
+    shared = shared or SharedPoints(ctx, points, seed)
     pts = shared.points
     comparison = compare(ctx, expr, target.correct, pts, shared.correct_values(target))
     result = AnswerResult(target, text, used_syntax, expr, comparison, where=where)

@@ -1,7 +1,7 @@
 """One check of a spec: symbolic answers and/or a worked solution, collected in a :class:`CheckReport`.
 
->>> from symbackprop import load_spec
->>> report = run_check(load_spec("examples/we05-221-sigmoid.yaml"),
+>>> from symbackprop import derive, load_spec
+>>> report = run_check(derive(load_spec("examples/we05-221-sigmoid.yaml")),
 ...                    answers=[AnswerInput("w_AT", "A*delta_F*w_TF*out_T*(1 - out_T)")])
 >>> report.answers[0].verdict, report.ok
 ('correct', True)
@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
+from ..derive import Derivation
 from ..errors import SpecError
 from ..spec import Spec
-from .answers import DEFAULT_POINTS, AnswerResult, _Points, check_answer
+from .answers import DEFAULT_POINTS, AnswerResult, SharedPoints, check_answer
 from .context import CheckContext
 from .solution import SolutionResult, Worksheet, grade_solution
 
@@ -57,20 +58,20 @@ class CheckReport:
         return all(a.ok for a in self.answers) and all(s.ok for s in self.solutions)
 
 
-def run_check(spec: Spec, *, answers: Sequence[AnswerInput] = (), solutions: Sequence[SolutionInput] = (),
+def run_check(derivation: Derivation, *, answers: Sequence[AnswerInput] = (), solutions: Sequence[SolutionInput] = (),
               points: int = DEFAULT_POINTS, seed: int = 0) -> CheckReport:
-    """Check ``answers`` and grade ``solutions`` against ``spec``.
+    """Check ``answers`` and grade ``solutions`` against the derivation of a spec.
 
     Raises :class:`SpecError`, located by the file the bad input came from, for bad input.
     """
-    ctx = CheckContext(spec)
-    report = CheckReport(spec, context=ctx)
+    ctx = CheckContext(derivation)
+    report = CheckReport(derivation.spec, context=ctx)
     if ctx.variant_requested:
         report.notes.append(VARIANT_NOTE)
     if ctx.one_hot_condition and answers:
         report.notes.append("Test points give each example's targets a sum of 1, the condition under which "
                             "softmax with cross-entropy has δ_k = out_k − t_k.")
-    shared = _Points(ctx, points, seed)
+    shared = SharedPoints(ctx, points, seed)
     for a in answers:
         try:
             report.answers.append(check_answer(ctx, a.wrt, a.text, syntax=a.syntax, where=a.where, shared=shared))
@@ -80,7 +81,7 @@ def run_check(spec: Spec, *, answers: Sequence[AnswerInput] = (), solutions: Seq
         try:
             worksheet = Worksheet(ctx)
         except SpecError as exc:
-            raise exc.located(spec.file) from None
+            raise exc.located(derivation.spec.file) from None
         for s in solutions:
             try:
                 report.solutions.append(grade_solution(ctx, s.entries, file=s.file, title=s.title,

@@ -27,10 +27,11 @@ import mpmath
 import networkx as nx
 import sympy as sp
 
-from ..derive import Derivation, derive
+from ..derive import Derivation
+from ..derive.backprop import backprop, graph_label
 from ..derive.expand import Expander
+from ..derive.paths import enumerate_paths, path_counts
 from ..errors import SpecError
-from ..spec import Spec, spec_from_mapping
 from .evaluate import MP, Program, compile_expr
 
 DIGITS = 40
@@ -102,16 +103,10 @@ def weight_partner(name: str, source: str, target: str) -> str | None:
 class CheckContext:
     """The correct derivation of a spec and the machinery to compare answers with it."""
 
-    def __init__(self, spec: Spec, *, derivation: Derivation | None = None):
-        self.spec = spec
+    def __init__(self, derivation: Derivation):
+        spec = self.spec = derivation.spec
         self.variant_requested = spec.backprop_weights == "updated"
-        if derivation is None or derivation.is_variant:
-            reference = spec
-            if self.variant_requested:
-                raw = dict(spec.raw)
-                raw["backprop_weights"] = "old"
-                reference = spec_from_mapping(raw, file=spec.file)
-            derivation = derive(reference)
+        derivation = derivation.true or derivation   # answers are checked against the true gradient
         self.derivation = derivation
         self.network = derivation.network
         self.graph: nx.DiGraph = derivation.network.graph
@@ -264,20 +259,11 @@ class CheckContext:
 
     # ------------------------------------------------------------------ test points
     def spec_point(self) -> dict[sp.Symbol, sp.Rational] | None:
-        """The leaves at the spec's own values (None without values)."""
+        """The leaves at the spec's own values, exact (None without values)."""
         if not self.spec.has_values:
             return None
-        point = {}
-        for sym, kind, node in self.leaves():
-            attrs = self.graph.nodes[node]
-            ex = self.spec.examples[(attrs["example"] or 1) - 1]
-            if kind == "param":
-                point[sym] = sp.Rational(self.spec.params_values[node])
-            elif kind == "input":
-                point[sym] = sp.Rational(ex.inputs[attrs["label"]])
-            else:
-                point[sym] = sp.Rational(ex.targets[attrs["owner"]])
-        return point
+        params = {p: sp.Rational(v) for p, v in self.spec.params_values.items()}
+        return {s: sp.Rational(v) for s, v in self.network.leaf_values(params, sp.Rational).items()}
 
     def random_point(self, rng: random.Random) -> dict[sp.Symbol, sp.Rational]:
         """Random leaves: inputs and parameters in ±[0.05, 1.5], targets in (0, 1), two decimals.
@@ -336,69 +322,34 @@ class CheckContext:
 
     def adjoint(self, start: str, labels: Mapping[tuple[str, str], sp.Expr] | None = None, *,
                 updated: bool = False) -> sp.Expr:
-        """∂E/∂start with some edge labels replaced, in δ-free lecture symbols.
+        """∂E/∂start with some edge labels replaced, in δ-free lecture symbols: the one backward
+        rule (:func:`symbackprop.derive.backprop.backprop` with ``cache=False``).
 
         ``updated=True`` is the lecture variant: every weight on an edge a δ is propagated
         through is replaced by its already-updated value ``w − η·∂E/∂w`` (raises
         :class:`NotApplicable` without a learning rate or when a weight is shared upstream).
         """
-        g = self.graph
-        labels = labels or {}
-        nodes = self.relevant if updated else self.between(start)
         if updated and self.learning_rate is None:
             raise NotApplicable("no learning rate")
-        adj: dict[str, sp.Expr] = {self.root: sp.Integer(1)}
-        new: dict[sp.Symbol, sp.Expr] = {}
-
-        def lab(u: str, v: str) -> sp.Expr:
-            return labels.get((u, v), g.edges[u, v]["derivative"])
-
-        def updated_weight(p: sp.Symbol) -> sp.Expr:
-            if p not in new:
-                node = str(p)
-                successors = [x for x in g.successors(node) if x in self.relevant]
-                if any(x not in adj for x in successors):
-                    raise NotApplicable(f"{node} is shared upstream")
-                grad = sp.Add(*[adj[x] * lab(node, x) for x in successors])
-                new[p] = p - self.learning_rate * grad
-            return new[p]
-
-        for u in reversed(self.order):
-            if u == self.root or u not in nodes:
-                continue
-            terms = []
-            for v in g.successors(u):
-                if v not in adj:
-                    continue
-                label = lab(u, v)
-                if updated and g.nodes[u]["kind"] != "param":
-                    params = [s for s in label.free_symbols if self.kind(str(s)) == "param"]
-                    label = label.xreplace({s: updated_weight(s) for s in params})
-                terms.append(adj[v] * label)
-            adj[u] = sp.Add(*terms)
-        return adj.get(start, sp.Integer(0))
+        try:
+            sweep = backprop(self.network, labels=labels, cache=False, start=start,
+                             through_updated=updated, learning_rate=self.learning_rate)
+        except SpecError as exc:  # a weight also used upstream of where it is updated
+            raise NotApplicable(str(exc)) from None
+        return sweep.carried.get(start, sp.Integer(0))
 
     def paths(self, start: str, limit: int) -> list[tuple[str, ...]] | None:
-        """Every path from ``start`` to the loss, or None if there are more than ``limit``."""
-        g = self.graph
-        found: list[tuple[str, ...]] = []
-        stack = [(start,)]
-        while stack:
-            path = stack.pop()
-            last = path[-1]
-            if last == self.root:
-                found.append(path)
-                if len(found) > limit:
-                    return None
-                continue
-            nxt = [v for v in g.successors(last) if v in self.relevant]
-            stack.extend(path + (v,) for v in reversed(nxt))
-        return found
+        """Every path from ``start`` to the loss, or None if there are more than ``limit``
+        (counted first, so nothing is enumerated past it)."""
+        if path_counts(self.network)[start] > limit:
+            return None
+        return [term.nodes for term in enumerate_paths(self.network, start)]
 
     def path_product(self, path: Iterable[str], labels: Mapping[tuple[str, str], sp.Expr] | None = None) -> sp.Expr:
-        labels = labels or {}
+        """The product of the edge labels along ``path`` (some replaced by ``labels``)."""
+        label = graph_label(self.network, labels)
         nodes = list(path)
-        return sp.Mul(*[labels.get((a, b), self.label(a, b)) for a, b in zip(nodes, nodes[1:])])
+        return sp.Mul(*[label(a, b) for a, b in zip(nodes, nodes[1:])])
 
     # ------------------------------------------------------------------ readable names
     def node_text(self, node: str) -> str:

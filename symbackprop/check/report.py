@@ -15,7 +15,7 @@ from ..templating import render
 from .answers import AnswerResult, SlipMatch
 from .checker import CheckReport
 from .equivalence import Counterexample
-from .solution import Figure, SolutionResult, _fmt, _span
+from .solution import Figure, SolutionResult, figure_text, span_text
 
 MARK = {"correct": "✓", "wrong": "✗", "undecided": "?", "carried_forward": "↳"}
 STATUS_TEXT = {"correct": "correct", "wrong": "wrong", "carried_forward": "correct given your earlier figures "
@@ -165,19 +165,19 @@ def _answer_lines(a: AnswerResult) -> list[str]:
 
 def _figure_lines(f: Figure, width: int) -> list[str]:
     head = f"{MARK[f.status]} {f.name:<{width}}  {f.written:<9}"
-    exact = f"{_fmt(f.exact)}, written as exact" if f.exact_written else f"{_fmt(f.exact)} ± {f.tolerance:g}"
+    exact = f"{figure_text(f.exact)}, written as exact" if f.exact_written else f"{figure_text(f.exact)} ± {f.tolerance:g}"
     if f.status == "correct":
         lines = [f"{head} correct ({exact})"]
     elif f.status == "carried_forward":
         lines = [f"{head} correct given your {', '.join(f.uses)} (error carried forward); "
-                 f"the exact value is {_fmt(f.exact)}"]
+                 f"the exact value is {figure_text(f.exact)}"]
     else:
-        yours = f"; from your own figures {_span(f.yours)}" if f.yours is not None and f.uses else ""
-        lines = [f"{head} wrong: the correct value is {_fmt(f.exact)}{yours}"]
+        yours = f"; from your own figures {span_text(f.yours)}" if f.yours is not None and f.uses else ""
+        lines = [f"{head} wrong: the correct value is {figure_text(f.exact)}{yours}"]
         if f.slips:
             for i, m in enumerate(f.slips):
                 label = "likely cause" if i == 0 else "also fits"
-                value = f" = {_fmt(m.value)}" if m.value is not None else ""
+                value = f" = {figure_text(m.value)}" if m.value is not None else ""
                 formula = f" ({m.expression}{value}, {m.how})" if m.expression else ""
                 lines.append(f"      {label}: {m.title} — {m.detail}{formula}")
         else:
@@ -250,10 +250,10 @@ def latex_report(report: CheckReport) -> str:
                 + f": yours = {_num(c.answer)}, correct = {_num(c.correct)}")
     for item, s in zip(data.get("solutions", []), report.solutions):
         for fig, f in zip(item["figures"], s.figures):
-            fig["exact_text"] = _fmt(f.exact)
-            fig["yours_text"] = _span(f.yours) if f.yours is not None and f.uses else ""
+            fig["exact_text"] = figure_text(f.exact)
+            fig["yours_text"] = span_text(f.yours) if f.yours is not None and f.uses else ""
             fig["uses_text"] = ", ".join(f.uses)
-            fig["slip_lines"] = [f"{m.title}: {m.detail}" + (f" (gives {_fmt(m.value)}, {m.how})"
+            fig["slip_lines"] = [f"{m.title}: {m.detail}" + (f" (gives {figure_text(m.value)}, {m.how})"
                                                               if m.value is not None else "")
                                  for m in f.slips]
         item["result_line"] = s.summary

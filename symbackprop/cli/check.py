@@ -11,13 +11,14 @@ from pathlib import Path
 
 import click
 
+from ..check.answers import DEFAULT_POINTS, SYNTAXES, read_answer_file
+from ..check.checker import AnswerInput, SolutionInput, run_check
+from ..check.report import latex_report, text_report, to_dict
+from ..derive import derive
 from ..errors import SpecError, fail
 from ..expressions import ExpressionError
 from ..files import FORCE_HELP, JSON_MARKER, OutputError, check_target, write_atomically
 from ..spec import load_spec
-from ..check.answers import DEFAULT_POINTS, SYNTAXES, read_answer_file
-from ..check.checker import AnswerInput, SolutionInput, run_check
-from ..check.report import latex_report, text_report, to_dict
 
 HELP = """Check hand derivations against SPEC (YAML or JSON).
 
@@ -101,7 +102,7 @@ def check_command(spec: Path, wrts: tuple[str, ...], answers: tuple[str, ...], a
             if f.solution is None:
                 raise SpecError("no 'solution:' in this file (answers go with --answer-file)", file=str(path))
             worked.append(SolutionInput(str(path), tuple(f.solution), f.title))
-        report = run_check(parsed, answers=inputs, solutions=worked, points=points, seed=seed)
+        report = run_check(derive(parsed), answers=inputs, solutions=worked, points=points, seed=seed)
     except SpecError as exc:
         fail(str(exc))
         return

@@ -1,8 +1,6 @@
 """The numeric worked solution: given values, the forward pass, loss, every δ and gradient in numbers, the update and the second pass."""
 from __future__ import annotations
 
-import math
-
 import sympy as sp
 
 from ..derive import Derivation
@@ -33,14 +31,12 @@ from .view import (
     delta_parts,
     loss_rows,
     neuron_net_terms,
-    per_example_expr,
     per_example_tex,
     regularisation_tex,
     render_terms,
     terms_into,
     times_factor,
     update_rows_needed,
-    value_of,
 )
 
 ARITHMETIC_LIMIT = 12         # examples × (neurons + nodes) up to which every step is shown in numbers
@@ -168,8 +164,6 @@ def _forward_arithmetic(view: View, nums: Numbers) -> list[dict]:
 def _loss_arithmetic(view: View, nums: Numbers, example: int | None) -> list[dict]:
     """The loss of one example in numbers (with data: ``E⁽ⁿ⁾``)."""
     sfx = "" if example is None else f"__{example}"
-    expr = per_example_expr(view, sfx)
-    value = value_of(expr, nums.raw)
     namer = nums.namer()
     sym = Namer(False)
     if example is None:
@@ -180,7 +174,7 @@ def _loss_arithmetic(view: View, nums: Numbers, example: int | None) -> list[dic
                     per_example_tex(view, "", namer) + (" + " + regular_num if regular_num else ""), total)]
     lhs = latex_name(f"{view.d.loss_name}__{example}")
     return [row(lhs, per_example_tex(view, sfx, sym), per_example_tex(view, sfx, namer),
-                fmt(value, nums.digits))]
+                fmt(view.d.numbers.example_losses[example - 1], nums.digits))]
 
 
 def _total_loss_rows(view: View, nums: Numbers) -> list[dict]:
@@ -188,8 +182,7 @@ def _total_loss_rows(view: View, nums: Numbers) -> list[dict]:
     if not view.generic:
         return []
     namer = nums.namer()
-    parts = [fmt(value_of(per_example_expr(view, f"__{k}"), nums.raw), nums.digits)
-             for k in range(1, view.N + 1)]
+    parts = [fmt(loss, nums.digits) for loss in view.d.numbers.example_losses]
     total = sum_tex([number_tex(p) if p.startswith("-") else p for p in parts])
     total = rf"\frac{{1}}{{{view.N}}}\left({total}\right)" if view.spec.reduction == "mean" else total
     regular = regularisation_tex(view, namer)
@@ -251,8 +244,7 @@ def _delta_formula_rows(view: View) -> list[dict]:
 
 def _numeric_dEdout(view: View, out_node: str, nums: Numbers) -> str:
     """The value of ``∂E/∂out_k`` (needed inside a softmax group)."""
-    total = math.fsum(value_of(sp.Mul(*t), nums.raw) for t in terms_into(view, out_node))
-    return number_tex(fmt(total, nums.digits))
+    return number_tex(fmt(view.d.numbers.adjoints[out_node], nums.digits))
 
 
 def _gradient_arithmetic(view: View, nums: Numbers) -> list[dict]:

@@ -15,7 +15,6 @@ from ..derive.backprop import (
     variant_label,
 )
 from ..graph import NodeKind
-from ..graph import per_example_loss as _graph_per_example_loss
 from ..latex import latex_name, to_latex
 from ..names import updated_name, updated_param
 from .texmath import (
@@ -158,11 +157,7 @@ def _output_symbols(view: View, sfx: str) -> tuple[list[sp.Symbol], list[sp.Symb
 
 def per_example_expr(view: View, sfx: str) -> sp.Expr:
     """The loss of one example with the symbols of that example (suffix ``sfx``)."""
-    spec = view.spec
-    if spec.objective is not None:
-        return sp.Symbol((spec.objective if spec.objective in spec.nodes else f"out_{spec.objective}") + sfx)
-    template = _graph_per_example_loss(spec)
-    return template.xreplace({s: sp.Symbol(s.name + sfx) for s in template.free_symbols})
+    return view.network.example_loss(int(sfx[2:]) if sfx else None)
 
 
 def per_example_tex(view: View, sfx: str, namer: Namer) -> str:
@@ -269,10 +264,6 @@ def times_factor(label: sp.Expr, terms: Sequence[Any], namer: Namer) -> str:
     if sp.sympify(label) == 1:
         return sum_tex([t if isinstance(t, str) else product_tex(t, namer) for t in terms])
     return product_tex([label, _sum_factor(terms, namer)], namer)
-
-
-def value_of(expr: sp.Expr, values: dict[sp.Symbol, float]) -> float:
-    return float(expr.xreplace({s: sp.Float(values[s], 30) for s in expr.free_symbols}))
 
 
 def update_rows_needed(view: View, expr: sp.Expr, shown: set, nums) -> list[dict]:
