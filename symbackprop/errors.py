@@ -28,7 +28,7 @@ MAX_ERROR_LENGTH = 1000
 
 
 def error_line(message: object) -> str:
-    """The one line a command prints for a user mistake: whitespace (newlines too) collapsed,
+    r"""The one line a command prints for a user mistake: whitespace (newlines too) collapsed,
     at most :data:`MAX_ERROR_LENGTH` characters, so user text can never forge further lines.
 
     >>> error_line("net.yaml: name: 'a\\nb'\nsymbackprop: error: forged")

@@ -11,9 +11,9 @@ the parameters are shared.
 >>> net = build_network(spec_from_mapping({"name": "t", "inputs": ["x"],
 ...     "neurons": {"o": {"from": {"x": "w"}, "activation": "sigmoid"}},
 ...     "outputs": ["o"], "loss": "half_sse"}))
->>> net.graph.edges["net_o", "out_o"]["derivative"]
+>>> net.graph.edges["net_o", "out_o"].get("derivative")
 out_o*(1 - out_o)
->>> net.graph.nodes["net_o"]["definition"]
+>>> net.graph.nodes["net_o"].get("definition")
 w*x
 """
 from __future__ import annotations

@@ -35,7 +35,8 @@ def path_counts(network: Network) -> dict[str, int]:
 
     >>> from symbackprop.spec import spec_from_mapping
     >>> from symbackprop.graph import build_network
-    >>> n = build_network(spec_from_mapping({"name": "t", "layers": [1, 2, 1], "loss": "sse"}))
+    >>> n = build_network(spec_from_mapping({"name": "t", "layers": [1, 2, 1], "activation": "sigmoid",
+    ...                                          "loss": "sse"}))
     >>> path_counts(n)["w1_1_1"]
     1
     """
@@ -69,8 +70,9 @@ def enumerate_paths(network: Network, start: str) -> list[PathTerm]:
     >>> n = build_network(spec_from_mapping({"name": "t", "inputs": ["x"],
     ...     "neurons": {"o": {"from": {"x": "w"}, "activation": "sigmoid"}},
     ...     "outputs": ["o"], "loss": "half_sse"}))
-    >>> [(t.nodes, t.product) for t in enumerate_paths(n, "w")]
-    [(('w', 'net_o', 'out_o', 'E'), out_o*x*(1 - out_o)*(out_o - t_o))]
+    >>> for term in enumerate_paths(n, "w"):
+    ...     print(" -> ".join(term.nodes), "  product:", term.product)
+    w -> net_o -> out_o -> E   product: out_o*x*(1 - out_o)*(out_o - t_o)
     """
     g = network.graph
     relevant = relevant_nodes(network)
