@@ -1,16 +1,38 @@
-"""Shared fixtures: the shipped examples and their derivations (computed once per session)."""
+"""Shared fixtures (the shipped examples and their derivations, computed once per session), the
+test markers, and a work counter for tests that bound how much a refusal may cost.
+
+Markers (registered in pyproject.toml; they only select, nothing is skipped by default):
+
+* ``tex`` -- compiles with pdflatex (or reads a PDF with pdftotext): every test skipped without TeX;
+* ``subprocess`` -- starts a real process with :mod:`subprocess` (the CLI, a generated module, pdftotext);
+* ``slow`` -- takes seconds, or is one of many parameter cases of which a few stay in the fast loop.
+
+They are applied here, centrally (see :func:`pytest_collection_modifyitems`). The fast loop is
+``python -m pytest -q -m "not slow and not tex"``; ``python -m pytest -q`` still runs everything.
+"""
 from __future__ import annotations
 
+import contextlib
+import dis
 import functools
+import inspect
 import json
+import os
 import sys
+import types
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
 EXAMPLES = ROOT / "examples"
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/reference.py
+sys.path.insert(0, str(TESTS))  # tests/reference.py
+
+# Processes the tests start (python -m symbackprop, generated modules) import the symbackprop this
+# process tests -- the source tree's -- not whichever copy is installed.
+os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(
+    os.pathsep) if p and Path(p).resolve() != ROOT])
 
 EXAMPLE_SPECS = sorted(p for p in EXAMPLES.glob("*.yaml") if not p.name.endswith("-lecture-answers.yaml"))
 
@@ -44,3 +66,141 @@ def ids(paths):
 @pytest.fixture(params=EXAMPLE_SPECS, ids=ids(EXAMPLE_SPECS))
 def example(request) -> Path:
     return request.param
+
+
+# --------------------------------------------------------------------------- bounding work, not time
+
+class _Overrun(BaseException):
+    """Stops a block that has done more work than allowed (not an Exception: nothing catches it)."""
+
+
+@contextlib.contextmanager
+def at_most_steps(limit: int, what: str = "the block"):
+    """Fail if the block runs more than ``limit`` Python steps (calls, lines, returns, as counted by
+    :func:`sys.settrace`), and stop it as soon as it does.
+
+    Work, not time: the same code takes the same number of steps on any machine, loaded or not, so
+    a refusal that starts reading, expanding or evaluating what it should refuse fails here
+    deterministically. (Work inside a single C call -- one big-integer power -- is one step.)
+    """
+    steps = 0
+
+    def trace(frame, event, arg):
+        nonlocal steps
+        steps += 1
+        if steps > limit:
+            raise _Overrun
+        return trace
+
+    previous = sys.gettrace()
+    sys.settrace(trace)
+    try:
+        yield
+    except _Overrun:
+        pass
+    finally:
+        sys.settrace(previous)
+        if steps > limit:  # also when the block ended with an exception of its own
+            raise AssertionError(f"{what} took more than {limit:,} Python steps")
+
+
+# --------------------------------------------------------------------------- markers
+
+# Tests (file::function) that take seconds. Each module keeps fast tests of the same behaviour.
+SLOW_TESTS = {
+}
+
+# Parametrised families: the parameter cases (ids) kept in the fast loop; the other cases are slow.
+FAST_CASES = {
+}
+
+# Needs TeX although no skipif says so (it skips itself inside the test).
+TEX_CASES = {
+    "test_faults.py::test_more_real_outputs_are_recognised_and_replaced_without_force[render-pdf]",
+}
+
+
+def _key(item) -> str:
+    return f"{Path(str(item.fspath)).name}::{item.originalname}"
+
+
+def _case(item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.id if callspec is not None else None
+
+
+def _needs_tex(item) -> bool:
+    """Skipped without pdflatex (a skipif whose reason names it), or listed in TEX_CASES."""
+    for mark in item.iter_markers("skipif"):
+        if "pdflatex" in str(mark.kwargs.get("reason", "")):
+            return True
+    return f"{_key(item)}[{_case(item)}]" in TEX_CASES
+
+
+def _code_objects(code: types.CodeType):
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _code_objects(const)
+
+
+_STARTERS = frozenset({"run", "Popen", "call", "check_call", "check_output"})
+
+
+def _starts(code: types.CodeType) -> bool:
+    """Does the bytecode call ``subprocess.run``, ``subprocess.Popen``, ...?"""
+    instructions = list(dis.get_instructions(code))
+    return any(a.opname == "LOAD_GLOBAL" and a.argval == "subprocess" and b.opname in ("LOAD_ATTR", "LOAD_METHOD")
+               and b.argval in _STARTERS for a, b in zip(instructions, instructions[1:]))
+
+
+_STARTS: dict[types.CodeType, bool] = {}  # code -> starts a process (False while being looked at)
+
+
+def _uses_subprocess(function) -> bool:
+    """Does ``function`` -- or a function or method of the test suite it names, recursively -- start a
+    process with the subprocess module?"""
+    function = inspect.unwrap(function)
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return False
+    if code not in _STARTS:
+        _STARTS[code] = False
+        codes = list(_code_objects(code))
+        namespace = getattr(function, "__globals__", {})
+        helpers = []
+        for name in sorted({name for c in codes for name in c.co_names}):
+            helper = namespace.get(name)
+            helpers += [m for m in vars(helper).values() if inspect.isfunction(m)] if inspect.isclass(helper) else [
+                helper]
+        _STARTS[code] = any(_starts(c) for c in codes) or any(
+            Path(getattr(getattr(h, "__code__", None), "co_filename", "/")).resolve().parent == TESTS
+            and _uses_subprocess(h) for h in helpers)
+    return _STARTS[code]
+
+
+def _starts_processes(item) -> bool:
+    """The test, a fixture it uses, or a helper of the suite either calls, starts a process."""
+    functions = [item.function]
+    for name in item.fixturenames:
+        for fixture in item._fixtureinfo.name2fixturedefs.get(name, ()):
+            functions.append(fixture.func)
+    return any(_uses_subprocess(f) for f in functions)
+
+
+def _slow(item) -> bool:
+    key = _key(item)
+    if key in SLOW_TESTS:
+        return True
+    case = _case(item)
+    return key in FAST_CASES and case not in FAST_CASES[key]
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if _needs_tex(item):
+            item.add_marker(pytest.mark.tex)
+        if _starts_processes(item):
+            item.add_marker(pytest.mark.subprocess)
+        if _slow(item):
+            item.add_marker(pytest.mark.slow)

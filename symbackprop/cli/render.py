@@ -20,12 +20,9 @@ from ..errors import SpecError, fail
 from ..exams.variants import draw_variants
 from ..expressions import ExpressionError
 from ..files import FORCE_HELP, OutputError, check_targets, write_atomically
-from ..render.derivation import derivation_context
-from ..render.exam import contents_context, exam_contexts
-from ..render.matrix import matrix_context
-from ..render.paths import paths_context
+from ..render.exam import contents_context
 from ..render.pdf import NO_TEX, LatexError, compile_pdf, pdflatex_path
-from ..render.solution import solution_context
+from ..render.registry import DOCUMENTS, exam_files
 from ..spec import load_spec
 from ..templating import render
 
@@ -43,30 +40,15 @@ def documents(spec_path: Path, template: str, method: str, digits: int, variants
     if notation == "matrix" and template not in ("solution", "matrix"):
         raise SpecError("--notation matrix goes with --template solution (or use --template matrix)",
                         key="notation")
-    if template == "matrix" or notation == "matrix":
-        derived = derive(spec, method, max_paths=max_paths)
-        solution = template == "solution"
-        return [(f"{name}-{'solution-matrix' if solution else 'matrix'}.tex",
-                 render("matrix.tex.j2", **matrix_context(derived, digits, solution=solution)))]
-    if template == "derivation":
-        return [(f"{name}-derivation.tex",
-                 render("derivation.tex.j2", **derivation_context(derive(spec, method, max_paths=max_paths))))]
-    if template == "paths":
-        return [(f"{name}-paths.tex", render("paths.tex.j2", **paths_context(derive(spec, "paths", max_paths=max_paths))))]
-    if template == "solution":
-        return [(f"{name}-solution.tex", render("solution.tex.j2", **solution_context(derive(spec, method), digits)))]
+    kind = DOCUMENTS["solution-matrix" if notation == "matrix" and template == "solution" else template]
     if variants is None:
-        problem, solution = exam_contexts(derive(spec, method), digits)
-        return [(f"{name}-exam-problem.tex", render("exam-problem.tex.j2", **problem)),
-                (f"{name}-exam-solution.tex", render("exam-solution.tex.j2", **solution))]
+        return kind.write(derive(spec, kind.method or method, max_paths=max_paths), digits)
     drawn = draw_variants(spec, variants, seed, method=method)
     width = max(2, len(str(variants)))
     out, files = [], []
     for v in drawn:
         stem = f"{name}-exam-v{v.number:0{width}d}"
-        problem, solution = exam_contexts(v.derivation, digits, variant=v.number, seed=seed)
-        out.append((f"{stem}-problem.tex", render("exam-problem.tex.j2", **problem)))
-        out.append((f"{stem}-solution.tex", render("exam-solution.tex.j2", **solution)))
+        out += exam_files(v.derivation, digits, stem, variant=v.number, seed=seed)
         files.append((f"{stem}-problem", f"{stem}-solution"))
     contents = contents_context(spec, drawn, files, seed, digits)
     out.append((f"{name}-exam-contents.tex", render("exam-contents.tex.j2", **contents)))
