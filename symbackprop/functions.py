@@ -20,6 +20,7 @@ default, SciPy) call ``_numpycode``; the plain-Python printer (``modules="math"`
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import mpmath
@@ -30,7 +31,8 @@ from sympy import S
 from sympy.core.logic import fuzzy_and
 from sympy.printing.numpy import NumPyPrinter
 
-__all__ = ["sigmoid", "relu", "leaky_relu", "softplus", "absolute", "numpy_printer", "NUMPY_FUNCTIONS"]
+__all__ = ["sigmoid", "relu", "leaky_relu", "softplus", "absolute", "numpy_printer", "NUMPY_FUNCTIONS",
+           "ACTIVATION_FUNCTIONS"]
 
 
 def _numeric(fn: Callable[[Any], Any], x: sp.Float) -> sp.Float:
@@ -67,6 +69,19 @@ class _Activation(sp.Function):
 
 class sigmoid(_Activation):
     """The logistic function ``1/(1 + exp(-x))``; ``sigmoid(0)`` is exactly ``1/2``."""
+
+    @staticmethod
+    def float_value(x: float) -> float:
+        """σ(x) in float64 without overflow (the checker's evaluator)."""
+        return 0.5 * (1.0 + math.tanh(0.5 * x))
+
+    @staticmethod
+    def mp_value(x: Any) -> Any:
+        """σ(x) in mpmath at the working precision."""
+        if x < -575:
+            return mpmath.exp(x) / (1 + mpmath.exp(x))
+        return 1 / (1 + mpmath.exp(-x))
+
 
     nargs = 1
 
@@ -109,6 +124,14 @@ class sigmoid(_Activation):
 class relu(_Activation):
     """``max(0, x)``; its derivative is ``Heaviside(x, 0)`` (0 at the kink, deliberately)."""
 
+    @staticmethod
+    def float_value(x: Any) -> Any:
+        """max(0, x) in any arithmetic (float64 or mpmath); 0 at the kink."""
+        return x if x > 0 else 0 * x
+
+    mp_value = float_value
+
+
     nargs = 1
 
     @classmethod
@@ -146,6 +169,14 @@ class relu(_Activation):
 
 class leaky_relu(_Activation):
     """``x`` if ``x > 0`` else ``alpha*x``; ``d/dx`` is ``alpha`` at 0, ``d/dalpha`` is ``x`` for ``x <= 0``."""
+
+    @staticmethod
+    def float_value(x: Any, alpha: Any) -> Any:
+        """x for x > 0, else αx, in any arithmetic (float64 or mpmath)."""
+        return x if x > 0 else alpha * x
+
+    mp_value = float_value
+
 
     nargs = 2
 
@@ -185,6 +216,19 @@ class leaky_relu(_Activation):
 
 class softplus(_Activation):
     """``log(1 + exp(x))``, whose derivative is ``sigmoid(x)``; ``softplus(0)`` is ``log(2)``."""
+
+    @staticmethod
+    def float_value(x: float) -> float:
+        """log(1 + eˣ) in float64 without overflow."""
+        return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+    @staticmethod
+    def mp_value(x: Any) -> Any:
+        """log(1 + eˣ) in mpmath at the working precision."""
+        if x > 575:
+            return x + mpmath.log1p(mpmath.exp(-x))
+        return mpmath.log1p(mpmath.exp(x))
+
 
     nargs = 1
 
@@ -291,3 +335,8 @@ class absolute(sp.Function):
 
     def _sympystr(self, printer: Any) -> str:  # reads back as the spec's own function name
         return f"abs({printer._print(self.args[0])})"
+
+
+ACTIVATION_FUNCTIONS: tuple[type, ...] = (sigmoid, relu, leaky_relu, softplus)
+"""symbackprop's own functions; each carries its SymPy rules, LaTeX, stable NumPy code
+(``_numpycode``) and float64/mpmath evaluation (``float_value``, ``mp_value``) — adding one is one class."""

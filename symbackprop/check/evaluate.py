@@ -29,7 +29,7 @@ from typing import Any, Callable, Mapping, Sequence
 import mpmath
 import sympy as sp
 
-from ..functions import leaky_relu, relu, sigmoid, softplus
+from ..functions import ACTIVATION_FUNCTIONS
 
 __all__ = ["Program", "compile_expr", "FLOAT", "MP", "Unsupported", "BOUND"]
 
@@ -81,14 +81,6 @@ def _float_sqrt(x):
     return math.sqrt(x)
 
 
-def _float_sigmoid(x):
-    return 0.5 * (1.0 + math.tanh(0.5 * x))
-
-
-def _float_softplus(x):
-    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-
-
 def _mp_exp(x):
     if x > 575:
         raise _Undefined("exp overflow")
@@ -107,31 +99,18 @@ def _mp_sqrt(x):
     return mpmath.sqrt(x)
 
 
-def _mp_sigmoid(x):
-    if x < -575:
-        return mpmath.exp(x) / (1 + mpmath.exp(x))
-    return 1 / (1 + mpmath.exp(-x))
-
-
-def _mp_softplus(x):
-    if x > 575:
-        return x + mpmath.log1p(mpmath.exp(-x))
-    return mpmath.log1p(mpmath.exp(x))
-
-
-def _common(exp, log, sqrt, sig, soft, tanh, sin, cos) -> dict[str, Callable]:
+def _common(exp, log, sqrt, tanh, sin, cos, facet: str) -> dict[str, Callable]:
+    """The operation table of one arithmetic; symbackprop's own functions bring their own
+    evaluation (``float_value`` / ``mp_value`` on each class of :data:`ACTIVATION_FUNCTIONS`)."""
     return {
-        "exp": exp, "log": log, "sqrt": sqrt, "sigmoid": sig, "softplus": soft, "tanh": tanh,
-        "sin": sin, "cos": cos,
-        "relu": lambda x: x if x > 0 else 0 * x,
-        "leaky_relu": lambda x, a: x if x > 0 else a * x,
+        "exp": exp, "log": log, "sqrt": sqrt, "tanh": tanh, "sin": sin, "cos": cos,
         "heaviside": lambda x, h: 1 + 0 * x if x > 0 else (0 * x if x < 0 else h),
         "abs": abs,
-    }
+    } | {cls.__name__: getattr(cls, facet) for cls in ACTIVATION_FUNCTIONS}
 
 
 FLOAT = _Backend("float", lambda e: float(e), _common(
-    _float_exp, _float_log, _float_sqrt, _float_sigmoid, _float_softplus, math.tanh, math.sin, math.cos))
+    _float_exp, _float_log, _float_sqrt, math.tanh, math.sin, math.cos, "float_value"))
 
 
 def _mp_number(e: sp.Expr):
@@ -141,7 +120,7 @@ def _mp_number(e: sp.Expr):
 
 
 MP = _Backend("mp", _mp_number, _common(
-    _mp_exp, _mp_log, _mp_sqrt, _mp_sigmoid, _mp_softplus, mpmath.tanh, mpmath.sin, mpmath.cos))
+    _mp_exp, _mp_log, _mp_sqrt, mpmath.tanh, mpmath.sin, mpmath.cos, "mp_value"))
 
 
 def _power(base, exponent):
@@ -156,9 +135,8 @@ def _power(base, exponent):
 
 _FUNCTIONS: dict[type, str] = {
     sp.exp: "exp", sp.log: "log", sp.tanh: "tanh", sp.sin: "sin", sp.cos: "cos", sp.Abs: "abs",
-    sigmoid: "sigmoid", relu: "relu", softplus: "softplus", leaky_relu: "leaky_relu",
     sp.Heaviside: "heaviside",
-}
+} | {cls: cls.__name__ for cls in ACTIVATION_FUNCTIONS}
 _RELATIONS = {
     sp.StrictGreaterThan: lambda a, b: a > b, sp.GreaterThan: lambda a, b: a >= b,
     sp.StrictLessThan: lambda a, b: a < b, sp.LessThan: lambda a, b: a <= b,
