@@ -106,12 +106,53 @@ def at_most_steps(limit: int, what: str = "the block"):
 
 # --------------------------------------------------------------------------- markers
 
-# Tests (file::function) that take seconds. Each module keeps fast tests of the same behaviour.
+# Tests (file::function) that take seconds (measured with --durations=0; rerun it when tests change). Each module keeps fast tests of the same behaviour.
 SLOW_TESTS = {
+    'test_check_cli.py::test_lecture_solution_in_a_real_process',
+    'test_cli.py::test_abs_in_a_node_has_the_real_derivative',
+    'test_cli.py::test_deep_chain_does_not_crash',
+    'test_cli.py::test_json_output_reproduces_we5_and_follows_the_contract',
+    'test_cli.py::test_module_and_console_script_agree',
+    'test_cli.py::test_output_is_deterministic',
+    'test_cli.py::test_paths_method_and_stats',
+    'test_cli.py::test_text_report_and_stdout',
+    'test_cli.py::test_variant_report_says_it_is_not_the_gradient',
+    'test_derive.py::test_huge_path_counts_are_counted_not_enumerated',
+    'test_exact.py::test_sigmoid_values_are_closed_forms_with_decimals',
+    'test_faults.py::test_a_fifo_is_refused_without_being_opened',
+    'test_faults.py::test_an_exploding_expansion_is_bounded_by_the_expansion_limit',
+    'test_faults.py::test_ctrl_c_during_derive_exits_130_with_one_line_and_no_file',
+    'test_faults.py::test_ctrl_c_during_pdflatex_stops_it_and_writes_nothing',
+    'test_faults.py::test_exact_arithmetic_stays_bounded',
+    'test_faults.py::test_hostile_answers_are_refused_in_a_real_process',
+    'test_layers.py::test_random_layered_networks',
+    'test_properties.py::test_random_dags_all_methods_agree',
+    'test_render.py::test_same_spec_and_seed_give_byte_identical_tex',
+    'test_training.py::test_code_command_writes_an_importable_module',
+    'test_training.py::test_train_command_with_a_seeded_normal_start',
+    'test_training.py::test_train_plot',
 }
 
 # Parametrised families: the parameter cases (ids) kept in the fast loop; the other cases are slow.
 FAST_CASES = {
+    'test_check_slips.py::test_every_change_of_every_slip_round_trips': {'we12-linreg-m-examples'},
+    'test_check_slips.py::test_injected_slip_is_named': {'we05-w_TF-net_for_out-9', 'we05-w_AT-missing_fprime-4', 'we05-w_AT-fprime_as_activation-6'},
+    'test_codegen.py::test_generated_function_equals_the_derivation_numbers': {'we11-composite-chain-auto', 'we11-composite-chain-scalar', 'we05-221-sigmoid-scalar'},
+    'test_codegen.py::test_matrix_form_equals_scalar_form_and_finite_differences': {'1', '4', '2'},
+    'test_codegen.py::test_standalone_module_prints_the_lecture_figures': {'we05-221-sigmoid', 'we11-composite-chain', 'we01-cubic-chain'},
+    'test_exact.py::test_exact_decimals_equal_the_float_numbers': {'we11-composite-chain', 'we05-221-sigmoid', 'we05-221-sigmoid-updated'},
+    'test_examples.py::test_expected_figure': {'we11-composite-chain:gradients.L.expanded-backprop', 'we05-221-sigmoid:updated_params.w_BB-paths', 'we05-221-sigmoid-updated:forward_after_update.T.out1-backprop'},
+    'test_faults.py::test_net_1000_in_every_activation_and_loss': {'relu-cross_entropy', 'identity-cross_entropy', 'leaky_relu-cross_entropy'},
+    'test_faults.py::test_no_traceback_in_a_real_process': {'quoted-number', 'yaml-tag', 'latin1.yaml'},
+    'test_faults.py::test_resource_bombs_found_by_review': {},
+    'test_faults.py::test_resource_exhaustion_is_refused_within_seconds_and_bounded_memory': {},
+    'test_gradients.py::test_gradient_equals_diff_of_composite': {'backprop-we11-composite-chain', 'paths-we05-221-sigmoid', 'backprop-we05-221-sigmoid'},
+    'test_gradients.py::test_gradients_match_finite_differences_and_torch': {'we11-composite-chain', 'we05-221-sigmoid', 'we05-221-sigmoid-updated'},
+    'test_gradients.py::test_paths_equal_backprop_exactly': {'we11-composite-chain', 'we03-three-formulas', 'we08-linear-regression'},
+    'test_layers.py::test_layer_view_equals_the_scalar_derivation': {'we05-221-sigmoid-backprop', 'we05-221-sigmoid-updated-backprop', 'we05-221-sigmoid-paths'},
+    'test_layers.py::test_shared_parameters_and_wrt_give_the_scalar_step': {'wrt-subset', 'weight-and-biases-shared-with-l2'},
+    'test_render.py::test_templates_receive_plain_data_only': {'we11-composite-chain', 'we05-221-sigmoid', 'we05-221-sigmoid-updated'},
+    'test_training.py::test_user_mistakes_exit_2_with_one_line': {'args6-missing.yaml', 'args3---learning-rate', 'args5---form'},
 }
 
 # Needs TeX although no skipif says so (it skips itself inside the test).

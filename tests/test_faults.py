@@ -1085,12 +1085,18 @@ def test_ctrl_c_during_pdflatex_stops_it_and_writes_nothing(tmp_path):
     assert children and all(_gone(pid) for pid in children)
 
 
-@pytest.mark.parametrize("module", ["symbackprop.files", "symbackprop.spec"])
-def test_doctests(module):
+SPEC_MODULES = ("symbackprop.spec", "symbackprop.spec.fields", "symbackprop.spec.files", "symbackprop.spec.mapping",
+                "symbackprop.spec.matrix_values", "symbackprop.spec.model", "symbackprop.spec.shorthand",
+                "symbackprop.spec.values")
+
+
+@pytest.mark.parametrize("modules", [("symbackprop.files",), SPEC_MODULES], ids=["files", "spec"])
+def test_doctests(modules):
     import doctest
     import importlib
 
-    failures, tried = doctest.testmod(importlib.import_module(module))
+    results = [doctest.testmod(importlib.import_module(m)) for m in modules]
+    failures, tried = sum(r.failed for r in results), sum(r.attempted for r in results)
     assert failures == 0 and tried >= 3
 
 
