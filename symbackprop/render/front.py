@@ -34,7 +34,7 @@ def network_context(view: View) -> dict:
         loss = LOSS_TEXT.get(spec.loss or "", "the expression below")
     hidden = [n for n in spec.neurons if n not in spec.outputs]
     picture = network_picture(view.network)
-    layered = "layers" in (spec.raw or {})
+    layered = spec.layered_shorthand
     if layered and not picture["labelled"]:
         picture["weights"] = []
     parts = [(text, names) for text, names in (

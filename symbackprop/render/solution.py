@@ -26,6 +26,7 @@ from .texmath import (
 )
 from .view import (
     View,
+    computed_nodes,
     dEdout_name,
     delta_display_order,
     delta_parts,
@@ -138,15 +139,11 @@ def _forward_table(view: View, values: dict[str, float], digits: int) -> dict:
 
 def _forward_arithmetic(view: View, nums: Numbers) -> list[dict]:
     """net = Σ w·x = numbers = value; out = f(net) = value; per example."""
-    g = view.g
     namer, sym = nums.namer(), Namer(False)
     blocks = []
     for ex in view.examples():
         rows = []
-        for node in view.network.order:
-            attrs = g.nodes[node]
-            if attrs["example"] != ex or attrs["kind"] not in (NodeKind.NET, NodeKind.OUT, NodeKind.NODE):
-                continue
+        for node, attrs in computed_nodes(view, ex):
             lhs = sym.tex(attrs["symbol"])
             value = nums.of(node)
             if attrs["kind"] == NodeKind.NET:

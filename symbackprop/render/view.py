@@ -224,15 +224,19 @@ def neuron_net_terms(view: View, neuron: str, example: int | None) -> list[list[
     return terms
 
 
+def computed_nodes(view: View, example: int | None):
+    """``(node, attrs)`` of every net, out and expression node of one example, in forward order."""
+    for node in view.network.order:
+        attrs = view.g.nodes[node]
+        if attrs["example"] == example and attrs["kind"] in (NodeKind.NET, NodeKind.OUT, NodeKind.NODE):
+            yield node, attrs
+
+
 def forward_rows(view: View) -> list[dict]:
     namer = Namer(view.generic)
     example = 1 if view.generic else None
-    g = view.g
     rows = []
-    for node in view.network.order:
-        attrs = g.nodes[node]
-        if attrs["example"] != example or attrs["kind"] not in (NodeKind.NET, NodeKind.OUT, NodeKind.NODE):
-            continue
+    for node, attrs in computed_nodes(view, example):
         lhs = namer.tex(attrs["symbol"])
         if attrs["kind"] == NodeKind.NET:
             rows.append(row(lhs, Sum(product_tex(t, namer) for t in neuron_net_terms(view, attrs["owner"], example))))

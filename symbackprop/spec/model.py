@@ -93,6 +93,11 @@ class Spec:
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
+    def layered_shorthand(self) -> bool:
+        """Written with the ``layers:`` shorthand (generated names ``x1``, ``h1_2``, ``w1_2_1``)."""
+        return "layers" in (self.raw or {})
+
+    @property
     def has_values(self) -> bool:
         """True when every input, parameter and target has a number."""
         return self.params_values is not None and bool(self.examples)
