@@ -11,7 +11,7 @@
 Modules: :mod:`.answers` (reading and checking answers, answer files), :mod:`.latex`
 (LaTeX → plain text), :mod:`.equivalence` (symbolic + numeric comparison),
 :mod:`.slips` (the slip catalogue), :mod:`.solution` (worked solutions with error carried
-forward), :mod:`.report` (text, JSON, LaTeX), :mod:`.command` (``symbackprop check``).
+forward), :mod:`.report` (text, JSON, LaTeX), :mod:`symbackprop.cli.check` (``symbackprop check``).
 """
 from .answers import (
            AnswerResult,

@@ -188,7 +188,7 @@ class Derivation:
 
     # ------------------------------------------------------------ JSON
     def to_dict(self, *, expanded: bool = True) -> dict[str, Any]:
-        """The JSON result (see the README for every key)."""
+        """The JSON result (see docs/json.md for every key)."""
         n = self.numbers
         out: dict[str, Any] = {"name": self.name, "method": self.method,
                                "backprop_weights": self.spec.backprop_weights}

@@ -7,7 +7,7 @@ from .model import MAX_ENTITIES
 
 
 def layered_neurons(raw: dict) -> tuple[tuple[str, ...], dict[str, dict], tuple[str, ...]]:
-    """Expand ``layers: [2, 3, 2]`` into inputs, neuron mappings and outputs (README names)."""
+    """Expand ``layers: [2, 3, 2]`` into inputs, neuron mappings and outputs (the generated names of docs/spec.md)."""
     layers = as_list(raw["layers"], "layers")
     if len(layers) < 2:
         raise SpecError("needs at least an input and an output layer, e.g. [2, 3, 1]", key="layers")
