@@ -219,6 +219,10 @@ def check_answer(ctx: CheckContext, wrt: str, text: Any, *, syntax: str = "auto"
     except SpecError as exc:
         raise SpecError(exc.message, key=where) from None
     expr, used_syntax = parse_answer(ctx, text, syntax=syntax, where=where)
+    banned = ctx.circular_symbols(target)
+    circular = sorted((s for s in expr.free_symbols if s in banned), key=str)
+    if circular:
+        raise SpecError(f"circular answer: {banned[circular[0]]}", key=where)
     shared = shared or SharedPoints(ctx, points, seed)
     pts = shared.points
     comparison = compare(ctx, expr, target.correct, pts, shared.correct_values(target))

@@ -232,6 +232,28 @@ class CheckContext:
         raise SpecError(f"'{name[:40]}' is not something this network has a derivative for "
                         f"(a parameter such as {shown}, written w, dE_dw or grad_w, or a delta)")
 
+    def circular_symbols(self, target: Target) -> dict[sp.Symbol, str]:
+        """The cached δs an answer for ``target`` may not use, each with why: for ``δ_j``, ``δ_j``
+        itself and every δ defined through it (the δs of nodes upstream of ``j``); a gradient's
+        answer may use every δ (the lecture's cached form ``δ_j·input``).
+
+        >>> from symbackprop import derive, load_spec
+        >>> ctx = CheckContext(derive(load_spec("examples/we05-221-sigmoid.yaml")))
+        >>> sorted(map(str, ctx.circular_symbols(ctx.target("delta_F"))))
+        ['delta_Bo', 'delta_F', 'delta_T']
+        """
+        if target.kind != "delta":
+            return {}
+        upstream = nx.ancestors(self.graph, target.node)
+        banned = {}
+        for key, sym in self.delta_symbols.items():
+            node = self.delta_nodes[key]
+            if node == target.node:
+                banned[sym] = f"the answer for {target.label} may not use {sym} itself"
+            elif node in upstream:
+                banned[sym] = f"the answer for {target.label} may not use {sym}, which is defined through {target.label}"
+        return banned
+
     def _loss_prefix_ok(self, name: str, wrt: str) -> bool:
         loss = name[1:len(name) - len(wrt) - 2]
         return loss == self.loss_name or (loss in LOSS_ALIASES and loss not in self.user_names)
