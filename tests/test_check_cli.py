@@ -163,3 +163,28 @@ def test_solution_option_needs_a_solution(tmp_path):
     f.write_text("answers:\n  w_AT: A*delta_T\n")
     result = invoke(WE5, "--solution", str(f))
     assert result.exit_code == 2 and "no 'solution:' in this file" in result.stderr
+
+
+SHARED_VARIANT = """\
+name: shared-variant
+inputs: [x]
+neurons:
+  h: {from: {x: w}, activation: sigmoid}
+  o: {from: {h: w}, activation: sigmoid}
+outputs: [o]
+loss: half_sse
+learning_rate: 0.5
+backprop_weights: updated
+values: {inputs: {x: 0.5}, params: {w: 0.3}, targets: {o: 1}}
+"""
+
+
+def test_a_lecture_variant_that_is_undefined_is_still_checked_against_the_true_gradient(tmp_path):
+    """One weight used upstream of where the variant would update it: the variant is undefined, but
+    the checker grades against the true gradient (for a shared w: δ_h·x + δ_o·out_h) as before."""
+    spec = tmp_path / "shared.yaml"
+    spec.write_text(SHARED_VARIANT)
+    result = invoke(str(spec), "--wrt", "w", "--answer", "delta_h*x + delta_o*out_h")
+    assert result.exit_code == 0, result.output
+    wrong = invoke(str(spec), "--wrt", "w", "--answer", "delta_o*out_h")   # the last use only
+    assert wrong.exit_code == 1

@@ -25,7 +25,7 @@ VARIANT_NOTE = ("backprop_weights: updated - hidden deltas are propagated throug
 
 
 def derive(spec: Spec, method: str = "backprop", *, max_paths: int = DEFAULT_MAX_PATHS,
-           expansion_limit: int = DEFAULT_LIMIT) -> Derivation:
+           expansion_limit: int = DEFAULT_LIMIT, strict_variant: bool = True) -> Derivation:
     """Derive every gradient of ``spec`` by ``method`` (``"backprop"`` or ``"paths"``).
 
     Everything the outputs show is computed here once: the lecture-form δs and gradients, the
@@ -40,7 +40,10 @@ def derive(spec: Spec, method: str = "backprop", *, max_paths: int = DEFAULT_MAX
     >>> d.gradients["w"].expression, d.deltas["o"].expression, d.numbers.gradients["w"]
     (delta_o*x, out_o - t_o, 0.0)
 
-    Raises :class:`SpecError` for a structural mistake, or for ``paths`` past ``max_paths``.
+    Raises :class:`SpecError` for a structural mistake, or for ``paths`` past ``max_paths``;
+    also where the lecture variant is not defined (a weight used upstream of where it is
+    updated) unless ``strict_variant=False``, which then gives the true gradient alone (what the
+    checker grades against).
     """
     if method not in METHODS:
         raise SpecError(f"unknown method '{method}' (choose backprop or paths)", key="method")
@@ -48,7 +51,7 @@ def derive(spec: Spec, method: str = "backprop", *, max_paths: int = DEFAULT_MAX
         raise SpecError("the lecture variant is a backprop procedure, not a sum over paths; "
                         "use --method backprop", key="backprop_weights")
     network = build_network(spec)
-    derivation = _derive_network(network, method, max_paths, expansion_limit)
+    derivation = _derive_network(network, method, max_paths, expansion_limit, strict_variant)
     if derivation.is_variant or not set(derivation.gradients) >= set(spec.parameters):
         wrt = tuple(dict.fromkeys(list(spec.parameters) + [w for w in spec.wrt if w in spec.inputs]))
         complete = derivation.true
@@ -59,12 +62,18 @@ def derive(spec: Spec, method: str = "backprop", *, max_paths: int = DEFAULT_MAX
     return derivation
 
 
-def _derive_network(network: Network, method: str, max_paths: int, expansion_limit: int) -> Derivation:
+def _derive_network(network: Network, method: str, max_paths: int, expansion_limit: int,
+                    strict_variant: bool) -> Derivation:
     spec = network.spec
     counts = path_counts(network)
     true = backprop(network)
     if spec.backprop_weights == "updated":
-        variant = backprop(network, through_updated=True, learning_rate=spec.learning_rate)
+        try:
+            variant = backprop(network, through_updated=True, learning_rate=spec.learning_rate)
+        except SpecError:
+            if strict_variant:
+                raise
+            return _assemble(network, "backprop", true, counts, expansion_limit)
         true_d = _assemble(network, "backprop", true, counts, expansion_limit)
         return _assemble(network, method, variant, counts, expansion_limit, true=true_d, adjoints=true)
     paths = adjoints_by_paths(network, max_paths=max_paths) if method == "paths" else None
