@@ -91,7 +91,8 @@ def test_answer_file_with_answers_and_a_solution(tmp_path):
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert [a["verdict"] for a in data["answers"]] == ["correct", "correct"]
-    assert data["solutions"][0]["counts"] == {"correct": 2, "carried_forward": 0, "wrong": 0}
+    assert data["solutions"][0]["counts"] == {"correct": 2, "carried_forward": 0, "insufficient_precision": 0,
+                                               "wrong": 0}
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")

@@ -29,7 +29,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import sympy as sp
 import yaml
@@ -41,6 +41,7 @@ from .context import CheckContext, NotApplicable, Point, Target
 from .equivalence import Comparison, compare, compile_or_none, same_number, values_at
 from .latex import LatexError, NameTable, latex_to_text, looks_like_latex
 from .slips import ANSWER, SLIPS, Change
+from .vocabulary import banned_symbols
 
 SYNTAXES = ("auto", "plain", "latex")
 MAX_FILE_BYTES = 1_000_000
@@ -173,9 +174,12 @@ class AnswerResult:
     comparison: Comparison
     slips: list[SlipMatch] = field(default_factory=list)
     where: str = ""
+    refused: str | None = None     # why the answer may not be used (a symbol it may not contain)
 
     @property
     def verdict(self) -> str:
+        if self.refused is not None:
+            return "refused"
         if self.comparison.equal is True:
             return "correct"
         if self.comparison.equal is False:
@@ -212,17 +216,23 @@ class SharedPoints:
 
 
 def check_answer(ctx: CheckContext, wrt: str, text: Any, *, syntax: str = "auto", where: str = "answer",
-                 points: int = DEFAULT_POINTS, seed: int = 0, shared: SharedPoints | None = None) -> AnswerResult:
-    """Check one answer for ``wrt``; diagnose it from the slip catalogue if it is wrong."""
+                 points: int = DEFAULT_POINTS, seed: int = 0, shared: SharedPoints | None = None,
+                 vocabulary: str | Callable[[Target], str] = "with_deltas") -> AnswerResult:
+    """Check one answer for ``wrt``; diagnose it from the slip catalogue if it is wrong.
+
+    An answer that uses a symbol it may not (:func:`.vocabulary.banned_symbols` under
+    ``vocabulary``, or ``vocabulary(target)``) is refused with that symbol named, unchecked.
+    """
     try:
         target = ctx.target(wrt)
     except SpecError as exc:
         raise SpecError(exc.message, key=where) from None
     expr, used_syntax = parse_answer(ctx, text, syntax=syntax, where=where)
-    banned = ctx.circular_symbols(target)
-    circular = sorted((s for s in expr.free_symbols if s in banned), key=str)
-    if circular:
-        raise SpecError(f"circular answer: {banned[circular[0]]}", key=where)
+    banned = banned_symbols(ctx, target, vocabulary(target) if callable(vocabulary) else vocabulary)
+    offending = sorted((s for s in expr.free_symbols if s in banned), key=str)
+    if offending:
+        return AnswerResult(target, text, used_syntax, expr, Comparison(None), where=where,
+                            refused=banned[offending[0]])
     shared = shared or SharedPoints(ctx, points, seed)
     pts = shared.points
     comparison = compare(ctx, expr, target.correct, pts, shared.correct_values(target))

@@ -14,8 +14,10 @@ from typing import Sequence
 from ..derive import Derivation
 from ..errors import SpecError
 from ..spec import Spec
+from ..spec.marking import DEFAULT, MarkingPolicy
 from .answers import DEFAULT_POINTS, AnswerResult, SharedPoints, check_answer
 from .context import CheckContext
+from .policy import AppliedPolicy
 from .solution import SolutionResult, Worksheet, grade_solution
 
 VARIANT_NOTE = ("The spec asks for the lecture's variant (backprop_weights: updated), which is not the "
@@ -51,6 +53,7 @@ class CheckReport:
     solutions: list[SolutionResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     context: CheckContext | None = None
+    policy: MarkingPolicy = DEFAULT
 
     @property
     def ok(self) -> bool:
@@ -59,13 +62,26 @@ class CheckReport:
 
 
 def run_check(derivation: Derivation, *, answers: Sequence[AnswerInput] = (), solutions: Sequence[SolutionInput] = (),
-              points: int = DEFAULT_POINTS, seed: int = 0) -> CheckReport:
+              points: int = DEFAULT_POINTS, seed: int = 0, policy: MarkingPolicy | None = None) -> CheckReport:
     """Check ``answers`` and grade ``solutions`` against the derivation of a spec.
 
-    Raises :class:`SpecError`, located by the file the bad input came from, for bad input.
+    ``policy`` is the instructor's marking policy (default: the spec's ``marking:``, else the
+    defaults of :mod:`symbackprop.spec.marking`). Raises :class:`SpecError`, located by the
+    file the bad input came from, for bad input.
     """
     ctx = CheckContext(derivation)
-    report = CheckReport(derivation.spec, context=ctx)
+    policy = policy or derivation.spec.marking or DEFAULT
+    worksheet = None
+    if solutions or (policy.questions and derivation.spec.has_values):
+        try:
+            worksheet = Worksheet(ctx)
+        except SpecError as exc:
+            raise exc.located(derivation.spec.file) from None
+    try:
+        applied = AppliedPolicy(ctx, policy, worksheet)
+    except SpecError as exc:
+        raise exc.located(derivation.spec.file) from None
+    report = CheckReport(derivation.spec, context=ctx, policy=policy)
     if ctx.variant_requested:
         report.notes.append(VARIANT_NOTE)
     if ctx.one_hot_condition and answers:
@@ -74,18 +90,14 @@ def run_check(derivation: Derivation, *, answers: Sequence[AnswerInput] = (), so
     shared = SharedPoints(ctx, points, seed)
     for a in answers:
         try:
-            report.answers.append(check_answer(ctx, a.wrt, a.text, syntax=a.syntax, where=a.where, shared=shared))
+            report.answers.append(check_answer(ctx, a.wrt, a.text, syntax=a.syntax, where=a.where, shared=shared,
+                                               vocabulary=applied.vocabulary))
         except SpecError as exc:
             raise (exc.located(a.file) if a.file else exc) from None
-    if solutions:
+    for s in solutions:
         try:
-            worksheet = Worksheet(ctx)
+            report.solutions.append(grade_solution(ctx, s.entries, file=s.file, title=s.title, worksheet=worksheet,
+                                                   default=policy.tolerance, rule_for=applied.tolerance))
         except SpecError as exc:
-            raise exc.located(derivation.spec.file) from None
-        for s in solutions:
-            try:
-                report.solutions.append(grade_solution(ctx, s.entries, file=s.file, title=s.title,
-                                                       worksheet=worksheet))
-            except SpecError as exc:
-                raise exc.located(s.file) from None
+            raise exc.located(s.file) from None
     return report

@@ -17,9 +17,9 @@ from .checker import CheckReport
 from .equivalence import Counterexample
 from .solution import Figure, SolutionResult, figure_text, span_text
 
-MARK = {"correct": "✓", "wrong": "✗", "undecided": "?", "carried_forward": "↳"}
-STATUS_TEXT = {"correct": "correct", "wrong": "wrong", "carried_forward": "correct given your earlier figures "
-               "(error carried forward)", "undecided": "undecided"}
+MARK = {"correct": "✓", "wrong": "✗", "undecided": "?", "carried_forward": "↳", "refused": "✗",
+        "insufficient_precision": "~"}
+STATUSES = ("correct", "carried_forward", "insufficient_precision", "wrong")
 
 
 
@@ -80,6 +80,8 @@ def _answer_dict(a: AnswerResult, ctx) -> dict[str, Any]:
     }
     if a.target.condition:
         out["condition"] = a.target.condition
+    if a.refused is not None:
+        out["refused"] = a.refused
     if comparison.counterexample is not None:
         out["counterexample"] = _counterexample_dict(comparison.counterexample)
     if a.verdict == "wrong":
@@ -90,7 +92,8 @@ def _answer_dict(a: AnswerResult, ctx) -> dict[str, Any]:
 
 def _figure_dict(f: Figure) -> dict[str, Any]:
     out: dict[str, Any] = {"name": f.name, "quantity": f.key, "written": f.written, "value": f.value,
-                           "tolerance": f.tolerance, "correct_value": f.exact, "status": f.status}
+                           "tolerance": f.tolerance, "stated_tolerance": f.stated, "written_as_exact": f.exact_written,
+                           "rule": f.rule, "correct_value": f.exact, "status": f.status}
     if f.yours is not None:
         out["from_your_figures"] = list(f.yours)
         out["uses"] = f.uses
@@ -104,9 +107,9 @@ def _figure_dict(f: Figure) -> dict[str, Any]:
 
 
 def _solution_dict(s: SolutionResult) -> dict[str, Any]:
-    counts = {k: sum(f.status == k for f in s.figures) for k in ("correct", "carried_forward", "wrong")}
+    counts = {k: sum(f.status == k for f in s.figures) for k in STATUSES}
     return {
-        "file": s.file, "title": s.title, "ok": s.ok, "counts": counts,
+        "file": s.file, "title": s.title, "ok": s.ok, "counts": counts, "rule": s.rule,
         "figures": [_figure_dict(f) for f in s.figures],
         "first_error": s.first_error.name if s.first_error else None,
         "likely_cause": _slip_dict(s.likely_cause) if s.likely_cause else None,
@@ -117,6 +120,8 @@ def _solution_dict(s: SolutionResult) -> dict[str, Any]:
 def to_dict(report: CheckReport) -> dict[str, Any]:
     """The JSON result (``--format json``)."""
     out: dict[str, Any] = {"spec": report.spec.name, "ok": report.ok, "notes": list(report.notes)}
+    if report.answers:
+        out["vocabulary"] = report.policy.vocabulary
     if report.answers:
         out["answers"] = [_answer_dict(a, report.context) for a in report.answers]
     if report.solutions:
@@ -149,6 +154,8 @@ def _answer_lines(a: AnswerResult) -> list[str]:
         if a.target.condition:
             lines.append(f"    (given {a.target.condition})")
         return lines
+    if a.verdict == "refused":
+        return [f"{head}   refused: {a.refused}", f"    yours:   {_clip(a.text)}"]
     if a.verdict == "undecided":
         return [f"{head}   undecided: the answer could not be evaluated at enough test points",
                 f"    yours:   {_clip(a.text)}"]
@@ -168,6 +175,8 @@ def _figure_lines(f: Figure, width: int) -> list[str]:
     exact = f"{figure_text(f.exact)}, written as exact" if f.exact_written else f"{figure_text(f.exact)} ± {f.tolerance:g}"
     if f.status == "correct":
         lines = [f"{head} correct ({exact})"]
+    elif f.status == "insufficient_precision":
+        lines = [f"{head} insufficient precision: the exact value is {figure_text(f.exact)}"]
     elif f.status == "carried_forward":
         lines = [f"{head} correct given your {', '.join(f.uses)} (error carried forward); "
                  f"the exact value is {figure_text(f.exact)}"]
@@ -201,6 +210,7 @@ def text_report(report: CheckReport) -> str:
         lines.append("")
         title = f" — {printable(s.title)}" if s.title else ""
         lines.append(f"Worked solution {s.file}{title} ({len(s.figures)} figures)")
+        lines.append(f"  Each figure: {s.rule}")
         width = max(len(f.name) for f in s.figures)
         for f in s.figures:
             lines += ["  " + line for line in _figure_lines(f, width)]
@@ -217,10 +227,12 @@ def _summary_line(report: CheckReport) -> str:
         right = sum(a.ok for a in report.answers)
         parts.append(f"{right} of {len(report.answers)} answer{'s' if len(report.answers) != 1 else ''} correct")
     for s in report.solutions:
-        counts = {k: sum(f.status == k for f in s.figures) for k in ("correct", "carried_forward", "wrong")}
+        counts = {k: sum(f.status == k for f in s.figures) for k in STATUSES}
         text = f"{counts['correct']} of {len(s.figures)} figures right"
         if counts["carried_forward"]:
             text += f", {counts['carried_forward']} correct given earlier figures"
+        if counts["insufficient_precision"]:
+            text += f", {counts['insufficient_precision']} with too few digits"
         if counts["wrong"]:
             text += f", {counts['wrong']} wrong"
         parts.append(text)

@@ -19,6 +19,7 @@ from ..errors import SpecError, fail
 from ..expressions import ExpressionError
 from ..files import FORCE_HELP, JSON_MARKER, OutputError, check_target, write_atomically
 from ..spec import load_spec
+from ..spec.marking import DEFAULT, MAX_DIGITS, VOCABULARIES
 
 HELP = """Check hand derivations against SPEC (YAML or JSON).
 
@@ -35,6 +36,11 @@ Worked solution:   --solution FILE with a 'solution:' mapping name -> number as 
   (net_T, out_T, E, delta_T, dE_dw_AT, w_AT_new, out_F_after, ...). Each figure is graded
   within the rounding written, with error carried forward from your own earlier figures.
   An --answer-file is checked completely (its answers and its solution).
+
+\b
+Marking policy (the instructor's; the spec's 'marking:' key, these options on top):
+  a figure is held to the tighter of its own written precision and the policy
+  (default: at least 2 significant figures); --vocabulary limits the symbols answers use.
 
 Exit status: 0 all right, 1 something wrong, 2 bad input.
 """
@@ -69,10 +75,21 @@ class _OneLineErrors(click.Command):
 @click.option("--points", type=click.IntRange(8, 400), default=DEFAULT_POINTS, show_default=True,
               help="test points for comparing expressions (the spec's values and random ones)")
 @click.option("--seed", type=int, default=0, show_default=True, help="seed of the random test points")
+@click.option("--sig-figs", type=click.IntRange(0, MAX_DIGITS), metavar="N",
+              help="figures need at least N significant figures, right to half a unit in the last "
+                   "(default 2, or the spec's marking:; 0 drops the rule)")
+@click.option("--decimals", type=click.IntRange(0, MAX_DIGITS), metavar="N",
+              help="figures need at least N decimal places, right to ±0.5·10^-N")
+@click.option("--rel-tol", type=click.FloatRange(0, 1, min_open=True, max_open=True), metavar="R",
+              help="figures within R·|exact| at most (0.005 is 0.5 %)")
+@click.option("--abs-tol", type=click.FloatRange(0, min_open=True), metavar="A", help="figures within A at most")
+@click.option("--vocabulary", type=click.Choice(list(VOCABULARIES)),
+              help="what answers may use: with_deltas (the lecture's, default), without_deltas, givens_only")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 def check_command(spec: Path, wrts: tuple[str, ...], answers: tuple[str, ...], answer_files: tuple[Path, ...],
                   solutions: tuple[Path, ...], syntax: str, fmt: str, output: Path | None, points: int,
-                  seed: int, force: bool) -> None:
+                  seed: int, sig_figs: int | None, decimals: int | None, rel_tol: float | None,
+                  abs_tol: float | None, vocabulary: str | None, force: bool) -> None:
     read = {spec: "the spec", **{f: "an answer file" for f in answer_files + solutions}}
     if output is not None:
         try:
@@ -102,7 +119,12 @@ def check_command(spec: Path, wrts: tuple[str, ...], answers: tuple[str, ...], a
             if f.solution is None:
                 raise SpecError("no 'solution:' in this file (answers go with --answer-file)", file=str(path))
             worked.append(SolutionInput(str(path), tuple(f.solution), f.title))
-        report = run_check(derive(parsed, strict_variant=False), answers=inputs, solutions=worked, points=points, seed=seed)
+        rules = {"significant_figures": sig_figs, "decimals": decimals, "relative": rel_tol, "absolute": abs_tol}
+        policy = (parsed.marking or DEFAULT).overridden(
+            tolerance={k: (v or None if k == "significant_figures" else v) for k, v in rules.items() if v is not None},
+            vocabulary=vocabulary)
+        report = run_check(derive(parsed, strict_variant=False), answers=inputs, solutions=worked, points=points,
+                           seed=seed, policy=policy)
     except SpecError as exc:
         fail(str(exc))
         return

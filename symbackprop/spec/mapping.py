@@ -17,6 +17,7 @@ from .fields import (
 )
 from .files import read_mapping
 from .matrix_values import expand_matrix_values
+from .marking import marking_from_mapping
 from .model import FILE_NAME_PATTERN, MAX_ENTITIES, NEURON_KEYS, TOP_KEYS, Neuron, Spec
 from .shorthand import layered_neurons
 from .values import check_namespace, spec_values
@@ -180,11 +181,12 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
 
     params_values, examples = spec_values(raw, inputs, parameters, outputs)
     randomize = as_mapping(raw["randomize"], "randomize") if "randomize" in raw else None
+    marking = marking_from_mapping(raw["marking"]) if "marking" in raw else None
     return Spec(
         name=name, title=title, description=description, inputs=inputs, neurons=neurons,
         nodes=nodes, outputs=outputs, loss=loss, objective=objective, wrt=wrt,
         parameters=parameters, weights=tuple(weights), biases=tuple(biases), l2=l2,
         l2_include_biases=include_biases, params_values=params_values, examples=examples,
         has_data="data" in raw, reduction=reduction, learning_rate=learning_rate,
-        backprop_weights=backprop_weights, randomize=randomize, file=file, raw=raw,
+        backprop_weights=backprop_weights, randomize=randomize, marking=marking, file=file, raw=raw,
     )

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import sympy as sp
+
+if TYPE_CHECKING:
+    from .marking import MarkingPolicy
 
 MAX_NAME_LENGTH = 32
 
@@ -38,6 +41,7 @@ TOP_KEYS = {
     "name", "title", "description", "inputs", "neurons", "layers", "activation", "activations",
     "bias", "nodes", "params", "outputs", "loss", "regularization", "objective", "wrt",
     "values", "data", "reduction", "learning_rate", "backprop_weights", "randomize",
+    "marking",
 }
 
 
@@ -89,6 +93,7 @@ class Spec:
     learning_rate: sp.Rational | None = None
     backprop_weights: str = "old"
     randomize: Mapping[str, Any] | None = None
+    marking: MarkingPolicy | None = None   # the instructor's (spec key marking:); None: the defaults
     file: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 

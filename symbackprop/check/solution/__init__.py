@@ -15,17 +15,21 @@ A worked solution lists the student's figures by name, at whatever rounding they
 With ``data``, per-example names carry the suffix ``__n`` (``out_z__2``, ``out_z__2_after``);
 with a single example the suffix may be left out.
 
-**Tolerance.** A figure written with *d* decimals is right when it is within half a unit
-of its last decimal (``0.76`` → ±0.005, ``0.0024`` → ±0.00005, ``2.4e-3`` → ±0.00005,
-``3.`` → ±0.5) of the exact value. A number without a decimal point (``1``, ``-1``, ``0``,
-``2e-3``) is taken as exact: worked solutions write integers where the value is exact (WE-8's
-z = 3, WE-10's h = (1, 0)), and "1" for 0.5 is the WE-10 loss without its ½, not rounding.
+**Tolerance.** A figure is held to the tighter of its stated precision (written with *d*
+decimals: half a unit of its last decimal, ``0.76`` → ±0.005, ``2.4e-3`` → ±0.00005) and the
+instructor's policy (:mod:`symbackprop.spec.marking`; by default at least 2 significant
+figures, right to half a unit in the second), so an exponent or a bare ``0.`` never widens
+it. A true rounding with fewer digits than the policy asks is *insufficient precision*,
+unless it is the exact value itself (``0.5`` for ½). A number without a decimal point (``1``,
+``-1``, ``0``, ``2e-3``) claims the exact value (within 10⁻⁹, relatively): worked solutions
+write integers where the value is exact (WE-8's z = 3, WE-10's h = (1, 0)), and "1" for 0.5 is
+the WE-10 loss without its ½, not rounding. See :mod:`.precision`.
 
 **Error carried forward.** Every figure is also recomputed from the student's *own*
-earlier figures: its formula (the forward definition, the δ rule
+earlier figures (never from restated givens: those are the instructor's, taken exactly): its formula (the forward definition, the δ rule
 ``δ_T = δ_F·w_TF·out_T(1 − out_T)``, ``∂E/∂w = δ·out``, ``w − η·∂E/∂w`` …) is evaluated
 over every combination of the student's figures it uses, each anywhere within its own
-rounding (quantities they did not write are carried through from the ones they did). A
+tolerance (quantities they did not write are carried through from the ones they did). A
 figure that is wrong but agrees with that range is *correct given your earlier figures*.
 One that is right but does not follow from them is marked so (the WE-8 lecture: a gradient
 with a dropped sign, yet the right update).
@@ -41,7 +45,8 @@ Modules: :mod:`.worksheet` (what may be stated, and its exact values), :mod:`.gr
 """
 from .formatting import figure_text, span_text
 from .grading import Figure, SolutionResult, grade_solution
-from .worksheet import Quantity, Worksheet, written_number
+from .precision import StatedFigure, allowance, stated_figure
+from .worksheet import Quantity, Worksheet
 
-__all__ = ["Figure", "SolutionResult", "grade_solution", "Worksheet", "Quantity", "written_number",
+__all__ = ["Figure", "SolutionResult", "grade_solution", "Worksheet", "Quantity", "StatedFigure", "stated_figure", "allowance",
            "figure_text", "span_text"]

@@ -1,10 +1,10 @@
-"""Grading a worked solution figure by figure, with error carried forward and a tolerance from the stated precision."""
+"""Grading a worked solution figure by figure: the instructor's tolerance, error carried forward, and the slip that explains a wrong figure."""
 from __future__ import annotations
 
 import itertools
 import random
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import sympy as sp
 
@@ -12,9 +12,11 @@ from ...errors import SpecError
 from ..answers import SlipMatch
 from ..context import CheckContext
 from ..evaluate import FLOAT, Program, compile_expr
+from ...spec.marking import DEFAULT, Tolerance
 from ..slips import SLIPS
 from .formatting import figure_text, span_text
-from .worksheet import EPSILON, EXACT, MAX_CORNERS, Quantity, Worksheet, written_number
+from .precision import StatedFigure, allowance, is_exact_value, stated_figure, within
+from .worksheet import MAX_CORNERS, Quantity, Worksheet
 
 
 @dataclass
@@ -26,9 +28,12 @@ class Figure:
     label: str
     written: str
     value: float
-    tolerance: float
+    tolerance: float               # what the figure is held to: the tighter of stated and policy
     exact: float
-    status: str = "correct"        # correct, carried_forward, wrong
+    status: str = "correct"        # correct, carried_forward, insufficient_precision, wrong
+    stated: float = 0.0            # half a unit in the last written place
+    exact_written: bool = False    # written without a decimal point: a claim of the exact value
+    rule: str = ""                 # the instructor's rule, in words
     yours: tuple[float, float] | None = None   # range from the student's own earlier figures
     consistent: bool = True
     uses: list[str] = field(default_factory=list)   # the student's figures it was recomputed from
@@ -39,11 +44,6 @@ class Figure:
     @property
     def ok(self) -> bool:
         return self.status == "correct"
-
-    @property
-    def exact_written(self) -> bool:
-        """Written without a decimal point, so taken as exact."""
-        return self.tolerance <= EXACT * max(1.0, abs(self.value)) * (1 + EPSILON)
 
 
 @dataclass
@@ -57,6 +57,7 @@ class SolutionResult:
     likely_cause: SlipMatch | None = None
     explains: list[str] = field(default_factory=list)   # other wrong figures the likely cause explains
     summary: str = ""
+    rule: str = ""                 # the instructor's default rule, in words
 
     @property
     def ok(self) -> bool:
@@ -94,24 +95,26 @@ def _range(program: Program, intervals: dict[sp.Symbol, tuple[float, float]], se
     return float(min(values)), float(max(values))
 
 
-def _within(value: float, target: float, tolerance: float) -> bool:
-    return abs(value - target) <= tolerance * (1 + EPSILON) + 1e-12
-
-
 def _in_range(value: float, rng: tuple[float, float] | None, tolerance: float) -> bool:
     if rng is None:
         return False
     lo, hi = rng
-    slack = tolerance * (1 + EPSILON) + 1e-12
-    return lo - slack <= value <= hi + slack
+    return within(value, min(max(value, lo), hi), tolerance)
 
 
 def grade_solution(ctx: CheckContext, entries: Sequence[tuple[str, Any, str]], *, file: str = "",
-                   title: str = "", worksheet: Worksheet | None = None) -> SolutionResult:
-    """Grade ``entries`` ((name, value as written, where) in the student's order)."""
+                   title: str = "", worksheet: Worksheet | None = None,
+                   default: Tolerance = DEFAULT.tolerance,
+                   rule_for: Callable[[Quantity], Tolerance] | None = None) -> SolutionResult:
+    """Grade ``entries`` ((name, value as written, where) in the student's order).
+
+    Each figure is held to the instructor's rule ``rule_for(quantity)`` (``default`` for all
+    when not given) and to its own stated precision, whichever is tighter.
+    """
     ws = worksheet or Worksheet(ctx)
+    rule_for = rule_for or (lambda q: default)
     written: dict[sp.Symbol, tuple[float, float]] = {}
-    figures: list[tuple[Figure, Quantity]] = []
+    figures: list[tuple[Figure, Quantity, StatedFigure, Tolerance]] = []
     seen: dict[str, str] = {}
     for name, raw, where in entries:
         q = ws.resolve(name)
@@ -121,9 +124,15 @@ def grade_solution(ctx: CheckContext, entries: Sequence[tuple[str, Any, str]], *
         if q.key in seen:
             raise SpecError(f"'{name}' and '{seen[q.key]}' are the same figure", key=where)
         seen[q.key] = str(name)
-        value, tol, text = written_number(raw, where)
-        written[q.symbol] = (value - tol, value + tol)
-        figures.append((Figure(str(name), q.key, q.label, text, value, tol, q.exact, where=where), q))
+        stated = stated_figure(raw, where)
+        rule = rule_for(q)
+        held = allowance(stated, q.exact, rule)
+        if q.kind != "leaf":  # the givens are the instructor's: recomputed from the exact ones
+            # what the student may have used: their figure, within what it is held to
+            written[q.symbol] = (stated.value - held.tolerance, stated.value + held.tolerance)
+        fig = Figure(str(name), q.key, q.label, stated.text, stated.value, held.tolerance, q.exact, where=where,
+                     stated=stated.half_unit, exact_written=stated.exact, rule=held.rule)
+        figures.append((fig, q, stated, rule))
 
     intervals: dict[sp.Symbol, tuple[float, float]] = {}
     for q in ws.ordered():
@@ -135,24 +144,34 @@ def grade_solution(ctx: CheckContext, entries: Sequence[tuple[str, Any, str]], *
             r = _range(q.program, intervals)
             intervals[q.symbol] = r if r is not None else (float("nan"), float("nan"))
 
-    shown = {q.key: fig.name for fig, q in figures}
-    for fig, q in figures:
-        fig.status = "correct" if _within(fig.value, q.exact, fig.tolerance) else "wrong"
+    shown = {q.key: fig.name for fig, q, _, _ in figures}
+    for fig, q, stated, rule in figures:
+        precise = allowance(stated, q.exact, rule).precise_enough
+        right = within(fig.value, q.exact, fig.tolerance) or is_exact_value(stated, q.exact)
+        rounded = within(fig.value, q.exact, fig.stated)   # a true rounding, just too coarse
+        fig.status = "correct" if right and precise else "insufficient_precision" if rounded else "wrong"
         if q.kind == "leaf":
             if fig.status == "wrong":
                 fig.note = f"the given value is {figure_text(q.exact)}"
             continue
         fig.uses = [shown[k] for k in _written_sources(ws, q, written)]
         fig.yours = _range(q.program, intervals)
-        fig.consistent = _in_range(fig.value, fig.yours, fig.tolerance)
+        own = None
+        if fig.yours is not None:
+            own = allowance(stated, (fig.yours[0] + fig.yours[1]) / 2, rule)
+            fig.consistent = _in_range(fig.value, fig.yours, own.tolerance if own.enough_digits else fig.stated)
+        else:
+            fig.consistent = False
         if fig.status == "wrong" and fig.consistent and fig.uses:
-            fig.status = "carried_forward"
+            fig.status = "carried_forward" if own.enough_digits else "insufficient_precision"
         if fig.status == "wrong":
             fig.slips = _diagnose(ws, q, fig, intervals)
         elif fig.status == "correct" and not fig.consistent and fig.uses and fig.yours is not None:
             fig.note = (f"right, but it does not follow from your {', '.join(fig.uses)}: with "
                         f"{'them' if len(fig.uses) > 1 else 'it'} it would be {span_text(fig.yours)}")
-    result = SolutionResult(file, title, [f for f, _ in figures])
+        if fig.status == "insufficient_precision":
+            fig.note = f"written to fewer digits than asked for ({fig.rule})"
+    result = SolutionResult(file, title, [f for f, _, _, _ in figures], rule=default.describe())
     _conclude(result)
     return result
 
@@ -183,11 +202,11 @@ def _diagnose(ws: Worksheet, q: Quantity, fig: Figure, intervals) -> list[SlipMa
                 continue
             program = compile_expr(formula)
             at_exact = program.evaluate(ws.exact_values, FLOAT)
-            if at_exact is not None and _within(fig.value, float(at_exact), fig.tolerance):
+            if at_exact is not None and within(fig.value, float(at_exact), fig.stated):
                 how, value = "at the exact values", float(at_exact)
             else:
                 rng = _range(program, intervals)
-                if not _in_range(fig.value, rng, fig.tolerance):
+                if not _in_range(fig.value, rng, fig.stated):
                     continue
                 how, value = "with your own figures", (rng[0] + rng[1]) / 2
             detail = change.detail

@@ -1,10 +1,9 @@
 """The quantities a worked solution may state (forward values, loss, δs, gradients, updates, the second pass), their definitions and exact values at the spec's values."""
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Iterable
 
 import sympy as sp
 
@@ -15,35 +14,7 @@ from ..context import LOSS_ALIASES, CheckContext
 from ..evaluate import FLOAT, Program, compile_expr
 from ..slips import DELTA, FORWARD, GRADIENT, LOSS, UPDATE, Change
 
-NUMBER = re.compile(r"^[+-]?(?:(\d+)(?:\.(\d*))?|\.(\d+))(?:[eE]([+-]?\d+))?$")
-
-
-EPSILON = 1e-9
-
-
-EXACT = 1e-9
-
-
-MAX_CORNERS = 10
-
-
-def written_number(text: Any, where: str) -> tuple[float, float, str]:
-    """(value, half a unit of the last written decimal, text) of a figure as written."""
-    if isinstance(text, bool) or text is None or not isinstance(text, (str, int, float)):
-        raise SpecError(f"must be a number, got {type(text).__name__ if text is not None else 'nothing'}",
-                        key=where)
-    raw = str(text).strip().replace("_", "")
-    m = NUMBER.match(raw)
-    if not m:
-        raise SpecError(f"must be a number as written (e.g. 0.68 or -1.5e-3), got '{raw[:30]}'", key=where)
-    decimals = len(m.group(2) or m.group(3) or "")
-    exponent = int(m.group(4) or 0)
-    value = float(raw)
-    if not math.isfinite(value):
-        raise SpecError("must be a finite number", key=where)
-    if "." not in raw:  # an integer (1, -1, 2e-3) is written as exact, not rounded to a whole unit
-        return value, EXACT * max(1.0, abs(value)), raw
-    return value, 0.5 * 10.0 ** (exponent - decimals), raw
+MAX_CORNERS = 10  # error carried forward: a box of up to 2**10 corners, else samples
 
 
 @dataclass
