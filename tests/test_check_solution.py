@@ -228,3 +228,86 @@ def test_doctests_of_the_check_package(monkeypatch):
         module = importlib.import_module(f"symbackprop.check.{name}" if name != "__init__" else "symbackprop.check")
         failures, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert failures == 0, name
+
+
+# ----------------------------------------------------------------------------- more figures a solution may state
+# Expected values computed by hand from the WE-5 figures of shared/worked-examples.md and the
+# exact values listed there: E = ½(0.5 − 0.690283)² = 0.018104, ∂E/∂out_F = out_F − t = 0.190283,
+# ∂E/∂out_T = δ_F·w_TF = 0.040681·0.3 = 0.012204, ∂E/∂out_Bo = δ_F·w_BF = 0.036613,
+# the step of w_AT = −η·∂E/∂w_AT = −0.000929.
+
+def test_loss_terms_backpropagated_sums_and_steps_are_figures():
+    result = grade_solution(ctx("we05-221-sigmoid"), [
+        ("E_F", "0.0181", "a"), ("dE_dout_F", "0.190", "b"), ("dE_dout_T", "0.01220", "c"),
+        ("dE_dout_Bo", "0.0366", "d"), ("dw_AT", "-0.000929", "e")])
+    assert result.ok, [(f.name, f.status) for f in result.figures]
+    exact = {f.name: f.exact for f in result.figures}
+    assert exact == pytest.approx({"E_F": 0.0181039, "dE_dout_F": 0.190283, "dE_dout_T": 0.0122043,
+                                   "dE_dout_Bo": 0.0366130, "dw_AT": -0.000929071}, rel=1e-5)
+
+
+def test_a_wrong_loss_term_sum_or_step_is_caught_and_diagnosed():
+    result = grade_solution(ctx("we05-221-sigmoid"), [
+        ("E_F", "0.0362", "a"), ("dE_dout_F", "-0.190", "b"), ("dw_AT", "0.000929", "c"), ("dE_dout_T", "0.0366", "d")])
+    figs = figures(result)
+    assert {n: f.status for n, f in figs.items()} == {"E_F": "wrong", "dE_dout_F": "wrong", "dw_AT": "wrong",
+                                                      "dE_dout_T": "wrong"}
+    assert figs["E_F"].slips[0].key == "factor_two"          # the ½ dropped
+    assert figs["dE_dout_F"].slips[0].key == "sign"
+    assert figs["dw_AT"].slips[0].key == "sign"              # + η·∂E/∂w
+    assert figs["dE_dout_T"].slips == []
+
+
+def test_per_example_losses_and_terms_with_data():
+    c = ctx("we12-linreg-m-examples")
+    ws = Worksheet(c)
+    n = c.examples
+    assert {f"E__{k}" for k in range(1, n + 1)} <= set(ws.quantities)
+    # J = 1/N Σ_n ½(y_n − w1·x_n)²: the mean of the per-example losses (no regularisation here)
+    total = sum(ws.quantities[f"E__{k}"].exact for k in range(1, n + 1)) / n
+    assert total == pytest.approx(ws.quantities["E"].exact, rel=1e-12)
+    assert ws.quantities["E_y__2"].exact == ws.quantities["E__2"].exact
+    wrong = grade_solution(c, [("E__2", f"{ws.quantities['E__2'].exact * 2:.4f}", "a")])
+    assert wrong.figures[0].status == "wrong"
+
+
+def test_many_decimals_are_not_labelled_exact():
+    result = grade_solution(ctx("we05-221-sigmoid"), [("out_T", "0.6802671967", "a"), ("net_Bo", "0.68", "b")])
+    assert [f.exact_written for f in result.figures] == [False, False]
+    assert [f.status for f in result.figures] == ["correct", "correct"]
+
+
+def _symmetric_spec(tmp_path):
+    """Two inputs x2 = 2·x1 and two identical hidden neurons, so δ_h1 = δ_h2 and
+    ∂E/∂W1_12 = δ_h1·x2 is exactly twice ∂E/∂W1_21 = δ_h2·x1."""
+    spec = tmp_path / "sym.yaml"
+    spec.write_text("""name: sym
+inputs: [x1, x2]
+neurons:
+  h1: {from: {x1: W1_11, x2: W1_12}, activation: sigmoid}
+  h2: {from: {x1: W1_21, x2: W1_22}, activation: sigmoid}
+  z: {from: {h1: w2_1, h2: w2_2}, activation: sigmoid}
+outputs: [z]
+loss: half_sse
+values:
+  inputs: {x1: 0.3, x2: 0.6}
+  params: {W1_11: 0.1, W1_12: 0.2, W1_21: 0.5, W1_22: 0, w2_1: 0.4, w2_2: 0.4}
+  targets: {z: 1}
+learning_rate: 1
+""")
+    return CheckContext(derive(load_spec(spec)))
+
+
+def test_swapped_entries_are_named_not_taken_for_a_factor_two(tmp_path):
+    c = _symmetric_spec(tmp_path)
+    ws = Worksheet(c)
+    g12, g21 = ws.quantities["dE_dW1_12"].exact, ws.quantities["dE_dW1_21"].exact
+    assert g12 == pytest.approx(2 * g21, rel=1e-12)          # the trap: a factor 2 fits as well
+    result = grade_solution(c, [("dE_dW1_12", f"{g21:.4e}", "a"),
+                                ("W1_21_new", f"{ws.quantities['W1_12_new'].exact:.5f}", "b")])
+    grad, update = result.figures
+    assert grad.status == "wrong" and grad.slips[0].key == "swapped_entries"
+    assert grad.slips[0].detail == "dE_dW1_12 holds the value of dE_dW1_21 (W1_21 for W1_12)"
+    assert any(m.key == "factor_two" for m in grad.slips[1:])
+    assert update.status == "wrong" and update.slips[0].key == "swapped_entries"
+    assert result.likely_cause.key == "swapped_entries"

@@ -312,6 +312,13 @@ def _swapped_indices(ctx: CheckContext, start: str | None):
                      substitute={p: full[p] for p in used}, applies=applies)
 
 
+@register("swapped_entries", "entries swapped",
+          "the gradient, step or update of w_ji written under w_ij (a worked solution's figures; "
+          "found by comparing the figure with its partner's value, so it has no change of its own)")
+def _swapped_entries(ctx: CheckContext, start: str | None):
+    return ()
+
+
 def _describe_paths(ctx: CheckContext, removed: list[tuple[str, ...]], total: int) -> str:
     def show(path):
         return " → ".join(ctx.node_text(n) for n in path)

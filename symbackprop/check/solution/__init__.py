@@ -11,9 +11,14 @@ A worked solution lists the student's figures by name, at whatever rounding they
       w_TF_new: 0.27       # after one step w − η·∂E/∂w (needs learning_rate in the spec)
       out_F_after: 0.68    # second forward pass with the new weights: <name>_after, E_after
       w_AT: 0.1            # given values may be copied too (checked like any figure)
+      E_F: 0.018           # one output's term of the loss: <loss>_<output>
+      dE_dout_T: 0.0122    # the sum backpropagated into an out: Σ_v δ_v·w_Tv
+      dw_AT: -0.00093      # the step −η·∂E/∂w_AT (w_AT_new = w_AT + dw_AT)
 
-With ``data``, per-example names carry the suffix ``__n`` (``out_z__2``, ``out_z__2_after``);
-with a single example the suffix may be left out.
+With ``data``, per-example names carry the suffix ``__n`` (``out_z__2``, ``out_z__2_after``,
+``E_z__2``), and ``E__2`` is example 2's loss (before regularisation and 1/N); with a single
+example the suffix may be left out. Where a name of the spec already is one of these (a
+parameter called ``w_TF_new``), the name means the spec's quantity.
 
 **Tolerance.** A figure is held to the tighter of its stated precision (written with *d*
 decimals: half a unit of its last decimal, ``0.76`` → ±0.005, ``2.4e-3`` → ±0.00005) and the

@@ -193,7 +193,24 @@ def _written_sources(ws: Worksheet, q: Quantity, written: dict) -> list[str]:
     return sorted(found, key=lambda k: order[k])
 
 
+ENTRY_KINDS = ("gradient", "step", "update")
+
+
+def _swapped_entry(ws: Worksheet, q: Quantity, fig: Figure) -> SlipMatch | None:
+    """The figure is the value of the index-swapped parameter's same figure (∂E/∂w_ji under w_ij)."""
+    partner = ws.ctx.partners.get(q.node or "") if q.kind in ENTRY_KINDS else None
+    if partner is None or partner not in ws.ctx.spec.parameters:
+        return None
+    other = next((r for r in ws.by_symbol.values() if r.kind == q.kind and r.node == partner), None)
+    if other is None or not within(fig.value, other.exact, fig.stated) or within(other.exact, q.exact, fig.stated):
+        return None
+    slip = SLIPS["swapped_entries"]
+    return SlipMatch(slip.key, slip.title, f"{fig.name} holds the value of {other.key} ({partner} for {q.node})",
+                     "at the exact values", other.exact, other.key)
+
+
 def _diagnose(ws: Worksheet, q: Quantity, fig: Figure, intervals) -> list[SlipMatch]:
+    swapped = _swapped_entry(ws, q, fig)
     found: dict[str, SlipMatch] = {}
     for slip in SLIPS.values():
         for change in slip.changes(ws.ctx, None):
@@ -223,7 +240,8 @@ def _diagnose(ws: Worksheet, q: Quantity, fig: Figure, intervals) -> list[SlipMa
             if previous is None or (previous.how != "at the exact values" and how == "at the exact values"):
                 found[slip.key] = match
     order = list(SLIPS)
-    return sorted(found.values(), key=lambda m: (m.how != "at the exact values", order.index(m.key)))
+    ranked = sorted(found.values(), key=lambda m: (m.how != "at the exact values", order.index(m.key)))
+    return [swapped, *ranked] if swapped is not None else ranked
 
 
 def _conclude(result: SolutionResult) -> None:
@@ -237,8 +255,14 @@ def _conclude(result: SolutionResult) -> None:
 
 def _explain(result: SolutionResult) -> None:
     wrong = [f for f in result.figures if f.status == "wrong"]
+    coarse = [f.name for f in result.figures if f.status == "insufficient_precision"]
+    short = (f" {', '.join(coarse)} {'has' if len(coarse) == 1 else 'have'} fewer digits than asked for "
+             f"({result.rule})." if coarse else "")
     if not wrong:
         carried = [f for f in result.figures if f.status == "carried_forward"]
+        if coarse:
+            result.summary = "No figure is wrong." + short
+            return
         result.summary = ("Every figure is right." if not carried else
                           "Every figure is right or follows from your earlier figures.")
         return
@@ -246,7 +270,7 @@ def _explain(result: SolutionResult) -> None:
     result.first_error = first
     if not first.slips:
         result.summary = (f"First real error: {first.name} = {first.written} (correct: {figure_text(first.exact)}). "
-                          "No known slip matches.")
+                          "No known slip matches." + short)
         return
     score = {m.key: sum(any(s.key == m.key for s in f.slips) for f in wrong) for m in first.slips}
     best = max(first.slips, key=lambda m: (score[m.key], m.how == "at the exact values"))
@@ -258,4 +282,4 @@ def _explain(result: SolutionResult) -> None:
         f.slips.sort(key=lambda m: m.key != best.key)
     also = f" It also explains {', '.join(result.explains)}." if result.explains else ""
     result.summary = (f"First real error: {first.name} = {first.written} (correct: {figure_text(first.exact)}). "
-                      f"Likely cause: {best.title} — {best.detail}.{also}")
+                      f"Likely cause: {best.title} — {best.detail}.{also}{short}")

@@ -10,6 +10,8 @@ import sympy as sp
 from ...derive.backprop import gather, graph_label
 from ...errors import SpecError
 from ...graph import NodeKind
+from ...losses import LOSSES
+from ...names import suffix
 from ..context import LOSS_ALIASES, CheckContext
 from ..evaluate import FLOAT, Program, compile_expr
 from ..slips import DELTA, FORWARD, GRADIENT, LOSS, UPDATE, Change
@@ -23,7 +25,7 @@ class Quantity:
 
     key: str
     symbol: sp.Symbol
-    kind: str                      # leaf, forward, loss, delta, gradient, update, after, after_loss
+    kind: str   # leaf, forward, loss, loss_term, example_loss, delta, adjoint, gradient, update, step, after, after_loss
     node: str | None
     label: str
     template: sp.Expr | None = None       # forward/loss: definition in forward symbols
@@ -33,8 +35,9 @@ class Quantity:
 
     @property
     def step(self) -> str | None:
-        return {"forward": FORWARD, "after": FORWARD, "loss": LOSS, "after_loss": LOSS, "delta": DELTA,
-                "gradient": GRADIENT, "update": UPDATE}.get(self.kind)
+        return {"forward": FORWARD, "after": FORWARD, "loss": LOSS, "after_loss": LOSS, "loss_term": LOSS,
+                "example_loss": LOSS, "delta": DELTA, "adjoint": DELTA, "gradient": GRADIENT, "update": UPDATE,
+                "step": UPDATE}.get(self.kind)
 
 
 class Worksheet:
@@ -46,8 +49,9 @@ class Worksheet:
                             "and targets", key="values")
         self.ctx = ctx
         g = ctx.graph
-        self.quantities: dict[str, Quantity] = {}
+        self.quantities: dict[str, Quantity] = {}     # by the name a student writes
         self.by_symbol: dict[sp.Symbol, Quantity] = {}
+        self._all: list[Quantity] = []                # also those whose name a user name took
         self.delta_symbol = {d.node: d.symbol for d in ctx.derivation.deltas.values()}
         for sym, kind, node in ctx.leaves():
             self._add(Quantity(str(sym), sym, "leaf", node, str(sym)))
@@ -59,6 +63,7 @@ class Worksheet:
             label = "the loss" if kind == "loss" else str(attrs["symbol"])
             self._add(Quantity(str(attrs["symbol"]), attrs["symbol"], kind, node, label,
                                template=attrs["definition"], formula=attrs["definition"]))
+        self._add_loss_parts()
         for key, d in ctx.derivation.deltas.items():
             self._add(Quantity(str(d.symbol), d.symbol, "delta", d.node, f"δ_{key}",
                                formula=self.local(d.node)))
@@ -68,6 +73,11 @@ class Worksheet:
             self.gradient_symbol[w] = sym
             self._add(Quantity(f"d{ctx.loss_name}_d{w}", sym, "gradient", w, f"∂{ctx.loss_name}/∂{w}",
                                formula=self.local(w)))
+        for node in ctx.order:   # ∂E/∂out_h = Σ_v δ_v·w_hv, the sum backpropagated into an out
+            if g.nodes[node]["kind"] == NodeKind.OUT and node in ctx.relevant and node != ctx.root:
+                name = f"d{ctx.loss_name}_d{g.nodes[node]['symbol']}"
+                self._add(Quantity(name, sp.Symbol(f"adjoint__{node}"), "adjoint", node,
+                                   f"∂{ctx.loss_name}/∂{g.nodes[node]['symbol']}", formula=self.local(node)))
         self.update_symbol: dict[sp.Symbol, sp.Symbol] = {}
         eta = ctx.learning_rate
         if eta is not None:
@@ -79,8 +89,10 @@ class Worksheet:
                 self.update_symbol[w] = sym
                 self._add(Quantity(f"{p}_new", sym, "update", p, f"new {p}",
                                    formula=w - eta * self.gradient_symbol[p]))
+                self._add(Quantity(f"d{p}", sp.Symbol(f"{p}__step"), "step", p, f"the step of {p}",
+                                   formula=-eta * self.gradient_symbol[p]))
             self.after_map: dict[sp.Symbol, sp.Symbol] = dict(self.update_symbol)
-            forward = [q for q in self.quantities.values() if q.kind in ("forward", "loss")]
+            forward = [q for q in self._all if q.kind in ("forward", "loss")]
             for q in forward:
                 self.after_map[q.symbol] = sp.Symbol(f"{q.symbol}__after")
             for q in forward:
@@ -91,8 +103,34 @@ class Worksheet:
         self._evaluate_exact()
 
     def _add(self, q: Quantity) -> None:
-        self.quantities[q.key] = q
+        """Add ``q``; its name stays the user's where a spec name already took it (a parameter
+        called ``w_TF_new``): that figure can then not be stated, but is still computed."""
+        self.quantities.setdefault(q.key, q)
         self.by_symbol[q.symbol] = q
+        self._all.append(q)
+
+    def _add_loss_parts(self) -> None:
+        """Each output's term of the loss (``E_o1``; ``E_o1__2`` with data) and, with data, each
+        example's loss (``E__2``), before regularisation and any 1/N."""
+        ctx, spec = self.ctx, self.ctx.spec
+        if spec.objective is not None:
+            return
+        loss = LOSSES.get(spec.loss or "")
+        examples = range(1, ctx.examples + 1) if spec.has_data else [None]
+        for n in examples:
+            sfx = suffix(n)
+            if spec.has_data:
+                template = ctx.network.example_loss(n)
+                self._add(Quantity(f"{ctx.loss_name}{sfx}", sp.Symbol(f"{ctx.loss_name}{sfx}__example"),
+                                   "example_loss", None, f"the loss of example {n}", template=template,
+                                   formula=template))
+            if loss is None:
+                continue
+            for o in spec.outputs:
+                out = sp.Symbol(f"out_{o}{sfx}" if o in spec.neurons else f"{o}{sfx}")
+                term = loss.term(out, sp.Symbol(f"t_{o}{sfx}"), len(spec.outputs))
+                self._add(Quantity(f"{ctx.loss_name}_{o}{sfx}", sp.Symbol(f"{ctx.loss_name}_{o}{sfx}__term"),
+                                   "loss_term", None, f"the loss term of output {o}", template=term, formula=term))
 
     # -------------------------------------------------------------- formulas
     def local(self, node: str, labels=None, weights: dict | None = None) -> sp.Expr:
@@ -147,9 +185,9 @@ class Worksheet:
         import networkx as nx
 
         deps = nx.DiGraph()
-        index = {q.symbol: i for i, q in enumerate(self.quantities.values())}
+        index = {q.symbol: i for i, q in enumerate(self._all)}
         deps.add_nodes_from(index.values())
-        qs = list(self.quantities.values())
+        qs = self._all
         for i, q in enumerate(qs):
             if q.formula is not None:
                 for s in q.formula.free_symbols:
@@ -212,7 +250,7 @@ class Worksheet:
         if step == UPDATE:
             if change.update_rule is None:
                 return None
-            p = self.ctx.symbol(q.node)
+            p = self.ctx.symbol(q.node) if q.kind == "update" else 0
             g = self.gradient_symbol[q.node]
             return p + self.ctx.learning_rate * g if change.update_rule == "plus" else p - g
         if change.update_rule is not None:
