@@ -168,7 +168,7 @@ def grade_solution(ctx: CheckContext, entries: Sequence[tuple[str, Any, str]], *
             fig.slips = _diagnose(ws, q, fig, intervals)
         elif fig.status == "correct" and not fig.consistent and fig.uses and fig.yours is not None:
             fig.note = (f"right, but it does not follow from your {', '.join(fig.uses)}: with "
-                        f"{'them' if len(fig.uses) > 1 else 'it'} it would be {span_text(fig.yours)}")
+                        f"{'them' if len(fig.uses) > 1 else 'it'}, it would be {span_text(fig.yours)}")
         if fig.status == "insufficient_precision":
             fig.note = f"written to fewer digits than asked for ({fig.rule})"
     result = SolutionResult(file, title, [f for f, _, _, _ in figures], rule=default.describe())
