@@ -214,7 +214,7 @@ def _replace(path: Path, data: str | bytes, *, shown: Path | None = None) -> Non
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
         else:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="\n") as handle:
                 handle.write(data)
         os.chmod(tmp, mode)
         os.replace(tmp, path)

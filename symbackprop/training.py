@@ -78,6 +78,23 @@ def training_data(spec) -> tuple[np.ndarray, np.ndarray]:
     return X, T
 
 
+def _not_finite_at_start(f: NumericFunction, spec, start: Mapping[str, float], loss: float, g: np.ndarray) -> str:
+    """Where a loss or gradient that is not finite at the starting values comes from (not the learning rate)."""
+    head = f"the loss is {loss} at the starting values, before any step (not the learning rate)"
+    with np.errstate(all="ignore"):
+        for n, ex in enumerate(spec.examples, start=1):
+            values = f.forward({k: float(v) for k, v in ex.inputs.items()}, {k: float(v) for k, v in start.items()})
+            bad = [k for k, v in values.items() if not np.all(np.isfinite(np.asarray(v, dtype=float)))]
+            if bad:
+                where = f" of example {n}" if len(spec.examples) > 1 else ""
+                return f"{head}: {bad[0]}{where} is {values[bad[0]]}"
+    if math.isfinite(loss):
+        bad = [p for p, v in zip(f.wrt_params, g) if not math.isfinite(v)]
+        return (f"the gradient is not finite at the starting values, before any step (not the learning rate): "
+                f"d{f.loss_symbol}/d{bad[0]} is {g[list(f.wrt_params).index(bad[0])]}")
+    return f"{head}: every forward value is finite, so the loss itself is undefined there (a log of 0 or less?)"
+
+
 def train(derivation: Derivation, steps: int, learning_rate: float | None = None, *,
           params: Mapping[str, float] | None = None, function: NumericFunction | None = None,
           callback: Callable[[int, float, float], None] | None = None) -> TrainingRun:
@@ -111,6 +128,8 @@ def train(derivation: Derivation, steps: int, learning_rate: float | None = None
             loss, g = f.packed(X, theta, T)
             norm = float(np.linalg.norm(g))
             if not (math.isfinite(loss) and math.isfinite(norm)):
+                if k == 0:
+                    raise SpecError(_not_finite_at_start(f, spec, start, loss, g), key="values")
                 raise SpecError(f"the loss is {loss} after {k} steps: the learning rate "
                                 f"{learning_rate:g} is too large", key="learning_rate")
             run.losses.append(loss)

@@ -31,6 +31,9 @@ class _Main(click.Group):
             fail(exc.format_message())
 
     def invoke(self, ctx: click.Context):
+        for stream in (sys.stdout, sys.stderr):   # a lone surrogate in user text prints as \ud800
+            if hasattr(stream, "reconfigure"):
+                stream.reconfigure(errors="backslashreplace")
         try:
             with stop_on_interrupt():
                 return super().invoke(ctx)

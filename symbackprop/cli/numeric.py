@@ -33,8 +33,14 @@ def _located(exc: Exception, spec: Path) -> str:
 
 
 def default_module_path(name: str) -> Path:
-    """``output/<name>_grad.py`` with the name made importable (``-`` and ``.`` become ``_``)."""
-    return Path("output") / f"{re.sub(r'[^0-9A-Za-z_]', '_', name)}_grad.py"
+    """``output/<name>_grad.py`` with the name made importable (``-`` and ``.`` become ``_``,
+    a leading digit gets ``net_`` before it).
+
+    >>> default_module_path("we05-221.sigmoid").name, default_module_path("2-2-1").name
+    ('we05_221_sigmoid_grad.py', 'net_2_2_1_grad.py')
+    """
+    stem = re.sub(r"[^0-9A-Za-z_]", "_", name)
+    return Path("output") / f"{'net_' if stem[:1].isdigit() else ''}{stem}_grad.py"
 
 
 @click.command("code")

@@ -51,9 +51,14 @@ def _example(spec) -> dict | None:
 
 
 def _doc(text: object) -> str:
-    """Text made safe inside a triple-quoted docstring: no control characters, no quotes or
-    backslashes that could end or bend the string."""
-    text = "".join(ch for ch in str(text) if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127))
+    r"""Text made safe inside a triple-quoted docstring: no control characters, no quotes or
+    backslashes that could end or bend the string, lone surrogates written as escapes.
+
+    >>> _doc('say "hi"'), _doc(chr(0xD800))
+    ('say \\"hi\\"', '\\\\ud800')
+    """
+    text = "".join(ch if not 0xD800 <= ord(ch) <= 0xDFFF else f"\\u{ord(ch):04x}" for ch in str(text)
+                   if ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127))
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 

@@ -7,7 +7,7 @@ import keyword
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
-from ..functions import leaky_relu, relu, sigmoid, softplus
+from ..functions import absolute, leaky_relu, relu, sigmoid, softplus
 
 FORMS = ("auto", "matrix", "scalar")
 
@@ -42,6 +42,14 @@ class CodePrinter(NumPyPrinter):
     def _print_leaky_relu(self, expr: leaky_relu) -> str:
         x, alpha = (self._print(a) for a in expr.args)
         return f"numpy.where(({x}) > 0, {x}, ({alpha})*({x}))"
+
+    def _print_Abs(self, expr: sp.Abs | absolute) -> str:
+        return f"numpy.abs({self._print(expr.args[0])})"
+
+    _print_absolute = _print_Abs   # the spec's abs(): real |x|, derivative sign(x)
+
+    def _print_sign(self, expr: sp.sign) -> str:
+        return f"numpy.sign({self._print(expr.args[0])})"
 
     def _print_Heaviside(self, expr: sp.Heaviside) -> str:
         x, h0 = (self._print(a) for a in expr.args)
