@@ -10,11 +10,15 @@
   device, a socket), and an input of the same command (the spec) are never replaced, not even
   with ``force``; a non-regular file is never opened.
 * A replaced file keeps its permission bits; a new file gets ``0o666`` less the umask.
-* A symbolic link to a regular file stays a link: the file it points to is checked and
-  written (atomically, beside that file).
+* An output that is a symbolic link is refused (``bob/report.json -> ../alice/report.json``
+  must not overwrite Alice's report) unless ``follow_symlinks=True`` (``--follow-symlinks``);
+  then the link stays a link and the file it points to is checked and written (atomically,
+  beside that file). Only the last component is judged: directories on the way are the
+  user's own.
 
-Commands that write several files check every target first (:func:`check_targets`), so
-nothing is written unless everything may be.
+Commands that write several files use :func:`write_all`: every target is checked first,
+every file is written to its temporary name, and only when all are complete are they moved
+into place — a full disk leaves every old file as it was.
 """
 from __future__ import annotations
 
@@ -26,13 +30,15 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Mapping
 
-__all__ = ["FORCE_HELP", "JSON_MARKER", "OutputError", "check_target", "check_targets", "produced_by_symbackprop",
-           "write_atomically"]
+__all__ = ["FOLLOW_HELP", "FORCE_HELP", "JSON_MARKER", "OutputError", "check_target", "check_targets",
+           "produced_by_symbackprop", "write_all", "write_atomically"]
 
 JSON_MARKER = {"generator": "symbackprop"}
 """The first key of every JSON output symbackprop writes."""
 FORCE_HELP = "overwrite existing files even when symbackprop did not write them"
 """The help text of every command's ``--force``."""
+FOLLOW_HELP = "write through output files that are symbolic links (refused by default)"
+"""The help text of every command's ``--follow-symlinks``."""
 
 # One anchored mark per output type; text anywhere else in a file (a README quoting the
 # phrase, a comment in line 5) never counts.
@@ -144,16 +150,19 @@ def _existing(path: Path) -> os.stat_result | None:
 
 
 def check_target(path: str | Path, *, force: bool = False,
-                 inputs: Mapping[str | Path, str] | None = None) -> None:
+                 inputs: Mapping[str | Path, str] | None = None, follow_symlinks: bool = False) -> None:
     """Raise :class:`OutputError` unless writing ``path`` is allowed (see the module rules).
 
     ``inputs`` maps the files the command reads to what they are (``{spec: "the spec"}``).
-    A symbolic link is judged by the file it points to.
+    A symbolic link is refused, or with ``follow_symlinks`` judged by the file it points to.
     """
     path = Path(path)
     for source, what in (inputs or {}).items():
         if _same_file(path, Path(source)):
             raise OutputError(f"refusing to overwrite {path}: it is {what} this command reads")
+    if os.path.islink(path) and not follow_symlinks:
+        raise OutputError(f"refusing to write {path}: it is a symbolic link (--follow-symlinks to write "
+                          "the file it points to)")
     status = _existing(path)
     if status is None:
         return
@@ -168,14 +177,14 @@ def check_target(path: str | Path, *, force: bool = False,
 
 
 def check_targets(paths: Iterable[str | Path], *, force: bool = False,
-                  inputs: Mapping[str | Path, str] | None = None) -> None:
+                  inputs: Mapping[str | Path, str] | None = None, follow_symlinks: bool = False) -> None:
     """:func:`check_target` for every path, before any of them is written."""
     for path in paths:
-        check_target(path, force=force, inputs=inputs)
+        check_target(path, force=force, inputs=inputs, follow_symlinks=follow_symlinks)
 
 
 def write_atomically(path: str | Path, data: str | bytes, *, force: bool = False,
-                     inputs: Mapping[str | Path, str] | None = None) -> None:
+                     inputs: Mapping[str | Path, str] | None = None, follow_symlinks: bool = False) -> None:
     """Write ``data`` to ``path`` via a temporary file and ``os.replace``: never a partial file.
 
     Raises :class:`OutputError` (one line naming the file; nothing written) when
@@ -187,17 +196,45 @@ def write_atomically(path: str | Path, data: str | bytes, *, force: bool = False
     >>> write_atomically(target, "done\\n"); target.read_text()
     'done\\n'
     """
-    path = Path(path)
-    check_target(path, force=force, inputs=inputs)
-    real = Path(os.path.realpath(path)) if os.path.islink(path) else path
+    write_all([(path, data)], force=force, inputs=inputs, follow_symlinks=follow_symlinks)
+
+
+def write_all(files: Iterable[tuple[str | Path, str | bytes]], *, force: bool = False,
+              inputs: Mapping[str | Path, str] | None = None, follow_symlinks: bool = False) -> None:
+    """Write every ``(path, data)`` or none: all checked, all written to temporary files,
+    then all moved into place. Raises :class:`OutputError` naming the file that failed
+    (and that nothing was written).
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> write_all([(d / "a.txt", "a\\n"), (d / "b.txt", "b\\n")]); sorted(p.name for p in d.iterdir())
+    ['a.txt', 'b.txt']
+    """
+    files = [(Path(p), data) for p, data in files]
+    check_targets([p for p, _ in files], force=force, inputs=inputs, follow_symlinks=follow_symlinks)
+    staged: list[tuple[str, Path, Path]] = []
     try:
-        _replace(real, data, shown=path)
-    except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+        for path, data in files:
+            real = Path(os.path.realpath(path)) if os.path.islink(path) else path
+            try:
+                staged.append((_stage(real, data, shown=path), real, path))
+            except OSError as exc:
+                what = "nothing was written" if len(files) > 1 else "it was not changed"
+                raise OutputError(f"cannot write {path}: {exc.strerror or exc}; {what}") from None
+        for i, (tmp, real, path) in enumerate(staged):
+            try:
+                os.replace(tmp, real)
+            except OSError as exc:
+                done = ", ".join(str(p) for _, _, p in staged[:i]) or "nothing"
+                raise OutputError(f"cannot write {path}: {exc.strerror or exc}; written: {done}") from None
+    finally:  # also KeyboardInterrupt: never leave a temporary file behind
+        for tmp, _, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
 
 
-def _replace(path: Path, data: str | bytes, *, shown: Path | None = None) -> None:
-    """Write ``path`` (no symbolic link) through a temporary file beside it."""
+def _stage(path: Path, data: str | bytes, *, shown: Path | None = None) -> str:
+    """Write ``data`` to a temporary file beside ``path`` (no symbolic link), with the mode
+    ``path`` will have; return its name (moved into place by the caller)."""
     status = _existing(path)
     if status is not None and not stat.S_ISREG(status.st_mode):  # appeared since check_target
         raise OutputError(f"refusing to write {shown or path}: it is not a regular file")
@@ -217,7 +254,7 @@ def _replace(path: Path, data: str | bytes, *, shown: Path | None = None) -> Non
             with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="\n") as handle:
                 handle.write(data)
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
     except BaseException:  # also KeyboardInterrupt: never leave the temporary file behind
         Path(tmp).unlink(missing_ok=True)
         raise
+    return tmp

@@ -7,6 +7,7 @@ exit status), never just "did not crash".
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import math
 import subprocess
 import sys
@@ -152,3 +153,83 @@ def test_a_lone_surrogate_in_an_answer_file_title(tmp_path):
     proc = _run("check", EXAMPLES / "we05-221-sigmoid.yaml", "--answer-file", answers, "--format", "json", "-o", report)
     assert proc.returncode == 0
     assert json.loads(report.read_text())["solutions"][0]["title"] == f"{SURROGATE} x"   # the escape reads back
+
+
+# ----------------------------------------------------------------------------- symbolic links and all-or-nothing
+
+import errno  # noqa: E402
+
+from click.testing import CliRunner  # noqa: E402
+
+from symbackprop import files  # noqa: E402
+from symbackprop.cli import main  # noqa: E402
+
+WE5 = EXAMPLES / "we05-221-sigmoid.yaml"
+
+
+def _invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_a_report_symlinked_into_another_students_folder_is_refused(tmp_path):
+    alice, bob = tmp_path / "alice", tmp_path / "bob"
+    alice.mkdir(), bob.mkdir()
+    assert _invoke("check", WE5, "--wrt", "w_AT", "--answer", "A*delta_T", "-o", alice / "report.txt").exit_code == 0
+    before = (alice / "report.txt").read_text()
+    (bob / "report.txt").symlink_to(Path("..") / "alice" / "report.txt")
+    result = _invoke("check", WE5, "--wrt", "w_AT", "--answer", "A", "-o", bob / "report.txt")
+    assert result.exit_code == 2
+    assert result.stderr == (f"symbackprop: error: refusing to write {bob / 'report.txt'}: it is a symbolic link "
+                             "(--follow-symlinks to write the file it points to)\n")
+    assert (alice / "report.txt").read_text() == before
+    for command in (["derive"], ["code"], ["train", "--steps", "1"]):
+        result = _invoke(*command[:1], WE5, *command[1:], "-o", bob / "report.txt")
+        assert result.exit_code == 2 and "it is a symbolic link" in result.stderr
+    assert (alice / "report.txt").read_text() == before
+
+
+def test_an_answer_file_symlinked_to_the_key_is_refused(tmp_path):
+    key = tmp_path / "key.yaml"
+    key.write_text("solution:\n  out_T: 0.680267\n")
+    mine = tmp_path / "mine.yaml"
+    mine.symlink_to(key)
+    for option in ("--answer-file", "--solution"):
+        result = _invoke("check", WE5, option, mine)
+        assert result.exit_code == 2
+        assert result.stderr == (f"symbackprop: error: {mine}: the answer file is a symbolic link; give the file "
+                                 "itself (or --follow-symlinks)\n")
+    assert _invoke("check", WE5, "--solution", mine, "--follow-symlinks").exit_code == 0
+
+
+def test_render_is_all_or_nothing_on_a_full_disk(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    assert _invoke("render", WE5, "--template", "exam", "-o", out).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert len(before) >= 2
+    stage, calls = files._stage, []
+
+    def full_disk(path, data, **kw):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return stage(path, data, **kw)
+
+    monkeypatch.setattr(files, "_stage", full_disk)
+    result = _invoke("render", WE5, "--template", "exam", "--digits", "3", "-o", out)
+    assert result.exit_code == 2
+    assert result.stderr.endswith(": No space left on device; nothing was written\n")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before       # no file replaced, no .part left
+
+
+def test_internal_names_cannot_collide_and_figure_names_a_spec_took_mean_its_quantity(tmp_path):
+    """Parameters named like figures (w_TF_new, dE_dw_AT) used to crash every worked-solution check."""
+    raw = (EXAMPLES / "we05-221-sigmoid.yaml").read_text().replace("w_TF", "w_TF_new").replace("w_AT", "dE_dw_AT")
+    spec = tmp_path / "names.yaml"
+    spec.write_text(raw)
+    answers = tmp_path / "a.yaml"
+    answers.write_text("solution:\n  out_T: 0.680\n  w_TF_new: 0.3\n  dE_ddE_dw_AT: 0.000929\n")
+    result = _invoke("check", spec, "--solution", answers, "--format", "json")
+    assert result.exit_code == 0, result.output
+    figures = {f["name"]: f for f in json.loads(result.stdout)["solutions"][0]["figures"]}
+    assert figures["w_TF_new"]["correct_value"] == 0.3          # the spec's parameter, a given
+    assert figures["dE_ddE_dw_AT"]["correct_value"] == pytest.approx(0.000929071, rel=1e-5)

@@ -349,9 +349,15 @@ class AnswerFile:
     solution: list[tuple[str, Any, str]] | None = None                      # (name, value as written, where)
 
 
-def read_answer_file(path: str | Path) -> AnswerFile:
-    """Read and validate an answer file; every mistake is a SpecError naming the file and key."""
+def read_answer_file(path: str | Path, *, follow_symlinks: bool = False) -> AnswerFile:
+    """Read and validate an answer file; every mistake is a SpecError naming the file and key.
+
+    An answer file that is a symbolic link is refused (a link to the instructor's key is not
+    a student's answers) unless ``follow_symlinks``.
+    """
     file = str(path)
+    if not follow_symlinks and Path(path).is_symlink():
+        raise SpecError("the answer file is a symbolic link; give the file itself (or --follow-symlinks)", file=file)
     text = read_text(path, "answer", MAX_FILE_BYTES)
     raw = load_yaml(text, _Loader, file)
     try:

@@ -17,6 +17,7 @@ from ..check.report import latex_report, text_report, to_dict
 from ..derive import derive
 from ..errors import SpecError, fail
 from ..expressions import ExpressionError
+from .output import follow_option
 from ..files import FORCE_HELP, JSON_MARKER, OutputError, check_target, write_atomically
 from ..spec import load_spec
 from ..spec.marking import DEFAULT, MAX_DIGITS, VOCABULARIES
@@ -86,14 +87,15 @@ class _OneLineErrors(click.Command):
 @click.option("--vocabulary", type=click.Choice(list(VOCABULARIES)),
               help="what answers may use: with_deltas (the lecture's, default), without_deltas, givens_only")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
+@follow_option
 def check_command(spec: Path, wrts: tuple[str, ...], answers: tuple[str, ...], answer_files: tuple[Path, ...],
                   solutions: tuple[Path, ...], syntax: str, fmt: str, output: Path | None, points: int,
                   seed: int, sig_figs: int | None, decimals: int | None, rel_tol: float | None,
-                  abs_tol: float | None, vocabulary: str | None, force: bool) -> None:
+                  abs_tol: float | None, vocabulary: str | None, force: bool, follow_symlinks: bool) -> None:
     read = {spec: "the spec", **{f: "an answer file" for f in answer_files + solutions}}
     if output is not None:
         try:
-            check_target(output, force=force, inputs=read)
+            check_target(output, force=force, inputs=read, follow_symlinks=follow_symlinks)
         except OutputError as exc:
             fail(str(exc))
     if len(wrts) != len(answers):
@@ -110,12 +112,12 @@ def check_command(spec: Path, wrts: tuple[str, ...], answers: tuple[str, ...], a
                   for i, (w, a) in enumerate(zip(wrts, answers), start=1)]
         worked = []
         for path in answer_files:
-            f = read_answer_file(path)
+            f = read_answer_file(path, follow_symlinks=follow_symlinks)
             inputs += [AnswerInput(w, a, s, where, str(path)) for w, a, s, where in f.answers]
             if f.solution is not None:
                 worked.append(SolutionInput(str(path), tuple(f.solution), f.title))
         for path in solutions:
-            f = read_answer_file(path)
+            f = read_answer_file(path, follow_symlinks=follow_symlinks)
             if f.solution is None:
                 raise SpecError("no 'solution:' in this file (answers go with --answer-file)", file=str(path))
             worked.append(SolutionInput(str(path), tuple(f.solution), f.title))
@@ -141,7 +143,7 @@ def check_command(spec: Path, wrts: tuple[str, ...], answers: tuple[str, ...], a
         click.echo(text, nl=False)
     else:
         try:
-            write_atomically(output, text, force=force, inputs=read)
+            write_atomically(output, text, force=force, inputs=read, follow_symlinks=follow_symlinks)
         except OutputError as exc:
             fail(str(exc))
         click.echo(f"wrote {output}", err=True)

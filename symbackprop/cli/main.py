@@ -13,7 +13,7 @@ from ..derive.paths import DEFAULT_MAX_PATHS
 from ..errors import SpecError, fail
 from ..expressions import ExpressionError
 from ..files import FORCE_HELP, JSON_MARKER
-from .output import check_output, write_output
+from .output import check_output, follow_option, write_output
 from ..render.pdf import stop_on_interrupt
 from ..render.text import text_report
 from ..spec import load_spec
@@ -70,12 +70,13 @@ def main() -> None:
 @click.option("--notation", type=click.Choice(["scalar", "matrix"]), default="scalar", show_default=True,
               help="matrix: add the layer view (weight matrices, Jacobians, δ vectors, gradient matrices)")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
+@follow_option
 def derive_command(spec: Path, method: str, fmt: str, output: Path | None, stats: bool,
                    max_paths: int, expansion_limit: int, no_expanded: bool, digits: int,
-                   exact: bool, notation: str, force: bool) -> None:
+                   exact: bool, notation: str, force: bool, follow_symlinks: bool) -> None:
     """Derive dE/dw for every parameter of SPEC (YAML or JSON)."""
     inputs = {spec: "the spec"}
-    check_output(output, force=force, inputs=inputs)
+    check_output(output, force=force, inputs=inputs, follow_symlinks=follow_symlinks)
     try:
         parsed = load_spec(spec)
         derivation = derive(parsed, method, max_paths=max_paths, expansion_limit=expansion_limit)
@@ -104,7 +105,7 @@ def derive_command(spec: Path, method: str, fmt: str, output: Path | None, stats
     if output is None:
         click.echo(text, nl=False)
         return
-    write_output(output, text, force=force, inputs=inputs)
+    write_output(output, text, force=force, inputs=inputs, follow_symlinks=follow_symlinks)
     click.echo(f"wrote {output}", err=True)
 
 

@@ -20,7 +20,7 @@ from ..derive import derive
 from ..errors import SpecError, fail
 from ..expressions import ExpressionError
 from ..files import FORCE_HELP, JSON_MARKER
-from .output import check_output, write_output
+from .output import check_output, follow_option, write_output
 from ..spec import load_spec
 from ..training import INITS, initial_parameters, train, training_data
 
@@ -50,7 +50,8 @@ def default_module_path(name: str) -> Path:
 @click.option("--form", type=click.Choice(FORMS), default="auto", show_default=True,
               help="matrix code for layered networks (auto), or one line per scalar (scalar)")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
-def code_command(spec: Path, output: Path | None, form: str, force: bool) -> None:
+@follow_option
+def code_command(spec: Path, output: Path | None, form: str, force: bool, follow_symlinks: bool) -> None:
     """Write a Python module (NumPy only) computing the loss and gradients of SPEC.
 
     The module has forward, loss, gradients and step functions; run it to print the
@@ -59,7 +60,7 @@ def code_command(spec: Path, output: Path | None, form: str, force: bool) -> Non
     inputs = {spec: "the spec"}
     to_stdout = output is not None and str(output) == "-"
     if not to_stdout:
-        check_output(output, force=force, inputs=inputs)
+        check_output(output, force=force, inputs=inputs, follow_symlinks=follow_symlinks)
     try:
         parsed = load_spec(spec)
         source = module_source(derive(parsed), form=form, source_file=str(spec))
@@ -73,7 +74,7 @@ def code_command(spec: Path, output: Path | None, form: str, force: bool) -> Non
         click.echo(source, nl=False)
         return
     target = output or default_module_path(parsed.name)
-    write_output(target, source, force=force, inputs=inputs)
+    write_output(target, source, force=force, inputs=inputs, follow_symlinks=follow_symlinks)
     click.echo(f"wrote {target}", err=True)
 
 
@@ -128,14 +129,16 @@ def _plot(run) -> bytes:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="write the run (losses, gradient norms, final parameters) as JSON")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
+@follow_option
 def train_command(spec: Path, steps: int, learning_rate: float | None, init: str | None, seed: int,
-                  std: float, every: int | None, plot: Path | None, output: Path | None, force: bool) -> None:
+                  std: float, every: int | None, plot: Path | None, output: Path | None, force: bool,
+                  follow_symlinks: bool) -> None:
     """Run gradient descent on the examples of SPEC and print the loss at each step."""
     inputs = {spec: "the spec"}
     if plot is not None and output is not None and plot.resolve() == output.resolve():
         fail(f"{plot}: --plot and -o name the same file")
     for target in (output, plot):
-        check_output(target, force=force, inputs=inputs)
+        check_output(target, force=force, inputs=inputs, follow_symlinks=follow_symlinks)
     if plot is not None:
         try:
             import matplotlib  # noqa: F401
@@ -179,8 +182,8 @@ def train_command(spec: Path, steps: int, learning_rate: float | None, init: str
     click.echo(f"loss {run.losses[0]:.8g} -> {run.losses[-1]:.8g} after {steps} step{'s' if steps != 1 else ''}")
     if output is not None:
         write_output(output, json.dumps(JSON_MARKER | run.to_dict(), indent=2) + "\n",
-                         force=force, inputs=inputs)
+                     force=force, inputs=inputs, follow_symlinks=follow_symlinks)
         click.echo(f"wrote {output}", err=True)
     if plot is not None:
-        write_output(plot, _plot(run), force=force, inputs=inputs)
+        write_output(plot, _plot(run), force=force, inputs=inputs, follow_symlinks=follow_symlinks)
         click.echo(f"wrote {plot}", err=True)

@@ -4,21 +4,27 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import fail
-from ..files import OutputError, check_target, write_atomically
+import click
+
+from ..files import FOLLOW_HELP, OutputError, check_target, write_atomically
+
+follow_option = click.option("--follow-symlinks", is_flag=True, help=FOLLOW_HELP)
+"""Every command that writes files has it: outputs that are symbolic links are refused without it."""
 
 
-def write_output(path: Path, data: str | bytes, *, force: bool, inputs: dict[Path, str]) -> None:
+def write_output(path: Path, data: str | bytes, *, force: bool, inputs: dict[Path, str],
+                 follow_symlinks: bool = False) -> None:
     """Write one output file atomically, or fail with one line (exit 2) when it may not be written."""
     try:
-        write_atomically(path, data, force=force, inputs=inputs)
+        write_atomically(path, data, force=force, inputs=inputs, follow_symlinks=follow_symlinks)
     except OutputError as exc:
         fail(str(exc))
 
 
-def check_output(path: Path | None, *, force: bool, inputs: dict[Path, str]) -> None:
+def check_output(path: Path | None, *, force: bool, inputs: dict[Path, str], follow_symlinks: bool = False) -> None:
     """Refuse an output file before any work is done (:func:`symbackprop.files.check_target`)."""
     if path is not None:
         try:
-            check_target(path, force=force, inputs=inputs)
+            check_target(path, force=force, inputs=inputs, follow_symlinks=follow_symlinks)
         except OutputError as exc:
             fail(str(exc))

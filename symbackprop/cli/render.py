@@ -19,7 +19,8 @@ from ..derive.paths import DEFAULT_MAX_PATHS
 from ..errors import SpecError, fail
 from ..exams.variants import draw_variants
 from ..expressions import ExpressionError
-from ..files import FORCE_HELP, OutputError, check_targets, write_atomically
+from ..files import FORCE_HELP, OutputError, write_all
+from .output import follow_option
 from ..render.exam import contents_context
 from ..render.pdf import NO_TEX, LatexError, compile_pdf, pdflatex_path
 from ..render.registry import DOCUMENTS, exam_files
@@ -85,8 +86,10 @@ def compile_all(texts: list[tuple[str, str]]) -> list[tuple[str, bytes]]:
 @click.option("--max-paths", type=click.IntRange(min=1), default=DEFAULT_MAX_PATHS, show_default=True,
               help="refuse to enumerate more paths than this (paths)")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
+@follow_option
 def render_command(spec: Path, template: str, notation: str, method: str, digits: int, make_pdf: bool,
-                   output: Path, variants: int | None, seed: int, max_paths: int, force: bool) -> None:
+                   output: Path, variants: int | None, seed: int, max_paths: int, force: bool,
+                   follow_symlinks: bool) -> None:
     """Write LaTeX documents for SPEC into DIR: <name>-<template>.tex, for exams
     <name>-exam-problem.tex and <name>-exam-solution.tex (per variant -exam-vNN-…, plus
     <name>-exam-contents.tex; <name>-solution-matrix.tex with --notation matrix), and each .pdf
@@ -112,10 +115,9 @@ def render_command(spec: Path, template: str, notation: str, method: str, digits
             fail(f"{exc.message}; nothing was written", exc.lines)
             return
     inputs = {spec: "the spec"}
-    try:  # every target is checked before the first is written: all or nothing
-        check_targets([output / name for name, _ in files], force=force, inputs=inputs)
-        for name, data in files:
-            write_atomically(output / name, data, force=force, inputs=inputs)
+    try:  # all or nothing: checked, written to temporaries, then moved into place
+        write_all([(output / name, data) for name, data in files], force=force, inputs=inputs,
+                  follow_symlinks=follow_symlinks)
     except OutputError as exc:
         fail(str(exc))
         return
