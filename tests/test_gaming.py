@@ -255,3 +255,74 @@ def test_givens_only_accepts_the_fully_expanded_gradient(we5):
 def test_a_gradient_answer_cannot_name_its_own_derivative(we5):
     with pytest.raises(SpecError, match="unknown name 'dE_dw_AT'"):
         check_answer(we5, "w_AT", "dE_dw_AT")
+
+
+# ----------------------------------------------------------------------------- adversarial equivalence
+
+@pytest.mark.parametrize("answer", [
+    "A*delta_T + relu(w_AT - 1.51)*1000",     # right wherever w_AT < 1.51 (all of the old ±1.5 box)
+    "A*delta_T + relu(A - 2)",                # right for every input below 2
+    "A*delta_T*step(w_AT + 100)",             # right above −100
+    "A*delta_T + Heaviside(w_AT - 500)",
+    "A*delta_T*(1 + abs(w_BT - 0.8) - (w_BT - 0.8))",   # right for w_BT ≥ 0.8 only
+    "A*delta_T + 1e-30*w_AT",                 # a term below the old absolute floor
+    "0",
+])
+def test_answers_right_only_somewhere_are_wrong_with_a_counterexample(we5, answer):
+    result = check_answer(we5, "w_AT", answer, seed=1)
+    assert result.verdict == "wrong", (answer, result.comparison)
+    c = result.comparison.counterexample
+    assert c is not None and c.answer != c.correct
+
+
+def test_an_answer_whose_other_side_is_never_reached_is_not_accepted(we5):
+    """max(A·δ_T, −100) differs only where A·δ_T < −100, which no test point reaches: it may
+    not be accepted on numbers, and the report says why."""
+    result = check_answer(we5, "w_AT", "max(A*delta_T, -100)", seed=1)
+    assert result.verdict == "undecided" and not result.ok
+    assert result.comparison.uncrossed == ["-A*delta_T - 100"]
+
+
+def test_a_correct_piecewise_rewrite_is_accepted_and_flagged(we5):
+    result = check_answer(we5, "w_AT", "relu(A*delta_T) - relu(-A*delta_T)", seed=1)
+    assert result.verdict == "correct" and result.comparison.proof == "numeric"
+    assert sorted(result.comparison.switches) == ["-A*delta_T", "A*delta_T"]
+    assert result.comparison.uncrossed == []
+
+
+def test_zero_is_wrong_for_a_gradient_that_is_always_tiny(tmp_path):
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text("""name: tiny
+inputs: [x]
+neurons:
+  y: {from: {x: w}, activation: sigmoid}
+outputs: [y]
+loss: "(t_y - out_y)**2/10**30"
+values:
+  inputs: {x: 0.5}
+  params: {w: 0.3}
+  targets: {y: 1}
+""")
+    c = CheckContext(derive(load_spec(spec)))
+    result = check_answer(c, "w", "0", seed=3)
+    assert result.verdict == "wrong" and result.comparison.counterexample.at_spec_values
+    assert check_answer(c, "w", "x*delta_y", seed=3).verdict == "correct"
+
+
+def test_the_test_points_span_decades_and_both_signs(we5):
+    points = we5.points(24, seed=5)
+    weights = [abs(float(v)) for p in points[1:] for s, v in p.leaves.items() if str(s).startswith("w_")]
+    assert min(weights) < 0.05 and max(weights) > 5          # beyond the old ±[0.05, 1.5] box
+    assert {float(v) > 0 for p in points for s, v in p.leaves.items() if str(s) == "w_AT"} == {True, False}
+
+
+def test_the_seed_is_fresh_per_check_and_printed_to_repeat_it():
+    base = [sys.executable, "-m", "symbackprop", "check", str(WE5), "--wrt", "w_AT", "--answer", "A*delta_T"]
+    first = subprocess.run(base + ["--format", "json"], capture_output=True, text=True, timeout=120)
+    second = subprocess.run(base + ["--format", "json"], capture_output=True, text=True, timeout=120)
+    import json
+    seeds = [json.loads(p.stdout)["seed"] for p in (first, second)]
+    assert seeds[0] != seeds[1]
+    again = subprocess.run(base + ["--format", "json", "--seed", str(seeds[0])], capture_output=True, text=True,
+                           timeout=120)
+    assert again.stdout == first.stdout

@@ -54,6 +54,7 @@ class CheckReport:
     notes: list[str] = field(default_factory=list)
     context: CheckContext | None = None
     policy: MarkingPolicy = DEFAULT
+    seed: int = 0                  # of the random test points: --seed repeats the check exactly
 
     @property
     def ok(self) -> bool:
@@ -81,7 +82,7 @@ def run_check(derivation: Derivation, *, answers: Sequence[AnswerInput] = (), so
         applied = AppliedPolicy(ctx, policy, worksheet)
     except SpecError as exc:
         raise exc.located(derivation.spec.file) from None
-    report = CheckReport(derivation.spec, context=ctx, policy=policy)
+    report = CheckReport(derivation.spec, context=ctx, policy=policy, seed=seed)
     if ctx.variant_requested:
         report.notes.append(VARIANT_NOTE)
     if ctx.one_hot_condition and answers:

@@ -17,6 +17,7 @@ A :class:`CheckContext` holds the reference derivation — always the true gradi
 """
 from __future__ import annotations
 
+import math
 import random
 import re
 from dataclasses import dataclass
@@ -32,10 +33,14 @@ from ..derive.backprop import backprop, graph_label
 from ..derive.expand import Expander
 from ..derive.paths import enumerate_paths, path_counts
 from ..errors import SpecError
+from ..graph import NodeKind
 from .evaluate import MP, Program, compile_expr
 
 DIGITS = 40
 """Decimal digits of the test-point arithmetic."""
+
+MAX_NET = 40
+"""Largest |net| at a wide test point: σ(40) is 1 − 4·10⁻¹⁸, still 22 digits from 1 at 40 digits."""
 
 LOSS_ALIASES = ("E", "J", "C", "L", "loss")
 
@@ -287,12 +292,21 @@ class CheckContext:
         params = {p: sp.Rational(v) for p, v in self.spec.params_values.items()}
         return {s: sp.Rational(v) for s, v in self.network.leaf_values(params, sp.Rational).items()}
 
-    def random_point(self, rng: random.Random) -> dict[sp.Symbol, sp.Rational]:
-        """Random leaves: inputs and parameters in ±[0.05, 1.5], targets in (0, 1), two decimals.
+    def random_point(self, rng: random.Random, wide: bool = False, decades: float = 3.0) -> dict[sp.Symbol, sp.Rational]:
+        """Random leaves: inputs and parameters in ±[0.05, 1.5] with two decimals, or with
+        ``wide`` log-uniform in ±[10⁻ᵈ, 10ᵈ] (``d = decades``; three significant figures, either
+        sign), so an answer that is right only near the lecture's values is caught; targets in (0, 1).
 
         With a softmax + cross-entropy group (whose simple δ needs Σt = 1) each example's
         targets are drawn to sum to 1.
         """
+        def draw() -> sp.Rational:
+            if not wide:
+                return sp.Rational(rng.randint(5, 150) * rng.choice((-1, 1)), 100)
+            exponent = rng.uniform(-decades, decades)
+            mantissa = round(10 ** (exponent - math.floor(exponent)) * 100)
+            return rng.choice((-1, 1)) * sp.Rational(mantissa, 100) * sp.Integer(10) ** math.floor(exponent)
+
         point: dict[sp.Symbol, sp.Rational] = {}
         targets: dict[int | None, list[sp.Symbol]] = {}
         for sym, kind, node in self.leaves():
@@ -300,8 +314,7 @@ class CheckContext:
                 point[sym] = sp.Rational(rng.randint(5, 95), 100)
                 targets.setdefault(self.graph.nodes[node]["example"], []).append(sym)
             else:
-                k = rng.randint(5, 150) * rng.choice((-1, 1))
-                point[sym] = sp.Rational(k, 100)
+                point[sym] = draw()
         if self.one_hot_condition:
             for syms in targets.values():
                 weights = [rng.randint(1, 9) for _ in syms]
@@ -309,12 +322,12 @@ class CheckContext:
                 for s, w in zip(syms, weights):
                     point[s] = sp.Rational(w, total)
         for sym in self.aliases.values():
-            point[sym] = sp.Rational(rng.randint(5, 150) * rng.choice((-1, 1)), 100)
+            point[sym] = draw()
         return point
 
-    def valuation(self, leaves: Mapping[sp.Symbol, sp.Rational]) -> dict[sp.Symbol, object]:
-        """Every symbol's value at ``leaves`` (40 digits); undefined ones are ``None``."""
-        with mpmath.workdps(DIGITS):
+    def valuation(self, leaves: Mapping[sp.Symbol, sp.Rational], digits: int = DIGITS) -> dict[sp.Symbol, object]:
+        """Every symbol's value at ``leaves`` (``digits`` digits); undefined ones are ``None``."""
+        with mpmath.workdps(digits):
             values: dict[sp.Symbol, object] = {s: mpmath.mpf(v.p) / v.q for s, v in leaves.items()}
             for sym, program in self._programs:
                 values[sym] = program.evaluate(values, MP)
@@ -329,10 +342,23 @@ class CheckContext:
             for sym in self.aliases.values():
                 at_spec[sym] = sp.Rational(rng.randint(5, 150), 100)
             out.append(Point(at_spec, self.valuation(at_spec), True))
-        while len(out) < count:
-            leaves = self.random_point(rng)
-            out.append(Point(leaves, self.valuation(leaves)))
+        while len(out) < count:   # alternately near the lecture's values and over six decades
+            out.append(self._wide_point(rng) if len(out) % 2 == 1 else self._point(self.random_point(rng)))
         return out
+
+    def _point(self, leaves: dict[sp.Symbol, sp.Rational]) -> Point:
+        return Point(leaves, self.valuation(leaves))
+
+    def _wide_point(self, rng: random.Random) -> Point:
+        """A point over several decades whose nets stay within ±:data:`MAX_NET` (beyond, σ and
+        tanh round to 0 or 1 at 40 digits and every form of f′ reads 0): fewer decades
+        until that holds, else a point near the lecture's values."""
+        nets = [self.symbol(n) for n in self.graph if self.kind(n) == NodeKind.NET]
+        for decades in (3.0, 2.5, 2.0, 1.5, 1.0, 0.5):
+            point = self._point(self.random_point(rng, wide=True, decades=decades))
+            if all(point.values.get(s) is not None and abs(point.values[s]) <= MAX_NET for s in nets):
+                return point
+        return self._point(self.random_point(rng))
 
     # ------------------------------------------------------------------ backward pass with changes
     def label(self, u: str, v: str) -> sp.Expr:

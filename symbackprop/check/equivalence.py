@@ -21,6 +21,7 @@ cannot finish the proof, equal at every test point.
 """
 from __future__ import annotations
 
+import random
 import signal
 import threading
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ import sympy as sp
 from ..derive.expand import ExpansionTooLarge
 from .context import DIGITS, CheckContext, Point
 from .evaluate import MP, Program, Unsupported, compile_expr
+from .switches import foreign_switches, points_across
 
 MAX_EXPANDED_TERMS = 3_000
 MAX_SIMPLIFY_OPS = 80
@@ -61,14 +63,45 @@ class Comparison:
     counterexample: Counterexample | None = None
     answer_values: list = field(default_factory=list)   # per test point (None where undefined)
     correct_values: list = field(default_factory=list)
+    switches: list[str] = field(default_factory=list)   # the answer switches where these change sign; the derivative does not
+    uncrossed: list[str] = field(default_factory=list)  # switches no test point got across: not decided by numbers
 
 
-def same_number(a, b) -> bool:
-    """Equal to 25 significant digits (or both within 1e-25 of 0)."""
+def same_number(a, b, floor=1) -> bool:
+    """Equal to 25 significant digits, relative to the larger of ``|a|``, ``|b|`` and ``floor``.
+
+    Slip matching keeps the floor 1 (both within 1e-25 of 0); deciding an answer uses
+    ``floor=0``: purely relative, so ``0`` never equals a derivative that is merely tiny.
+
+    >>> same_number(mpmath.mpf("1e-30"), 0), same_number(mpmath.mpf("1e-30"), 0, floor=0)
+    (True, False)
+    """
     if a is None or b is None:
         return a is None and b is None
-    scale = max(abs(a), abs(b), mpmath.mpf(1))
+    scale = max(abs(a), abs(b), mpmath.mpf(floor))
     return abs(a - b) <= RELATIVE_TOLERANCE * scale
+
+
+def _confirmed_difference(ctx: CheckContext, program: Program, correct: Program, point: Point, a, c) -> bool | None:
+    """Recomputed at twice the digits: True when the answer really differs there, False when it
+    agrees, None when rounding at 40 digits is too large to tell (the point decides nothing).
+
+    The change between the 40- and the 80-digit values estimates the rounding noise of the
+    40-digit ones (cancellation in ``1 − out`` with ``out`` near 1); a difference is real only
+    when it is far larger than that noise.
+    """
+    with mpmath.workdps(2 * DIGITS):
+        values = ctx.valuation(point.leaves, 2 * DIGITS)
+        a_hi, c_hi = program.evaluate(values, MP), correct.evaluate(values, MP)
+        if c_hi is None or c is None:
+            return None
+        if a_hi is None:
+            return True
+        noise = abs(c - c_hi) + (abs(a - a_hi) if a is not None else 0)
+        gap = abs(a_hi - c_hi)
+        if gap <= RELATIVE_TOLERANCE * max(abs(a_hi), abs(c_hi)) + noise * mpmath.mpf(10) ** -20:
+            return False
+        return True if gap > 100 * noise else None
 
 
 def estimated_terms(expr: sp.Expr, cap: int = 10**7) -> int:
@@ -158,36 +191,64 @@ def compile_or_none(expr: sp.Expr) -> Program | None:
 
 def compare(ctx: CheckContext, answer: sp.Expr, correct: sp.Expr, points: Sequence[Point],
             correct_values: list | None = None) -> Comparison:
-    """Compare ``answer`` with ``correct`` at ``points`` and symbolically (see the module doc).
+    """Compare ``answer`` with ``correct`` at ``points`` (plus points either side of the
+    answer's own switches) and symbolically (see the module doc).
 
-    A point where the two differ is a concrete counterexample and settles it (the answer is
-    wrong). Otherwise the symbolic test is tried, so a correct answer is reported as proved
-    or as equal at every test point.
+    A point where the two differ — confirmed at twice the digits, relative to the size of the
+    correct value — is a concrete counterexample and settles it (the answer is wrong).
+    Otherwise the symbolic test is tried, so a correct answer is reported as proved or as
+    equal at every test point.
     """
     program = compile_or_none(answer)
+    correct_program = compile_expr(correct)
     if correct_values is None:
-        correct_values = values_at(compile_expr(correct), points)
+        correct_values = values_at(correct_program, points)
+    points, correct_values = list(points), list(correct_values)
+    foreign = foreign_switches(answer, correct)
+    if foreign and program is not None and points:
+        near = [p for i, p in enumerate(points) if p.from_spec or i % 2 == 0] or points  # not the wide ones
+        extra = points_across(ctx, foreign, near, random.Random(f"switches:{answer}"))
+        points += extra
+        correct_values += values_at(correct_program, extra)
     answer_values = values_at(program, points) if program is not None else [None] * len(points)
     compared = 0
     counterexample = None
+    decided: list[Point] = []      # the points where both sides were compared
     if program is not None:
         for point, a, c in zip(points, answer_values, correct_values):
             if c is None:
                 continue
-            if a is not None and same_number(a, c):
+            if a is not None and same_number(a, c, floor=0):
                 compared += 1
+                decided.append(point)
                 continue
-            if counterexample is None:
+            differs = _confirmed_difference(ctx, program, correct_program, point, a, c)
+            if differs is False:
+                compared += 1
+                decided.append(point)
+            elif differs and counterexample is None:
                 counterexample = _counterexample(ctx, answer, point, a, c)
-    result = Comparison(None, points=compared, answer_values=answer_values, correct_values=correct_values)
+    result = Comparison(None, points=compared, answer_values=answer_values, correct_values=correct_values,
+                        switches=[str(f) for f in foreign])
     if counterexample is not None:
         result.equal, result.counterexample = False, counterexample
         return result
     if symbolic_zero(ctx, answer - correct, thorough=compared > 0):
         result.equal, result.proof = True, "symbolic"
-    elif program is not None and compared >= min(MIN_POINTS, len(points)):
+        return result
+    result.uncrossed = [str(f) for f in foreign if not _both_signs(f, decided)]
+    if program is not None and compared >= min(MIN_POINTS, len(points)) and not result.uncrossed:
         result.equal, result.proof = True, "numeric"
     return result
+
+
+def _both_signs(argument: sp.Expr, points: Sequence[Point]) -> bool:
+    """Whether the test points reach both sides of the switch ``argument = 0``."""
+    program = compile_or_none(argument)
+    if program is None:
+        return False
+    signs = {v > 0 for v in values_at(program, points) if v is not None}   # above 0, and 0 or below
+    return signs == {True, False}
 
 
 def _counterexample(ctx: CheckContext, answer: sp.Expr, point: Point, a, c) -> Counterexample:

@@ -29,7 +29,7 @@ from typing import Any, Callable, Mapping, Sequence
 import mpmath
 import sympy as sp
 
-from ..functions import ACTIVATION_FUNCTIONS
+from ..functions import ACTIVATION_FUNCTIONS, absolute
 
 __all__ = ["Program", "compile_expr", "FLOAT", "MP", "Unsupported", "BOUND"]
 
@@ -105,7 +105,7 @@ def _common(exp, log, sqrt, tanh, sin, cos, facet: str) -> dict[str, Callable]:
     return {
         "exp": exp, "log": log, "sqrt": sqrt, "tanh": tanh, "sin": sin, "cos": cos,
         "heaviside": lambda x, h: 1 + 0 * x if x > 0 else (0 * x if x < 0 else h),
-        "abs": abs,
+        "abs": abs, "sign": lambda x: 1 + 0 * x if x > 0 else (-1 + 0 * x if x < 0 else 0 * x),
     } | {cls.__name__: getattr(cls, facet) for cls in ACTIVATION_FUNCTIONS}
 
 
@@ -135,7 +135,7 @@ def _power(base, exponent):
 
 _FUNCTIONS: dict[type, str] = {
     sp.exp: "exp", sp.log: "log", sp.tanh: "tanh", sp.sin: "sin", sp.cos: "cos", sp.Abs: "abs",
-    sp.Heaviside: "heaviside",
+    sp.Heaviside: "heaviside", absolute: "abs", sp.sign: "sign",
 } | {cls: cls.__name__ for cls in ACTIVATION_FUNCTIONS}
 _RELATIONS = {
     sp.StrictGreaterThan: lambda a, b: a > b, sp.GreaterThan: lambda a, b: a >= b,

@@ -82,6 +82,9 @@ def _answer_dict(a: AnswerResult, ctx) -> dict[str, Any]:
         out["condition"] = a.target.condition
     if a.refused is not None:
         out["refused"] = a.refused
+    if comparison.switches:
+        out["foreign_switches"] = comparison.switches
+        out["uncrossed_switches"] = comparison.uncrossed
     if comparison.counterexample is not None:
         out["counterexample"] = _counterexample_dict(comparison.counterexample)
     if a.verdict == "wrong":
@@ -122,6 +125,7 @@ def to_dict(report: CheckReport) -> dict[str, Any]:
     out: dict[str, Any] = {"spec": report.spec.name, "ok": report.ok, "notes": list(report.notes)}
     if report.answers:
         out["vocabulary"] = report.policy.vocabulary
+        out["seed"] = report.seed
     if report.answers:
         out["answers"] = [_answer_dict(a, report.context) for a in report.answers]
     if report.solutions:
@@ -151,14 +155,21 @@ def _answer_lines(a: AnswerResult) -> list[str]:
         how = "proved symbolically" if c.proof == "symbolic" else \
             f"equal at {c.points} test points to 25 digits; not proved symbolically"
         lines = [f"{head}   correct ({how})"]
+        if c.switches:
+            lines.append(f"    note: the answer switches where {', '.join(c.switches)} changes sign; the derivative "
+                         "does not (equal on both sides at the test points)")
         if a.target.condition:
             lines.append(f"    (given {a.target.condition})")
         return lines
     if a.verdict == "refused":
         return [f"{head}   refused: {a.refused}", f"    yours:   {_clip(a.text)}"]
     if a.verdict == "undecided":
-        return [f"{head}   undecided: the answer could not be evaluated at enough test points",
-                f"    yours:   {_clip(a.text)}"]
+        if c.uncrossed:
+            why = (f"the answer switches where {', '.join(c.uncrossed)} changes sign (the derivative does not), "
+                   "and no test point reached the other side; it is not accepted on numbers alone")
+        else:
+            why = "the answer could not be evaluated at enough test points"
+        return [f"{head}   undecided: {why}", f"    yours:   {_clip(a.text)}"]
     lines = [f"{head}   wrong", f"    yours:   {_clip(a.text)}", f"    correct: {a.target.correct}"]
     if c.counterexample is not None:
         lines += ["    " + line for line in _counterexample_text(c.counterexample)]
@@ -203,7 +214,7 @@ def text_report(report: CheckReport) -> str:
         lines.append(f"Note: {note}")
     if report.answers:
         lines.append("")
-        lines.append(f"Answers ({len(report.answers)})")
+        lines.append(f"Answers ({len(report.answers)}; test points with --seed {report.seed})")
         for a in report.answers:
             lines += ["  " + line for line in _answer_lines(a)]
     for s in report.solutions:

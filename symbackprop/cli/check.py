@@ -6,6 +6,7 @@ bad input (one line ``symbackprop: error: ...`` on stderr, no output file writte
 from __future__ import annotations
 
 import json
+import secrets
 import sys
 from pathlib import Path
 
@@ -75,7 +76,8 @@ class _OneLineErrors(click.Command):
               help="write the report to this file instead of standard output")
 @click.option("--points", type=click.IntRange(8, 400), default=DEFAULT_POINTS, show_default=True,
               help="test points for comparing expressions (the spec's values and random ones)")
-@click.option("--seed", type=int, default=0, show_default=True, help="seed of the random test points")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None,
+              help="seed of the random test points (default: a fresh one, printed in the report to repeat the check)")
 @click.option("--sig-figs", type=click.IntRange(0, MAX_DIGITS), metavar="N",
               help="figures need at least N significant figures, right to half a unit in the last "
                    "(default 2, or the spec's marking:; 0 drops the rule)")
@@ -90,7 +92,7 @@ class _OneLineErrors(click.Command):
 @follow_option
 def check_command(spec: Path, wrts: tuple[str, ...], answers: tuple[str, ...], answer_files: tuple[Path, ...],
                   solutions: tuple[Path, ...], syntax: str, fmt: str, output: Path | None, points: int,
-                  seed: int, sig_figs: int | None, decimals: int | None, rel_tol: float | None,
+                  seed: int | None, sig_figs: int | None, decimals: int | None, rel_tol: float | None,
                   abs_tol: float | None, vocabulary: str | None, force: bool, follow_symlinks: bool) -> None:
     read = {spec: "the spec", **{f: "an answer file" for f in answer_files + solutions}}
     if output is not None:
@@ -125,6 +127,8 @@ def check_command(spec: Path, wrts: tuple[str, ...], answers: tuple[str, ...], a
         policy = (parsed.marking or DEFAULT).overridden(
             tolerance={k: (v or None if k == "significant_figures" else v) for k, v in rules.items() if v is not None},
             vocabulary=vocabulary)
+        if seed is None:
+            seed = secrets.randbelow(2**32)
         report = run_check(derive(parsed, strict_variant=False), answers=inputs, solutions=worked, points=points,
                            seed=seed, policy=policy)
     except SpecError as exc:
