@@ -36,6 +36,7 @@ import yaml
 from ..errors import SpecError
 from ..expressions import ANSWER_FUNCTIONS, LIMITS, ExpressionError, parse_expression
 from ..spec import key_text, load_yaml, read_text, refuse_tag
+from .budget import OutOfTime, answer_budget, limit_answers, run_deadline
 from .context import CheckContext, NotApplicable, Point, Target
 from .equivalence import Comparison, compare, compile_or_none, same_number, values_at
 from .latex import LatexError, NameTable, latex_to_text, looks_like_latex
@@ -108,6 +109,7 @@ class AnswerResult:
     comparison: Comparison
     slips: list[SlipMatch] = field(default_factory=list)
     where: str = ""
+    note: str = ""                 # why it is undecided, or why its diagnosis was cut short (a time budget)
 
     @property
     def verdict(self) -> str:
@@ -129,6 +131,7 @@ class SharedPoints:
 
     def __init__(self, ctx: CheckContext, count: int, seed: int):
         self.ctx, self.count, self.seed = ctx, count, seed
+        self.deadline = run_deadline()   # the run's time budget (see .budget)
         self._points: list[Point] | None = None
         self._correct: dict[str, list] = {}
 
@@ -159,11 +162,15 @@ def check_answer(ctx: CheckContext, wrt: str, text: Any, *, syntax: str = "auto"
     if circular:
         raise SpecError(f"circular answer: {banned[circular[0]]}", key=where)
     shared = shared or SharedPoints(ctx, points, seed)
-    pts = shared.points
-    comparison = compare(ctx, expr, target.correct, pts, shared.correct_values(target))
-    result = AnswerResult(target, text, used_syntax, expr, comparison, where=where)
-    if comparison.equal is False:
-        result.slips = diagnose(ctx, target, comparison, pts)
+    result = AnswerResult(target, text, used_syntax, expr, Comparison(None), where=where)
+    try:
+        with answer_budget(shared.deadline):
+            pts = shared.points
+            result.comparison = compare(ctx, expr, target.correct, pts, shared.correct_values(target))
+            if result.comparison.equal is False:
+                result.slips = diagnose(ctx, target, result.comparison, pts)
+    except OutOfTime as exc:  # undecided (never correct), or wrong with its diagnosis cut short
+        result.note = str(exc) if result.comparison.equal is None else "cut short by the time budget"
     return result
 
 
@@ -317,6 +324,8 @@ def _answer_file(raw: Any, file: str) -> AnswerFile:
         raise SpecError(f"must be one of {', '.join(SYNTAXES)}", key="syntax")
     if "answers" in raw:
         answers = raw["answers"]
+        if isinstance(answers, (dict, list)):
+            limit_answers(len(answers))
         if isinstance(answers, dict):
             for wrt, text in answers.items():
                 out.answers.append((wrt, _text(text, f"answers.{key_text(wrt)}"), default, f"answers.{key_text(wrt)}"))

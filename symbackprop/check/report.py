@@ -80,6 +80,8 @@ def _answer_dict(a: AnswerResult, ctx) -> dict[str, Any]:
     }
     if a.target.condition:
         out["condition"] = a.target.condition
+    if a.note:
+        out["note"] = a.note
     if comparison.counterexample is not None:
         out["counterexample"] = _counterexample_dict(comparison.counterexample)
     if a.verdict == "wrong":
@@ -150,7 +152,7 @@ def _answer_lines(a: AnswerResult) -> list[str]:
             lines.append(f"    (given {a.target.condition})")
         return lines
     if a.verdict == "undecided":
-        return [f"{head}   undecided: the answer could not be evaluated at enough test points",
+        return [f"{head}   undecided: {a.note or 'the answer could not be evaluated at enough test points'}",
                 f"    yours:   {_clip(a.text)}"]
     lines = [f"{head}   wrong", f"    yours:   {_clip(a.text)}", f"    correct: {a.target.correct}"]
     if c.counterexample is not None:
@@ -159,7 +161,7 @@ def _answer_lines(a: AnswerResult) -> list[str]:
         for m in a.slips:
             lines.append(f"    diagnosis: {m.title} — {m.detail}")
     else:
-        lines.append("    diagnosis: no known slip matches")
+        lines.append(f"    diagnosis: {a.note or 'no known slip matches'}")
     return lines
 
 
