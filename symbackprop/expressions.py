@@ -21,14 +21,16 @@ import keyword
 import math
 import tokenize
 import unicodedata
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Callable, Mapping
 
 import sympy as sp
 
-from .functions import absolute, relu, sigmoid
+from .functions import absolute, leaky_relu, relu, sigmoid, softplus
 
-__all__ = ["ExpressionError", "FUNCTIONS", "LIMITS", "parse_expression"]
+__all__ = ["ExpressionError", "FUNCTIONS", "ANSWER_FUNCTIONS", "FunctionRule", "LIMITS", "parse_expression",
+           "superscript_text"]
 
 
 class ExpressionError(ValueError):
@@ -44,7 +46,49 @@ FUNCTIONS: Mapping[str, Callable[..., sp.Expr]] = MappingProxyType({
 })
 """Allowed function names and their SymPy callables; each takes one argument, ``max``/``min`` two."""
 
-_ARITY: Mapping[str, int] = MappingProxyType({name: 2 if name in ("max", "min") else 1 for name in FUNCTIONS})
+
+class _Refused(ValueError):
+    """Raised by a function rule for arguments it does not take; the parser adds where."""
+
+
+@dataclass(frozen=True)
+class FunctionRule:
+    """How one call is read: the SymPy builder, how many arguments it takes, and their kind."""
+
+    build: Callable[..., sp.Expr]
+    arity: tuple[int, int | None] = (1, 1)   # fewest and most arguments (None: no limit)
+    cases: bool = False                       # the arguments are (value, condition) pairs (Piecewise)
+
+    def arity_text(self) -> str:
+        low, high = self.arity
+        if low == high:
+            return f"exactly {low} argument{'s' if low != 1 else ''}"
+        return f"at least {low} arguments" if high is None else f"{low} to {high} arguments"
+
+
+def _heaviside(x: sp.Expr, h0: sp.Expr = sp.S.Half) -> sp.Expr:
+    if h0 not in (0, sp.S.Half, 1):
+        raise _Refused("Heaviside's value at 0 must be 0, 1/2 or 1")
+    return sp.Heaviside(x, h0)
+
+
+_SPEC_RULES: Mapping[str, FunctionRule] = MappingProxyType(
+    {name: FunctionRule(f, (2, 2) if name in ("max", "min") else (1, 1)) for name, f in FUNCTIONS.items()})
+
+ANSWER_FUNCTIONS: Mapping[str, FunctionRule] = MappingProxyType({**_SPEC_RULES, **{
+    "Max": FunctionRule(sp.Max, (2, None)), "Min": FunctionRule(sp.Min, (2, None)),
+    "softplus": FunctionRule(softplus), "leaky_relu": FunctionRule(leaky_relu, (2, 2)),
+    "sign": FunctionRule(sp.sign), "Heaviside": FunctionRule(_heaviside, (1, 2)),
+    "step": FunctionRule(lambda x: sp.Heaviside(x, 0)), "Piecewise": FunctionRule(sp.Piecewise, (1, None), cases=True),
+}})
+"""The functions an *answer* may call: :data:`FUNCTIONS` and every function symbackprop prints
+(``Max``/``Min`` with any number of arguments, ``softplus``, ``leaky_relu(x, alpha)``,
+``sign``, ``Heaviside(x)`` / ``Heaviside(x, h0)`` with ``h0`` 0, 1/2 or 1, ``Piecewise((value,
+condition), ...)``), and ``step(x)``, the ReLU derivative (1 for x > 0, else 0)."""
+
+_RELATIONS: Mapping[type, Callable[[sp.Expr, sp.Expr], sp.Basic]] = MappingProxyType({
+    ast.Gt: sp.StrictGreaterThan, ast.GtE: sp.GreaterThan, ast.Lt: sp.StrictLessThan, ast.LtE: sp.LessThan,
+})
 
 LIMITS: dict[str, int] = {
     "max_length": 10_000,  # characters of text
@@ -112,6 +156,49 @@ def _digits_message() -> str:
     return f"number with more than {LIMITS['max_magnitude_digits']} digits (max_magnitude_digits)"
 
 
+def superscript_text(ch: str) -> str | None:
+    """What a Unicode superscript character stands for (``²`` → ``2``, ``⁻`` → ``-``, ``ⁿ`` → ``n``), else None.
+
+    >>> superscript_text("²"), superscript_text("⁻"), superscript_text("2")
+    ('2', '-', None)
+    """
+    if ch.isascii() or not unicodedata.decomposition(ch).startswith("<super>"):
+        return None
+    return unicodedata.normalize("NFKC", ch).replace("\u2212", "-")  # ⁻ is MINUS SIGN, not '-'
+
+
+
+def _powers(text: str) -> tuple[str, list[int]]:
+    """Each run of superscripts as a power: ``x²`` → ``x**(2)``, ``x⁻¹`` → ``x**(-1)``.
+
+    Python would read ``xⁿ`` as the name ``xn`` (and refuse ``x²``). Returns the new text and,
+    for each of its characters (and its end), the index in ``text`` it came from.
+    """
+    if text.isascii():
+        return text, list(range(len(text) + 1))
+    out: list[str] = []
+    origin: list[int] = []
+    i = 0
+    while i < len(text):
+        if superscript_text(text[i]) is None:
+            out.append(text[i])
+            origin.append(i)
+            i += 1
+            continue
+        j = i
+        while j < len(text) and superscript_text(text[j]) is not None:
+            j += 1
+        power = "**(" + "".join(superscript_text(ch) for ch in text[i:j]) + ")"
+        if text[j:].lstrip().startswith("**"):
+            raise _Refused(f"'**' after the superscript {text[i:j]} is ambiguous: use brackets, e.g. "
+                           f"(x{text[i:j]})**k (column {j + 1})")
+        out.append(power)
+        origin += [i] * len(power)
+        i = j
+    origin.append(len(text))
+    return "".join(out), origin
+
+
 def _bracket_depth(text: str) -> int:
     depth = deepest = 0
     for char in text:
@@ -166,8 +253,9 @@ class _Builder:
     """Walks an already size-checked tree and builds SymPy, refusing anything not allowed."""
 
     def __init__(self, text: str, names: Mapping[str, sp.Expr], keywords: Mapping[tuple[int, int], str],
-                 where: str):
+                 where: str, functions: Mapping[str, FunctionRule]):
         self.text, self.names, self.keywords, self.where = text, names, keywords, where
+        self.functions = functions
 
     def ident(self, node: ast.Name) -> str:
         """The name as written (a hidden keyword such as ``lambda`` mapped back)."""
@@ -222,7 +310,7 @@ class _Builder:
             raise self.fail(f"names starting with '_' are not allowed: {_quote(ident)}")
         if ident in self.names:
             return self.names[ident]
-        if ident in FUNCTIONS:
+        if ident in self.functions:
             raise self.fail(f"'{ident}' is a function: call it, e.g. {ident}(...)")
         allowed = sorted(self.names)
         hint = f" (allowed names: {', '.join(allowed[:8])}{', …' if len(allowed) > 8 else ''})" if allowed else ""
@@ -276,20 +364,40 @@ class _Builder:
             self.build(node.func)  # refuses an attribute, lambda, disallowed call ... as such
             raise self.fail("calling the value of an expression is not allowed (use * to multiply)", node)
         ident = self.ident(node.func)
-        if ident not in FUNCTIONS:
+        rule = self.functions.get(ident)
+        if rule is None:
             if ident in self.names:
                 raise self.fail(f"'{ident}' is not a function (use * to multiply)", node)
-            raise self.fail(f"function {_quote(ident)} is not allowed (allowed: {', '.join(sorted(FUNCTIONS))})",
-                            node)
+            raise self.fail(f"function {_quote(ident)} is not allowed (allowed: "
+                            f"{', '.join(sorted(self.functions, key=str.lower))})", node)
         if node.keywords:
             raise self.fail(f"keyword arguments are not allowed in {ident}()", node)
         if any(isinstance(a, ast.Starred) for a in node.args):
             raise self.fail(f"'*' unpacking is not allowed in {ident}()", node)
-        arity = _ARITY[ident]
-        if len(node.args) != arity:
-            plural = "s" if arity > 1 else ""
-            raise self.fail(f"{ident}() takes exactly {arity} argument{plural} (got {len(node.args)})", node)
-        return FUNCTIONS[ident](*[self.build(a) for a in node.args])
+        low, high = rule.arity
+        if len(node.args) < low or (high is not None and len(node.args) > high):
+            raise self.fail(f"{ident}() takes {rule.arity_text()} (got {len(node.args)})", node)
+        args = [self.case(a, last=i == len(node.args) - 1) for i, a in enumerate(node.args)] if rule.cases \
+            else [self.build(a) for a in node.args]
+        try:
+            return rule.build(*args)
+        except _Refused as exc:
+            raise self.fail(str(exc), node) from None
+
+    def case(self, node: ast.expr, *, last: bool) -> tuple[sp.Expr, sp.Basic]:
+        """``(value, condition)`` of a Piecewise: the condition compares two expressions, or is
+        ``True`` (the last case only)."""
+        if not isinstance(node, ast.Tuple) or len(node.elts) != 2:
+            raise self.fail("each case of Piecewise is (value, condition), e.g. (1, x > 0)", node)
+        value, condition = node.elts
+        if last and isinstance(condition, ast.Constant) and condition.value is True:
+            return self.build(value), sp.true
+        if not (isinstance(condition, ast.Compare) and len(condition.ops) == 1
+                and type(condition.ops[0]) in _RELATIONS):
+            raise self.fail("a condition compares two expressions with >, >=, < or <= (or is True, "
+                            "in the last case)", condition)
+        relation = _RELATIONS[type(condition.ops[0])]
+        return self.build(value), relation(self.build(condition.left), self.build(condition.comparators[0]))
 
 
 def _normalised_names(names: Mapping[str, sp.Expr], where: str) -> dict[str, sp.Expr]:
@@ -303,17 +411,22 @@ def _normalised_names(names: Mapping[str, sp.Expr], where: str) -> dict[str, sp.
     return result
 
 
-def parse_expression(text: str, names: Mapping[str, sp.Expr], *, where: str = "expression") -> sp.Expr:
+def parse_expression(text: str, names: Mapping[str, sp.Expr], *, where: str = "expression",
+                     functions: Mapping[str, FunctionRule] | None = None) -> sp.Expr:
     """Parse untrusted `text` into SymPy. `names` maps every allowed user name to the SymPy object it stands for.
 
     Allowed: numbers (floats become exact rationals), the user names, ``+ - * / **``, unary
-    ``-``/``+``, parentheses and calls of :data:`FUNCTIONS`. Anything else, or text beyond
-    :data:`LIMITS`, raises :class:`ExpressionError` with a one-line message starting ``{where}: ``.
+    ``-``/``+``, parentheses, Unicode superscripts as powers (``x²`` is ``x**2``) and calls
+    of :data:`FUNCTIONS` (or of ``functions``, e.g. :data:`ANSWER_FUNCTIONS`). Anything else,
+    or text beyond :data:`LIMITS`, raises :class:`ExpressionError` with a one-line message
+    starting ``{where}: ``.
 
     >>> import sympy as sp
     >>> x, y = sp.symbols("x y")
     >>> parse_expression("max(x, 2*y) - 1e-3", {"x": x, "y": y})
     Max(x, 2*y) - 1/1000
+    >>> parse_expression("x² + x⁻¹", {"x": x})
+    x**2 + 1/x
     >>> parse_expression("x^2", {"x": x}, where="nodes.S")
     Traceback (most recent call last):
     ...
@@ -329,13 +442,17 @@ def parse_expression(text: str, names: Mapping[str, sp.Expr], *, where: str = "e
     if _bracket_depth(text) > LIMITS["max_depth"]:
         raise ExpressionError(f"{where}: brackets nested too deeply (max_depth is {LIMITS['max_depth']})")
     lookup = _normalised_names(names, where)
-    source = text.strip().replace("\r\n", "\n").replace("\r", "\n")  # line ends as tokenize sees them
+    lead = text[:len(text) - len(text.lstrip())]
+    stripped = text.strip().replace("\r\n", "\n").replace("\r", "\n")  # line ends as tokenize sees them
     try:
-        return _build(source, lookup, where)
+        source, origin = _powers(stripped)
+        return _build(source, lookup, where, _SPEC_RULES if functions is None else functions)
     except ExpressionError:
         raise
+    except _Refused as exc:
+        raise ExpressionError(f"{where}: {exc}") from None
     except SyntaxError as exc:
-        raise _syntax_error(exc, source, text[:len(text) - len(text.lstrip())], where) from None
+        raise _syntax_error(exc, source, origin, stripped, lead, where) from None
     except RecursionError:
         raise ExpressionError(f"{where}: expression nested too deeply") from None
     except MemoryError:
@@ -344,7 +461,7 @@ def parse_expression(text: str, names: Mapping[str, sp.Expr], *, where: str = "e
         raise ExpressionError(f"{where}: cannot build the expression: {_oneline(str(exc))}") from None
 
 
-def _build(source: str, lookup: Mapping[str, sp.Expr], where: str) -> sp.Expr:
+def _build(source: str, lookup: Mapping[str, sp.Expr], where: str, functions: Mapping[str, FunctionRule]) -> sp.Expr:
     """Parse, check the size limits, build, and check the result (errors other than ExpressionError escape)."""
     replaced, keywords = _hide_keywords(source, {k for k in lookup if keyword.iskeyword(k)})
     tree = ast.parse(replaced, mode="eval")
@@ -353,7 +470,7 @@ def _build(source: str, lookup: Mapping[str, sp.Expr], where: str) -> sp.Expr:
         raise ExpressionError(f"{where}: expression too large ({count} nodes; max_nodes is {LIMITS['max_nodes']})")
     if _tree_depth(tree) > LIMITS["max_depth"]:
         raise ExpressionError(f"{where}: expression nested too deeply (max_depth is {LIMITS['max_depth']})")
-    result = _Builder(source, lookup, keywords, where).build(tree)
+    result = _Builder(source, lookup, keywords, where, functions).build(tree)
     if result.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
         raise ExpressionError(f"{where}: the expression is undefined or infinite (e.g. log(0))")
     constants = (sub for sub in sp.preorder_traversal(result) if sub.is_number)
@@ -365,14 +482,24 @@ def _build(source: str, lookup: Mapping[str, sp.Expr], where: str) -> sp.Expr:
     return result
 
 
-def _syntax_error(exc: SyntaxError, source: str, lead: str, where: str) -> ExpressionError:
-    """``{where}: syntax error at column N: ...``, columns counted in the caller's text."""
+def _syntax_error(exc: SyntaxError, source: str, origin: list[int], original: str, lead: str,
+                  where: str) -> ExpressionError:
+    """``{where}: syntax error at column N: ...``, columns counted in the caller's text.
+
+    ``source`` is what was parsed (superscripts rewritten as powers); ``origin`` maps each of
+    its characters back into ``original``, the text the caller wrote (less ``lead``).
+    """
     lineno, message = exc.lineno or 1, exc.msg
+    lines = source.split("\n")
     if not exc.offset:  # Python reports an unexpected end at offset 0
-        lineno, column = source.count("\n") + 1, len(source.split("\n")[-1]) + 1
+        at = len(source)
         message = "unexpected end of expression" if message == "invalid syntax" else message
     else:
-        column = exc.offset
+        lineno = min(max(lineno, 1), len(lines))
+        at = sum(len(line) + 1 for line in lines[:lineno - 1]) + exc.offset - 1
+    at = origin[min(max(at, 0), len(origin) - 1)]
+    lineno = original.count("\n", 0, at) + 1
+    column = at - (original.rfind("\n", 0, at) + 1) + 1
     if lineno == 1 and "\n" not in lead:
         column += len(lead)
     line = f"line {lineno}, " if lineno > 1 else ""

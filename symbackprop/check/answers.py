@@ -26,7 +26,6 @@ The same file may hold a worked solution under ``solution:`` (see :mod:`.solutio
 """
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -35,8 +34,9 @@ import sympy as sp
 import yaml
 
 from ..errors import SpecError
-from ..expressions import LIMITS, ExpressionError, parse_expression
+from ..expressions import ANSWER_FUNCTIONS, LIMITS, ExpressionError, parse_expression
 from ..spec import key_text, load_yaml, read_text, refuse_tag
+from .budget import OutOfTime, answer_budget, limit_answers, run_deadline
 from .context import CheckContext, NotApplicable, Point, Target
 from .equivalence import Comparison, compare, compile_or_none, same_number, values_at
 from .latex import LatexError, NameTable, latex_to_text, looks_like_latex
@@ -76,77 +76,13 @@ def parse_answer(ctx: CheckContext, text: Any, *, syntax: str = "auto", where: s
     names = ctx.answer_names
     try:
         if syntax == "latex":
-            converted = latex_to_text(text, name_table(ctx))
-            local = dict(names)
-            for placeholder, (function, args) in converted.placeholders.items():
-                argument, h0 = (parse_expression(a, local, where=where) for a in args)
-                local[placeholder] = sp.Heaviside(argument, h0)
-            expr = parse_expression(converted.text, local, where=where)
-        else:
-            expr = _parse_plain(text, dict(names), where)
+            text = latex_to_text(text, name_table(ctx)).text
+        expr = parse_expression(text, names, where=where, functions=ANSWER_FUNCTIONS)
     except ExpressionError as exc:
         raise SpecError(str(exc).removeprefix(f"{where}: "), key=where) from None
     except LatexError as exc:
         raise SpecError(f"LaTeX: {exc}", key=where) from None
     return expr, syntax
-
-
-STEP_FUNCTIONS = ("step", "Heaviside")
-
-
-def _parse_plain(text: str, names: dict[str, sp.Expr], where: str) -> sp.Expr:
-    """Plain syntax through the allow-list, plus the ReLU derivative ``step(x)`` (1 for x > 0, else
-    0) and ``Heaviside(x, h0)``, which the allow-list lacks.
-
-    The calls are found syntactically (``ast.parse``, which evaluates nothing, after the same
-    size checks as the allow-list), each is replaced by a placeholder name, and its arguments
-    are parsed by the allow-list; the placeholder is then bound to ``Heaviside(arg, h0)``.
-    """
-    if not any(f in text for f in STEP_FUNCTIONS) or any(f in names for f in STEP_FUNCTIONS):
-        return parse_expression(text, names, where=where)
-    one_line = " ".join(text.split())
-    if len(text) > LIMITS["max_length"] or _depth(one_line) > LIMITS["max_depth"]:
-        return parse_expression(text, names, where=where)  # refuses with its own message
-    try:
-        tree = ast.parse(one_line, mode="eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return parse_expression(text, names, where=where)
-    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
-             and n.func.id in STEP_FUNCTIONS]
-    inner = {id(c) for call in calls for arg in call.args for c in ast.walk(arg) if c is not call}
-    outer = [c for c in calls if id(c) not in inner]
-    if not outer:
-        return parse_expression(text, names, where=where)
-    data = one_line.encode("utf-8")
-    pieces, last = [], 0
-    for call in sorted(outer, key=lambda c: c.col_offset):
-        name = f"step{len(names)}"
-        while name in names:
-            name += "_"
-        wanted = 1 if call.func.id == "step" else (1, 2)
-        if call.keywords or len(call.args) not in ((wanted,) if isinstance(wanted, int) else wanted):
-            raise ExpressionError(f"{where}: {call.func.id}() takes "
-                                  f"{'one argument' if call.func.id == 'step' else '1 or 2 arguments'}")
-        segment = lambda node: data[node.col_offset:node.end_col_offset].decode("utf-8")  # noqa: E731
-        argument = _parse_plain(segment(call.args[0]), names, where)
-        h0 = sp.Integer(0) if call.func.id == "step" else (
-            parse_expression(segment(call.args[1]), names, where=where) if len(call.args) == 2 else sp.Rational(1, 2))
-        if h0 not in (0, 1, sp.Rational(1, 2)):
-            raise ExpressionError(f"{where}: Heaviside's value at 0 must be 0, 1/2 or 1")
-        names[name] = sp.Heaviside(argument, h0)
-        pieces.append(data[last:call.col_offset].decode("utf-8") + name)
-        last = call.end_col_offset
-    pieces.append(data[last:].decode("utf-8"))
-    return parse_expression("".join(pieces), names, where=where)
-
-
-def _depth(text: str) -> int:
-    depth = deepest = 0
-    for ch in text:
-        depth += ch in "([{"
-        depth -= ch in ")]}"
-        deepest = max(deepest, depth)
-    return deepest
 
 
 # ----------------------------------------------------------------------------- results
@@ -175,6 +111,7 @@ class AnswerResult:
     slips: list[SlipMatch] = field(default_factory=list)
     where: str = ""
     refused: str | None = None     # why the answer may not be used (a symbol it may not contain)
+    note: str = ""                 # why it is undecided, or why its diagnosis was cut short (a time budget)
 
     @property
     def verdict(self) -> str:
@@ -198,6 +135,7 @@ class SharedPoints:
 
     def __init__(self, ctx: CheckContext, count: int, seed: int):
         self.ctx, self.count, self.seed = ctx, count, seed
+        self.deadline = run_deadline()   # the run's time budget (see .budget)
         self._points: list[Point] | None = None
         self._correct: dict[str, list] = {}
 
@@ -234,11 +172,15 @@ def check_answer(ctx: CheckContext, wrt: str, text: Any, *, syntax: str = "auto"
         return AnswerResult(target, text, used_syntax, expr, Comparison(None), where=where,
                             refused=banned[offending[0]])
     shared = shared or SharedPoints(ctx, points, seed)
-    pts = shared.points
-    comparison = compare(ctx, expr, target.correct, pts, shared.correct_values(target))
-    result = AnswerResult(target, text, used_syntax, expr, comparison, where=where)
-    if comparison.equal is False:
-        result.slips = diagnose(ctx, target, comparison, pts)
+    result = AnswerResult(target, text, used_syntax, expr, Comparison(None), where=where)
+    try:
+        with answer_budget(shared.deadline):
+            pts = shared.points
+            result.comparison = compare(ctx, expr, target.correct, pts, shared.correct_values(target))
+            if result.comparison.equal is False:
+                result.slips = diagnose(ctx, target, result.comparison, pts)
+    except OutOfTime as exc:  # undecided (never correct), or wrong with its diagnosis cut short
+        result.note = str(exc) if result.comparison.equal is None else "cut short by the time budget"
     return result
 
 
@@ -398,6 +340,8 @@ def _answer_file(raw: Any, file: str) -> AnswerFile:
         raise SpecError(f"must be one of {', '.join(SYNTAXES)}", key="syntax")
     if "answers" in raw:
         answers = raw["answers"]
+        if isinstance(answers, (dict, list)):
+            limit_answers(len(answers))
         if isinstance(answers, dict):
             for wrt, text in answers.items():
                 out.answers.append((wrt, _text(text, f"answers.{key_text(wrt)}"), default, f"answers.{key_text(wrt)}"))

@@ -7,7 +7,8 @@ worked solution. :func:`compile_expr` turns an expression into a :class:`Program
 distinct subexpressions in evaluation order, each with an operation from a fixed table.
 No code is generated and nothing is ``exec``-ed. Every result is bounded: anything
 non-finite, complex or larger than ``1e250`` makes the point *undefined* instead of running
-away (``exp(exp(exp(100)))`` is refused in microseconds).
+away (``exp(exp(exp(100)))`` is refused in microseconds). Each evaluation first looks at
+the time budget of the answer being checked (:func:`.budget.check`), which stops it there.
 
 >>> import sympy as sp
 >>> from symbackprop.functions import sigmoid
@@ -30,6 +31,7 @@ import mpmath
 import sympy as sp
 
 from ..functions import ACTIVATION_FUNCTIONS, absolute
+from .budget import check as check_budget
 
 __all__ = ["Program", "compile_expr", "FLOAT", "MP", "Unsupported", "BOUND"]
 
@@ -167,6 +169,7 @@ class Program:
 
         A symbol missing from ``values`` raises ``KeyError`` (a bug, never user input).
         """
+        check_budget()  # each evaluation is where a check spends its time: stop here when it is up
         vals: list[Any] = []
         numbers = self._numbers(backend)
         try:

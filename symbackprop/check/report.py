@@ -85,6 +85,8 @@ def _answer_dict(a: AnswerResult, ctx) -> dict[str, Any]:
     if comparison.switches:
         out["foreign_switches"] = comparison.switches
         out["uncrossed_switches"] = comparison.uncrossed
+    if a.note:
+        out["note"] = a.note
     if comparison.counterexample is not None:
         out["counterexample"] = _counterexample_dict(comparison.counterexample)
     if a.verdict == "wrong":
@@ -164,7 +166,9 @@ def _answer_lines(a: AnswerResult) -> list[str]:
     if a.verdict == "refused":
         return [f"{head}   refused: {a.refused}", f"    yours:   {_clip(a.text)}"]
     if a.verdict == "undecided":
-        if c.uncrossed:
+        if a.note:
+            why = a.note
+        elif c.uncrossed:
             why = (f"the answer switches where {', '.join(c.uncrossed)} changes sign (the derivative does not), "
                    "and no test point reached the other side; it is not accepted on numbers alone")
         else:
@@ -177,7 +181,7 @@ def _answer_lines(a: AnswerResult) -> list[str]:
         for m in a.slips:
             lines.append(f"    diagnosis: {m.title} — {m.detail}")
     else:
-        lines.append("    diagnosis: no known slip matches")
+        lines.append(f"    diagnosis: {a.note or 'no known slip matches'}")
     return lines
 
 

@@ -17,12 +17,16 @@ a name written plainly (``out_T``, ``w1_2_3``) or as symbackprop prints it
 not matter. Adjacent factors multiply (``2A\delta_T``, ``w_{TF}(1 - out)``) and a run of
 letters that is not a name is split into names when exactly one split exists (``AB`` →
 ``A*B`` when ``A`` and ``B`` are names and ``AB`` is not); otherwise it is refused as
-ambiguous.
+ambiguous. Finding the splits takes one pass over the run, however long it is and however
+its names overlap. Unicode superscripts are exponents, never part of a name (``x²`` is
+``x^{2}``).
 
-The ReLU derivative ``\mathbf{1}[x > 0]`` (as symbackprop prints it) has no plain
-spelling; it becomes a *placeholder* name whose argument text is returned separately, so
-the caller parses the argument with the same allow-list and binds the placeholder to
-``Heaviside(x, 0)``.
+Every function symbackprop prints reads back: ``\max``/``\min`` with any number of
+arguments, ``\operatorname{softplus}``, ``\operatorname{LeakyReLU}_{\alpha}(x)``,
+``\operatorname{sign}``, the ReLU derivative ``\mathbf{1}[x > 0]`` (``Heaviside(x, 0)``),
+SymPy's ``\theta(x)`` (``Heaviside(x)``, unless ``theta`` is a name) and ``\begin{cases}
+... \end{cases}`` (``Piecewise``). The plain text may call those functions, so it is read
+with :data:`symbackprop.expressions.ANSWER_FUNCTIONS`.
 
 >>> table = NameTable(["out_T", "net_T", "delta_F", "w_TF", "A", "t_F"])
 >>> latex_to_text(r"A \delta_F w_{TF} \mathrm{out}_{T}\left(1-\mathrm{out}_{T}\right)", table).text

@@ -171,7 +171,9 @@ class AtomRules:
         name = self.table.lookup(base, sub, None)
         if name is not None:
             return name
-        if base == "e" and sub is None and self.is_char("^"):
+        if base == "e" and sub is None:  # e^{x}, and e (as SymPy prints exp(1))
+            if not self.is_char("^"):
+                return "exp(1)"
             self.advance()
             return f"exp({self.script_expression()})"
         if tok.kind == "word" and len(base) > 1:
@@ -179,7 +181,14 @@ class AtomRules:
             if len(ways) == 1:
                 return "*".join(ways[0])
             if len(ways) > 1:
-                options = " or ".join("·".join(w) for w in ways)
-                raise LatexError(f"'{base}' is ambiguous ({options}); separate the names")
-        shown = base + (f"_{{{sub}}}" if sub else "")
+                options = " or ".join(_clip("·".join(w)) for w in ways)
+                raise LatexError(f"'{_clip(base)}' is ambiguous ({options}); separate the names")
+        shown = _clip(base) + (f"_{{{_clip(sub)}}}" if sub else "")
+        if sup_tokens is not None and tokens_text(sup_tokens) == "+":
+            shown = f"{{{shown}}}^{{+}}"  # an updated weight: not an answer's name
         raise LatexError(f"unknown name '{shown}' at column {tok.pos + 1}")
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    """``text`` cut to ``limit`` characters (a letter run in a message stays readable)."""
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text)} characters)"

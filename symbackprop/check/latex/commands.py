@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from ...expressions import LIMITS
 from .grammar import (
+    ARITY,
     BARE_ARGUMENT,
     FONT_COMMANDS,
     FUNCTION_COMMANDS,
     FUNCTION_WORDS,
     GREEK_SET,
-    TWO_ARGUMENTS,
     LatexError,
 )
 from .lexer import Token
@@ -38,14 +38,24 @@ class CommandRules:
             if self._sigma_call():
                 self.advance()
                 return self.call("sigmoid", tok)
+        if name == "theta" and self.table.lookup("theta", None, None) is None and self._call_follows(1):
+            self.advance()  # SymPy's \theta(x): Heaviside(x) with the value 1/2 at 0
+            return self.call("Heaviside", tok)
+        if name == "begin":
+            return self.cases()
         if name in ("mathbf", "mathbb", "mathds", "mathbbm", "boldsymbol", "mathrm") and self._indicator():
             return self.indicator()
         if name == "operatorname" or name in FONT_COMMANDS:
             start = self.i
             self.advance()
             word = self.font_argument()
-            if word in FUNCTION_WORDS and self._call_follows(0):
+            operator = name == "operatorname"  # \operatorname{sign}{\left(x\right)}, \operatorname{softplus}^{2}(x)
+            if word in FUNCTION_WORDS and (self._call_follows(0) or operator and self.tok.kind == "char"
+                                           and self.tok.value in "{^"):
                 return self.call(FUNCTION_WORDS[word], tok)
+            if operator and word == "LeakyReLU" and self.is_char("_"):  # \operatorname{LeakyReLU}_{\alpha}(x)
+                self.advance()
+                return self.call("leaky_relu", tok, extra=(self.script_expression(),))
             if word == "e" and self.is_char("^"):
                 self.advance()
                 return f"exp({self.script_expression()})"
@@ -102,19 +112,10 @@ class CommandRules:
             self.advance()
         else:
             self.close_delimiter(closing)
-        return self.placeholder("heaviside", (argument, h0))
+        return f"Heaviside({argument}, {h0})"
 
-    def placeholder(self, function: str, args: tuple[str, ...]) -> str:
-        n = len(self.placeholders) + 1
-        name = f"indicator{n}"
-        while name in self.table.names or name in self.placeholders:
-            n += 1
-            name = f"indicator{n}"
-        self.placeholders[name] = (function, args)
-        return name
-
-    def call(self, function: str, tok: Token) -> str:
-        """A function's scripts (``'``, ``^{\\prime}``, ``^{2}``) and its argument(s)."""
+    def call(self, function: str, tok: Token, extra: tuple[str, ...] = ()) -> str:
+        """A function's scripts (``'``, ``^{\\prime}``, ``^{2}``) and its argument(s), then ``extra`` ones."""
         derivative = False
         exponent = None
         while True:
@@ -137,7 +138,7 @@ class CommandRules:
                 break
         if derivative and function != "sigmoid":
             raise LatexError(f"the derivative of {function} is not supported; write it out")
-        args = self.arguments(function, tok)
+        args = self.arguments(function, tok, len(extra)) + list(extra)
         if derivative and len(args[0]) > LIMITS["max_length"] // 2:  # σ′ writes its argument twice
             raise LatexError(f"answer too long once converted (max_length is {LIMITS['max_length']})")
         if derivative:
@@ -146,7 +147,7 @@ class CommandRules:
             call = f"{function}({', '.join(args)})"
         return f"({call})**({exponent})" if exponent is not None else call
 
-    def arguments(self, function: str, tok: Token) -> list[str]:
+    def arguments(self, function: str, tok: Token, extra: int = 0) -> list[str]:
         if self.starts_delimiter():
             closing = self.open_delimiter()
             args = [self.expr()]
@@ -164,7 +165,9 @@ class CommandRules:
             args = [self.power()]
         else:
             raise self.fail(f"{function} needs its argument in parentheses", tok)
-        wanted = 2 if function in TWO_ARGUMENTS else 1
-        if len(args) != wanted:
-            raise LatexError(f"{function} takes {wanted} argument{'s' if wanted > 1 else ''}, got {len(args)}")
+        low, high = ARITY.get(function, (1, 1))
+        low, high = low - extra, None if high is None else high - extra
+        if len(args) < low or (high is not None and len(args) > high):
+            wanted = (f"{low}" if low == high else f"at least {low}" if high is None else f"{low} or {high}")
+            raise LatexError(f"{function} takes {wanted} argument{'s' if high != 1 else ''}, got {len(args)}")
         return args

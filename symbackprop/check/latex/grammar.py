@@ -29,18 +29,25 @@ MUL_COMMANDS = {"cdot", "times", "ast", "bullet", "cdotp"}
 
 
 FUNCTION_COMMANDS = {"exp": "exp", "log": "log", "ln": "log", "tanh": "tanh", "sin": "sin", "cos": "cos",
-                     "max": "max", "min": "min"}
+                     "max": "Max", "min": "Min"}
 
 
 FUNCTION_WORDS = {"exp": "exp", "log": "log", "ln": "log", "tanh": "tanh", "sin": "sin", "cos": "cos",
                   "sqrt": "sqrt", "sigmoid": "sigmoid", "relu": "relu", "ReLU": "relu", "abs": "abs",
-                  "max": "max", "min": "min"}
+                  "max": "Max", "min": "Min", "softplus": "softplus", "sign": "sign",
+                  "step": "step", "Heaviside": "Heaviside"}
+"""Function names written as words (``relu(x)``, ``\\operatorname{softplus}(x)``) → the plain name."""
 
 
-TWO_ARGUMENTS = {"max", "min"}
+ARITY = {"Max": (2, None), "Min": (2, None), "Heaviside": (1, 2), "leaky_relu": (2, 2)}
+"""Arguments a function takes when not exactly one: (fewest, most; None for any number)."""
 
 
 BARE_ARGUMENT = {"exp", "log", "tanh", "sin", "cos"}  # \log x: the next factor is the argument
+
+
+RELATIONS = {">": ">", "<": "<", "gt": ">", "lt": "<", "geq": ">=", "ge": ">=", "leq": "<=", "le": "<="}
+"""The comparisons a condition may use (``x > 0``, ``x \\geq 0``) → the plain operator."""
 
 
 ALLOWED_HINT = (r"\frac, \cdot, \left( \right), \sigma, \exp, \log, \sqrt, Greek letters, ...")

@@ -1,9 +1,14 @@
-"""LaTeX answer text → tokens (one regular expression, linear in the text)."""
+"""LaTeX answer text → tokens (one regular expression, linear in the text).
+
+Unicode superscripts are exponents, never part of a name: ``x²`` is read as ``x^{2}`` and
+``x⁻¹`` as ``x^{-1}`` (Unicode normalisation would otherwise make ``x²`` the name ``x2``).
+"""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+from ...expressions import superscript_text
 from .grammar import FONT_COMMANDS, GREEK_SET, SPACING, LatexError
 
 
@@ -25,12 +30,39 @@ TOKEN = re.compile(r"""
 
 
 def tokenize(text: str) -> list[Token]:
-    tokens = []
+    tokens: list[Token] = []
+    for start, end, superscript in _segments(text):
+        if superscript:  # x²: ^{2}
+            inner = "".join(superscript_text(ch) for ch in text[start:end])
+            tokens += [Token("char", "^", start), Token("char", "{", start)]
+            tokens += [Token(t.kind, t.value, start) for t in _tokens(inner, 0)]
+            tokens.append(Token("char", "}", end - 1))
+        else:
+            tokens += _tokens(text[start:end], start)
+    tokens.append(Token("end", "", len(text)))
+    return tokens
+
+
+def _segments(text: str) -> list[tuple[int, int, bool]]:
+    """``(start, end, is a run of superscripts)`` covering ``text``."""
+    if text.isascii():
+        return [(0, len(text), False)]
+    out: list[tuple[int, int, bool]] = []
+    start = 0
+    for i in range(1, len(text) + 1):
+        if i == len(text) or (superscript_text(text[i]) is None) != (superscript_text(text[start]) is None):
+            out.append((start, i, superscript_text(text[start]) is not None))
+            start = i
+    return out
+
+
+def _tokens(text: str, offset: int) -> list[Token]:
+    tokens: list[Token] = []
     for m in TOKEN.finditer(text):
         kind = m.lastgroup
         if kind == "space":
             continue
-        value = m.group()
+        value, pos = m.group(), m.start() + offset
         if kind == "cmd":
             value = value[1:]
         elif kind == "sym":
@@ -39,10 +71,9 @@ def tokenize(text: str) -> list[Token]:
                 continue
         elif kind == "char" and value == "~":
             continue
-        elif kind == "char" and (value in "&#%$@;?\"`:" or ord(value) < 32 or value == "\x7f"):
-            raise LatexError(f"character {value!r} is not allowed in an answer (column {m.start() + 1})")
-        tokens.append(Token(kind, value, m.start()))
-    tokens.append(Token("end", "", len(text)))
+        elif kind == "char" and (value in "#%$@;?\"`:" or ord(value) < 32 or value == "\x7f"):
+            raise LatexError(f"character {value!r} is not allowed in an answer (column {pos + 1})")
+        tokens.append(Token(kind, value, pos))
     return tokens
 
 

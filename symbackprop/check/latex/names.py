@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import cached_property
 from typing import Iterable, Mapping
 
 from ...latex import latex_name
@@ -59,6 +60,7 @@ class NameTable:
         self._keys: dict[str, set[str]] = {}
         self._loose: dict[str, set[str]] = {}
         self._meaning = dict(names) if isinstance(names, Mapping) else {}
+        self._trie: dict | None = None     # built on the first split
         for name in sorted(self.names):
             self._add(_key(name, None, None), name)
             printed = (latex_names or {}).get(name)
@@ -95,32 +97,86 @@ class NameTable:
 
     def split(self, word: str, sub: str | None, sup: str | None) -> list[list[str]]:
         """Every way to read the letter run ``word`` (with ``sub``/``sup`` on its last part) as
-        a product of names (at most 2 ways are returned)."""
+        a product of names (at most 2 ways are returned).
+
+        Linear in the length of ``word``: a left-to-right pass over a trie of the names counts
+        the ways to split each prefix (capped at 2, which is all the caller needs to know), so
+        no run of letters, however long or however its names overlap, is read twice.
+        """
+        text = _normal(word)
+        n = len(text)
+        trie = self._name_trie()
+        ways = [0] * (n + 1)                                  # ways to split text[:i], capped at 2
+        back: list[list[tuple[int, str]]] = [[] for _ in range(n + 1)]  # ≤ 2 (start, name) per end
+        ways[0] = 1
+        for i in range(n):
+            if not ways[i]:
+                continue
+            node, j = trie, i
+            while j < n and text[j] in node:
+                node = node[text[j]]
+                j += 1
+                name = node.get(_END)
+                if name is not None and j < n:               # the last part is looked up below
+                    ways[j] = min(2, ways[j] + ways[i])
+                    if len(back[j]) < 2:
+                        back[j].append((i, name))
         found: list[list[str]] = []
-
-        def prefixes(text: str) -> list[list[str]]:
-            if not text:
-                return [[]]
-            out = []
-            for i in range(1, len(text) + 1):
-                name = self._exact(text[:i])
-                if name is not None:
-                    out += [[name] + rest for rest in prefixes(text[i:])][:2]
-            return out[:2]
-
-        for i in range(1, len(word)):
-            last = self._exact(word[i:]) if sub is None and sup is None else self.lookup(word[i:], sub, sup)
+        for i in range(max(1, n - self._longest_key), n):  # the last part is at most one key long
+            if not ways[i]:
+                continue
+            last = self._exact(text[i:]) if sub is None and sup is None else self.lookup(text[i:], sub, sup)
             if last is None:
                 continue
-            for head in prefixes(word[:i]):
+            for head in _paths(back, i):
                 found.append(head + [last])
                 if len(found) > 1:
                     return found
         return found
 
+    def _name_trie(self) -> dict:
+        """The unambiguous plain keys (``_key(name)``) as a character trie (built once)."""
+        if self._trie is None:
+            self._trie = {}
+            for key, found in self._keys.items():
+                if len(found) == 1:
+                    node = self._trie
+                    for ch in key:
+                        node = node.setdefault(ch, {})
+                    node[_END] = next(iter(found))
+        return self._trie
+
+    @cached_property
+    def _longest_key(self) -> int:
+        return max((len(k) for k in self._keys), default=0)
+
     def _exact(self, text: str) -> str | None:
         found = self._keys.get(_key(text, None, None))
         return next(iter(found)) if found and len(found) == 1 else None
+
+
+_END = ""  # the trie's end-of-name marker (no key character is empty)
+
+
+def _paths(back: list[list[tuple[int, str]]], end: int) -> list[list[str]]:
+    """Up to 2 splits of ``text[:end]`` from the back pointers (each a list of names).
+
+    Every back pointer leads to the start, so the depth-first walk finds each split in one pass.
+    """
+    out: list[list[str]] = []
+    stack: list[tuple[int, tuple | None]] = [(end, None)]   # (position, names after it as a linked list)
+    while stack and len(out) < 2:
+        i, tail = stack.pop()
+        if i == 0:
+            names = []
+            while tail is not None:
+                name, tail = tail
+                names.append(name)
+            out.append(names)
+            continue
+        for start, name in reversed(back[i]):
+            stack.append((start, (name, tail)))
+    return out
 
 
 def _default_latex(name: str) -> str | None:

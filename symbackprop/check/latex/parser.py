@@ -1,11 +1,12 @@
 """The recursive-descent parser: LaTeX tokens → plain expression text (nothing is evaluated)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ...expressions import LIMITS
 from .atoms import AtomRules
+from .cases import CaseRules
 from .commands import CommandRules
 
 if TYPE_CHECKING:
@@ -16,23 +17,18 @@ from .lexer import Token, tokenize, tokens_text
 
 @dataclass
 class Converted:
-    """Plain expression text, plus placeholder names standing for ``Heaviside(arg, h0)``.
-
-    ``placeholders`` maps each placeholder name to ``(function, argument texts)``, in the
-    order they were made (inner ones first), for the caller to parse and bind.
-    """
+    """Plain expression text for :func:`~symbackprop.expressions.parse_expression` with
+    :data:`~symbackprop.expressions.ANSWER_FUNCTIONS` (it may call ``Heaviside``, ``Piecewise`` ...)."""
 
     text: str
-    placeholders: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
 
-class Parser(AtomRules, CommandRules):
+class Parser(AtomRules, CommandRules, CaseRules):
     """Recursive descent over the tokens of one answer; ``parse()`` returns the plain text."""
 
-    def __init__(self, tokens: list[Token], table: NameTable, source: str, placeholders: dict):
+    def __init__(self, tokens: list[Token], table: NameTable, source: str):
         self.toks, self.i, self.table, self.source = tokens, 0, table, source
         self.depth = 0
-        self.placeholders = placeholders
 
     # -- helpers
     @property
@@ -131,6 +127,9 @@ class Parser(AtomRules, CommandRules):
             return self.fail("'=' is not allowed: write only the expression")
         if tok.kind == "char" and tok.value in "<>":
             return self.fail(f"comparison '{tok.value}' is only allowed inside \\mathbf{{1}}[...]")
+        if tok.kind == "char" and tok.value == "&":
+            return LatexError(f"character '&' is not allowed in an answer outside \\begin{{cases}} "
+                              f"(column {tok.pos + 1})")
         if tok.kind == "char" and tok.value in ")]}":
             return self.fail(f"unmatched '{tok.value}'")
         if tok.kind == "sym" and tok.value == "}":
@@ -198,7 +197,8 @@ class Parser(AtomRules, CommandRules):
             if tok.value in SIZES:
                 return tok.value != "right" and not tok.value.endswith("r")
             return tok.value not in MUL_COMMANDS and tok.value not in ("div", "pm", "geq", "ge", "gt", "leq",
-                                                                       "le", "lt", "rvert", "rbrack", "rparen")
+                                                                       "le", "lt", "rvert", "rbrack", "rparen",
+                                                                       "end")
         return False
 
     def factor(self) -> str:
@@ -230,7 +230,7 @@ class Parser(AtomRules, CommandRules):
         if tok.kind == "word" and len(tok.value) > 1:
             self.toks[self.i] = Token("word", tok.value[1:], tok.pos + 1)
             sub = Parser([Token("word", tok.value[0], tok.pos), Token("end", "", tok.pos + 1)],
-                          self.table, self.source, self.placeholders)
+                          self.table, self.source)
             return sub.primary()
         if self.is_char("-"):
             raise self.fail("put a negative exponent in braces: ^{-1}")
@@ -311,7 +311,7 @@ class Parser(AtomRules, CommandRules):
 def parse_atom_text(printed: str) -> tuple[str, str | None, str | None] | None:
     """(base, sub, sup) of a printed name such as ``\\mathrm{out}_{T}`` or ``{w_{TF}}^{+}``."""
     toks = tokenize(printed)
-    p = Parser(toks, None, printed, {})  # reading a printed name looks up no names
+    p = Parser(toks, None, printed)  # reading a printed name looks up no names
     braced = p.is_char("{")
     if braced:
         p.advance()
@@ -357,10 +357,12 @@ def latex_to_text(source: str, table: NameTable) -> Converted:
     text = strip_math_delimiters(source)
     if not text.strip():
         raise LatexError("empty answer")
-    placeholders: dict[str, tuple[str, tuple[str, ...]]] = {}
-    parser = Parser(tokenize(text), table, text, placeholders)
+    parser = Parser(tokenize(text), table, text)
     try:
         result = parser.parse()
     except RecursionError:
         raise LatexError(f"nested too deeply (more than {MAX_DEPTH} levels)") from None
-    return Converted(result, placeholders)
+    if len(result) > LIMITS["max_length"]:
+        raise LatexError(f"answer too long once converted ({len(result)} characters of plain text; "
+                         f"max_length is {LIMITS['max_length']})")
+    return Converted(result)
