@@ -25,11 +25,12 @@ from pathlib import Path
 from typing import Iterator
 
 DEFAULT_TIMEOUT = 120.0   # seconds per pdflatex run
-MAX_RUNS = 3
+MAX_RUNS = 5   # longtable settles its column widths over up to four runs
 NO_TEX = ("--pdf needs pdflatex (TeX Live), which is not installed; install TeX Live (e.g. apt-get "
           "install texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-pictures) "
           "or leave out --pdf to write the .tex files only")
-_RERUN = re.compile(r"Rerun to get|Label\(s\) may have changed|There were undefined references")
+_RERUN = re.compile(r"Rerun to get|Rerun LaTeX|Label\(s\) may have changed|There were undefined references|"
+                    r"Table widths have changed")
 
 
 class LatexError(Exception):
