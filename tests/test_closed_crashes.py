@@ -233,3 +233,11 @@ def test_internal_names_cannot_collide_and_figure_names_a_spec_took_mean_its_qua
     figures = {f["name"]: f for f in json.loads(result.stdout)["solutions"][0]["figures"]}
     assert figures["w_TF_new"]["correct_value"] == 0.3          # the spec's parameter, a given
     assert figures["dE_ddE_dw_AT"]["correct_value"] == pytest.approx(0.000929071, rel=1e-5)
+
+
+@pytest.mark.subprocess
+def test_a_lone_surrogate_in_a_spec_title_renders(surrogate_spec, tmp_path):
+    proc = _run("render", surrogate_spec, "--template", "derivation", "-o", tmp_path)
+    assert proc.returncode == 0 and b"Traceback" not in proc.stderr, proc.stderr
+    tex = (tmp_path / "we05-221-sigmoid-derivation.tex").read_text(encoding="utf-8")
+    assert r"{\Large\bfseries bad  title\par}" in tex        # the tex filter drops what TeX cannot print
