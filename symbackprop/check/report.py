@@ -89,6 +89,8 @@ def _answer_dict(a: AnswerResult, ctx) -> dict[str, Any]:
         out["note"] = a.note
     if comparison.counterexample is not None:
         out["counterexample"] = _counterexample_dict(comparison.counterexample)
+    if a.verdict == "undecided":
+        out["undecided_reason"] = _undecided_reason(a)
     if a.verdict == "wrong":
         out["slips"] = [_slip_dict(m) for m in a.slips]
         out["diagnosis"] = diagnosis_text(a.slips)
@@ -150,6 +152,15 @@ def _counterexample_text(c: Counterexample) -> list[str]:
     return lines
 
 
+def _undecided_reason(a: AnswerResult) -> str:
+    if a.note:
+        return a.note
+    if a.comparison.uncrossed:
+        return (f"the answer switches where {', '.join(a.comparison.uncrossed)} changes sign (the derivative does "
+                "not), and no test point reached the other side; it is not accepted on numbers alone")
+    return "the answer could not be evaluated at enough test points"
+
+
 def _answer_lines(a: AnswerResult) -> list[str]:
     c = a.comparison
     head = f"{MARK[a.verdict]} {a.target.label}"
@@ -166,14 +177,7 @@ def _answer_lines(a: AnswerResult) -> list[str]:
     if a.verdict == "refused":
         return [f"{head}   refused: {a.refused}", f"    yours:   {_clip(a.text)}"]
     if a.verdict == "undecided":
-        if a.note:
-            why = a.note
-        elif c.uncrossed:
-            why = (f"the answer switches where {', '.join(c.uncrossed)} changes sign (the derivative does not), "
-                   "and no test point reached the other side; it is not accepted on numbers alone")
-        else:
-            why = "the answer could not be evaluated at enough test points"
-        return [f"{head}   undecided: {why}", f"    yours:   {_clip(a.text)}"]
+        return [f"{head}   undecided: {_undecided_reason(a)}", f"    yours:   {_clip(a.text)}"]
     lines = [f"{head}   wrong", f"    yours:   {_clip(a.text)}", f"    correct: {a.target.correct}"]
     if c.counterexample is not None:
         lines += ["    " + line for line in _counterexample_text(c.counterexample)]
