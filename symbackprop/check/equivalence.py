@@ -93,7 +93,7 @@ def _confirmed_difference(ctx: CheckContext, program: Program, correct: Program,
     with mpmath.workdps(2 * DIGITS):
         values = ctx.valuation(point.leaves, 2 * DIGITS)
         a_hi, c_hi = program.evaluate(values, MP), correct.evaluate(values, MP)
-        if c_hi is None or c is None:
+        if c_hi is None:
             return None
         if a_hi is None:
             return True

@@ -18,11 +18,10 @@ from __future__ import annotations
 import random
 from typing import Sequence
 
-import mpmath
 import sympy as sp
 
 from ..functions import absolute, leaky_relu, relu
-from .context import DIGITS, CheckContext, Point
+from .context import CheckContext, Point
 from .evaluate import MP, Unsupported, compile_expr
 
 LINES = 3            # random lines per switch argument
@@ -108,17 +107,17 @@ def _bracket(sign, rng: random.Random) -> tuple[float, float] | None:
 
 
 def _bisect(sign, lo: float, hi: float) -> tuple[float, float]:
+    """Narrow the bracket [lo, hi] (float line parameters; each sign() sets its own precision)."""
     s_lo = sign(lo)
-    with mpmath.workdps(DIGITS):
-        for _ in range(BISECT):
-            mid = (lo + hi) / 2
-            if mid in (lo, hi):
-                break
-            s = sign(mid)
-            if s is None or s == 0:
-                break
-            if s == s_lo:
-                lo = mid
-            else:
-                hi = mid
+    for _ in range(BISECT):
+        mid = (lo + hi) / 2
+        if mid in (lo, hi):
+            break
+        s = sign(mid)
+        if s is None or s == 0:
+            break
+        if s == s_lo:
+            lo = mid
+        else:
+            hi = mid
     return lo, hi

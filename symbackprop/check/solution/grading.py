@@ -114,7 +114,7 @@ def grade_solution(ctx: CheckContext, entries: Sequence[tuple[str, Any, str]], *
     ws = worksheet or Worksheet(ctx)
     rule_for = rule_for or (lambda q: default)
     written: dict[sp.Symbol, tuple[float, float]] = {}
-    figures: list[tuple[Figure, Quantity, StatedFigure, Tolerance]] = []
+    figures: list[tuple[Figure, Quantity, StatedFigure, Tolerance, bool]] = []
     seen: dict[str, str] = {}
     for name, raw, where in entries:
         q = ws.resolve(name)
@@ -132,7 +132,7 @@ def grade_solution(ctx: CheckContext, entries: Sequence[tuple[str, Any, str]], *
             written[q.symbol] = (stated.value - held.tolerance, stated.value + held.tolerance)
         fig = Figure(str(name), q.key, q.label, stated.text, stated.value, held.tolerance, q.exact, where=where,
                      stated=stated.half_unit, exact_written=stated.exact, rule=held.rule)
-        figures.append((fig, q, stated, rule))
+        figures.append((fig, q, stated, rule, held.precise_enough))
 
     intervals: dict[sp.Symbol, tuple[float, float]] = {}
     for q in ws.ordered():
@@ -144,9 +144,8 @@ def grade_solution(ctx: CheckContext, entries: Sequence[tuple[str, Any, str]], *
             r = _range(q.program, intervals)
             intervals[q.symbol] = r if r is not None else (float("nan"), float("nan"))
 
-    shown = {q.key: fig.name for fig, q, _, _ in figures}
-    for fig, q, stated, rule in figures:
-        precise = allowance(stated, q.exact, rule).precise_enough
+    shown = {q.key: fig.name for fig, q, *_ in figures}
+    for fig, q, stated, rule, precise in figures:
         right = within(fig.value, q.exact, fig.tolerance) or is_exact_value(stated, q.exact)
         rounded = within(fig.value, q.exact, fig.stated)   # a true rounding, just too coarse
         fig.status = "correct" if right and precise else "insufficient_precision" if rounded else "wrong"
@@ -171,7 +170,7 @@ def grade_solution(ctx: CheckContext, entries: Sequence[tuple[str, Any, str]], *
                         f"{'them' if len(fig.uses) > 1 else 'it'}, it would be {span_text(fig.yours)}")
         if fig.status == "insufficient_precision":
             fig.note = f"written to fewer digits than asked for ({fig.rule})"
-    result = SolutionResult(file, title, [f for f, _, _, _ in figures], rule=default.describe())
+    result = SolutionResult(file, title, [f for f, *_ in figures], rule=default.describe())
     _conclude(result)
     return result
 
