@@ -89,9 +89,9 @@ def _not_finite_at_start(f: NumericFunction, spec, start: Mapping[str, float], l
                 where = f" of example {n}" if len(spec.examples) > 1 else ""
                 return f"{head}: {bad[0]}{where} is {values[bad[0]]}"
     if math.isfinite(loss):
-        bad = [p for p, v in zip(f.wrt_params, g) if not math.isfinite(v)]
+        p, v = next((p, v) for p, v in zip(f.wrt_params, g) if not math.isfinite(v))
         return (f"the gradient is not finite at the starting values, before any step (not the learning rate): "
-                f"d{f.loss_symbol}/d{bad[0]} is {g[list(f.wrt_params).index(bad[0])]}")
+                f"d{f.loss_symbol}/d{p} is {v}")
     return f"{head}: every forward value is finite, so the loss itself is undefined there (a log of 0 or less?)"
 
 

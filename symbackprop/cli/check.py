@@ -123,10 +123,11 @@ def check_command(spec: Path, wrts: tuple[str, ...], answers: tuple[str, ...], a
             if f.solution is None:
                 raise SpecError("no 'solution:' in this file (answers go with --answer-file)", file=str(path))
             worked.append(SolutionInput(str(path), tuple(f.solution), f.title))
-        rules = {"significant_figures": sig_figs, "decimals": decimals, "relative": rel_tol, "absolute": abs_tol}
-        policy = (parsed.marking or DEFAULT).overridden(
-            tolerance={k: (v or None if k == "significant_figures" else v) for k, v in rules.items() if v is not None},
-            vocabulary=vocabulary)
+        given = {"significant_figures": sig_figs, "decimals": decimals, "relative": rel_tol, "absolute": abs_tol}
+        tolerance = {k: v for k, v in given.items() if v is not None}
+        if tolerance.get("significant_figures") == 0:
+            tolerance["significant_figures"] = None   # --sig-figs 0 drops the rule
+        policy = (parsed.marking or DEFAULT).overridden(tolerance=tolerance, vocabulary=vocabulary)
         if seed is None:
             seed = secrets.randbelow(2**32)
         report = run_check(derive(parsed, strict_variant=False), answers=inputs, solutions=worked, points=points,
