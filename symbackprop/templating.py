@@ -109,6 +109,68 @@ def tex_escape(text: object) -> str:
     return "".join(_escape_char(ch, s[i + 1] if i + 1 < len(s) else "") for i, ch in enumerate(s))
 
 
+_GREEK = ("alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi "
+          "pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega "
+          "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega").split()
+MATH_COMMANDS = frozenset(_GREEK + (
+    "cdot times div pm mp leq geq neq approx equiv sim to rightarrow leftarrow mapsto in partial "
+    "nabla sum prod infty ell log exp ln sin cos tanh max min frac tfrac dfrac sqrt mathrm mathbf "
+    "mathit operatorname hat tilde bar vec dot odot circ top ldots cdots quad qquad left right "
+    "langle rangle lbrace rbrace mid vert").split() + [",", ";", "!", "{", "}", "|"])
+"""The commands a title or note may use inside ``$…$``: symbols and structure, nothing that reads
+files, changes catcodes, defines macros or leaves math mode."""
+_MATH_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 +-=<>()[],.;:/|'!*^_{}")
+MAX_MATH = 200
+
+
+def _safe_math(body: str) -> bool:
+    """Whether ``body`` (between dollars) uses only :data:`MATH_COMMANDS`, plain characters and balanced braces."""
+    if not body.strip() or len(body) > MAX_MATH or "^^" in body or body.rstrip()[-1] in "^_\\":
+        return False
+    depth, i = 0, 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\":
+            j = i + 1
+            while j < len(body) and body[j].isascii() and body[j].isalpha():
+                j += 1
+            name = body[i + 1:j] if j > i + 1 else body[i + 1:i + 2]
+            if name not in MATH_COMMANDS:
+                return False
+            i = j if j > i + 1 else i + 2
+            continue
+        if ch not in _MATH_CHARS:
+            return False
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+        i += 1
+    return depth == 0
+
+
+def tex_with_math(text: object) -> str:
+    r"""Text with inline math: each ``$…$`` made only of :data:`MATH_COMMANDS` and plain characters is
+    kept as math; everything else (and any other ``$``) is escaped as :func:`tex_escape` does.
+
+    >>> tex_with_math(r"one step with $\eta = 1$ (50%)")
+    'one step with $\\eta = 1$ (50\\%)'
+    >>> tex_with_math(r"$\input{/etc/passwd}$ and $x^^5c$")
+    '\\$\\textbackslash{}input\\{/etc/passwd\\}\\$ and \\$x\\textasciicircum{}\\textasciicircum{}5c\\$'
+    """
+    parts = str(text).split("$")
+    if len(parts) % 2 == 0:           # an odd number of dollars: the last one is text
+        parts[-2:] = [parts[-2] + "$" + parts[-1]]
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            out.append(tex_escape(part))
+        elif _safe_math(part):
+            out.append(f"${part}$")
+        else:
+            out.append(tex_escape(f"${part}$"))
+    return "".join(out)
+
+
 def _template_dir() -> Path:
     return TEMPLATE_DIR
 
@@ -125,6 +187,7 @@ def _environment(directory: str) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
     )
     env.filters["tex"] = tex_escape
+    env.filters["texmath"] = tex_with_math
     return env
 
 

@@ -19,6 +19,7 @@ import pytest
 import sympy as sp
 
 from conftest import EXAMPLES, EXAMPLE_SPECS, ids
+from symbackprop.render.options import RenderOptions
 from symbackprop.cli.render import documents, render_command
 from symbackprop.render.texmath import fmt, fmt_given
 from symbackprop.render.pdf import compile_pdf
@@ -64,11 +65,11 @@ def compiled(tmp_path_factory) -> dict[str, dict]:
     for path in EXAMPLE_SPECS:
         for template in applicable(path):
             kind, _, notation = template.partition("-")
-            for name, tex in documents(path, kind, "backprop", DIGITS.get(path.stem, 6), None, 0,
+            for name, tex in documents(path, kind, "backprop", RenderOptions(digits=DIGITS.get(path.stem, 6)), None, 0,
                                        notation=notation or "scalar"):
                 jobs.append((path.stem, template, name[:-4], tex))
         if path.stem in ("we01-cubic-chain", "we02-paths-3-3-3-3-2", "we14b-two-layer"):
-            for name, tex in documents(path, "derivation", "paths", 6, None, 0):  # --method paths
+            for name, tex in documents(path, "derivation", "paths", RenderOptions(), None, 0):  # --method paths
                 jobs.append((path.stem, "derivation-by-paths", name[:-4] + "-by-paths", tex))
 
     def build(job):

@@ -22,6 +22,7 @@ from ..expressions import ExpressionError
 from ..files import FORCE_HELP, OutputError, write_all
 from .output import follow_option
 from ..render.exam import contents_context
+from ..render.options import EDITIONS, RenderOptions
 from ..render.pdf import NO_TEX, LatexError, compile_pdf, pdflatex_path
 from ..render.registry import DOCUMENTS, exam_files
 from ..spec import load_spec
@@ -31,10 +32,16 @@ TEMPLATES = ("derivation", "paths", "solution", "exam", "matrix")
 NOTATIONS = ("scalar", "matrix")
 
 
-def documents(spec_path: Path, template: str, method: str, digits: int, variants: int | None,
+def documents(spec_path: Path, template: str, method: str, options: RenderOptions, variants: int | None,
               seed: int, max_paths: int = DEFAULT_MAX_PATHS, notation: str = "scalar") -> list[tuple[str, str]]:
     """``(file name, LaTeX)`` for every document the command writes (nothing is written here)."""
     spec = load_spec(spec_path)
+    unknown = [w for w in options.wrt if w not in spec.parameters]
+    if unknown:
+        raise SpecError(f"'{unknown[0][:40]}' is not a parameter of the spec ({', '.join(spec.parameters[:8])}"
+                        f"{', …' if len(spec.parameters) > 8 else ''})", key="wrt")
+    if options.wrt and template != "paths":
+        raise SpecError("--wrt goes with --template paths", key="wrt")
     name = spec.name
     if variants is not None and template != "exam":
         raise SpecError("--variants goes with --template exam", key="variants")
@@ -43,15 +50,15 @@ def documents(spec_path: Path, template: str, method: str, digits: int, variants
                         key="notation")
     kind = DOCUMENTS["solution-matrix" if notation == "matrix" and template == "solution" else template]
     if variants is None:
-        return kind.write(derive(spec, kind.method or method, max_paths=max_paths), digits)
+        return kind.write(derive(spec, kind.method or method, max_paths=max_paths), options)
     drawn = draw_variants(spec, variants, seed, method=method)
     width = max(2, len(str(variants)))
     out, files = [], []
     for v in drawn:
         stem = f"{name}-exam-v{v.number:0{width}d}"
-        out += exam_files(v.derivation, digits, stem, variant=v.number, seed=seed)
+        out += exam_files(v.derivation, options, stem, variant=v.number, seed=seed)
         files.append((f"{stem}-problem", f"{stem}-solution"))
-    contents = contents_context(spec, drawn, files, seed, digits)
+    contents = contents_context(spec, drawn, files, seed, options.precision)
     out.append((f"{name}-exam-contents.tex", render("exam-contents.tex.j2", **contents)))
     return out
 
@@ -77,6 +84,18 @@ def compile_all(texts: list[tuple[str, str]]) -> list[tuple[str, bytes]]:
               help="how the gradients are derived (paths adds the sums over paths to the derivation)")
 @click.option("--digits", type=click.IntRange(0, 12), default=6, show_default=True,
               help="decimal places of the numbers shown (display only)")
+@click.option("--sig", type=click.IntRange(1, 12), default=None,
+              help="significant figures of the numbers shown instead of fixed decimals (display only)")
+@click.option("--edition", type=click.Choice(sorted(EDITIONS)), default="student", show_default=True,
+              help="student: title and working only; instructor: also the spec's description and "
+                   "notes, and the tool's consistency checks")
+@click.option("--course", default="", metavar="TEXT",
+              help="running header, left (e.g. the course; $…$ math allowed); default: the spec's 'course'")
+@click.option("--sheet", default="", metavar="TEXT",
+              help="running header, right (e.g. 'Exercise sheet 4'); default: the spec's 'sheet', else the document kind")
+@click.option("--verbose", is_flag=True, help="also print the tool's consistency checks in a student's edition")
+@click.option("--wrt", multiple=True, metavar="NAME",
+              help="with --template paths: list only this parameter's paths (repeatable); the rest are counted")
 @click.option("--pdf", "make_pdf", is_flag=True, help="also compile each document to PDF with pdflatex")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
               show_default=True, metavar="DIR", help="directory to write the files into")
@@ -87,9 +106,10 @@ def compile_all(texts: list[tuple[str, str]]) -> list[tuple[str, bytes]]:
               help="refuse to enumerate more paths than this (paths)")
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 @follow_option
-def render_command(spec: Path, template: str, notation: str, method: str, digits: int, make_pdf: bool,
-                   output: Path, variants: int | None, seed: int, max_paths: int, force: bool,
-                   follow_symlinks: bool) -> None:
+def render_command(spec: Path, template: str, notation: str, method: str, digits: int, sig: int | None,
+                   edition: str, course: str, sheet: str, verbose: bool, wrt: tuple[str, ...],
+                   make_pdf: bool, output: Path, variants: int | None, seed: int, max_paths: int,
+                   force: bool, follow_symlinks: bool) -> None:
     """Write LaTeX documents for SPEC into DIR: <name>-<template>.tex, for exams
     <name>-exam-problem.tex and <name>-exam-solution.tex (per variant -exam-vNN-…, plus
     <name>-exam-contents.tex; <name>-solution-matrix.tex with --notation matrix), and each .pdf
@@ -97,7 +117,9 @@ def render_command(spec: Path, template: str, notation: str, method: str, digits
     if make_pdf and pdflatex_path() is None:
         fail(NO_TEX)
     try:
-        texts = documents(spec, template, method, digits, variants, seed, max_paths, notation)
+        options = RenderOptions(digits=digits, sig=sig, edition=edition, course=course, sheet=sheet,
+                                verbose=verbose, wrt=tuple(dict.fromkeys(wrt)))
+        texts = documents(spec, template, method, options, variants, seed, max_paths, notation)
     except SpecError as exc:
         fail(str(exc.located(str(spec))))
         return

@@ -40,7 +40,7 @@ from .view import (
 def _backward_blocks(view: View) -> list[dict]:
     """Per δ (output layer first): formulas 1 and 2 (or the node rule), then formula 3."""
     d = view.d
-    namer = Namer(view.generic)
+    namer = view.namer()
     blocks = []
     shown: set[sp.Symbol] = set()
     for entry in delta_display_order(d, view):
@@ -48,6 +48,8 @@ def _backward_blocks(view: View) -> list[dict]:
         kind = view.g.nodes[node]["kind"]
         delta = namer.tex(entry.symbol)
         net_name = partial(view.loss, namer.tex(view.sym(node)))
+        if entry.symbol in view.tilde:  # the lecture variant's error is not ∂E/∂net
+            net_name = rf"\widetilde{{{partial(view.loss, namer.tex(view.sym(node)), slash=True)}}}"
         rows, notes = update_rows_needed(view, entry.expression, shown, None), []
         if kind == NodeKind.NET:
             out_node, out_terms, net_terms = delta_parts(view, node)
@@ -100,7 +102,7 @@ def _incoming_gradient_rows(view: View, node: str, namer: Namer) -> list[dict]:
         term = product_tex([delta, view.label(u, node)], namer)
         sole = all(g.nodes[v]["owner"] == g.nodes[node]["owner"] and g.nodes[v]["kind"] == g.nodes[node]["kind"]
                    for v in uses)
-        lhs = partial(view.loss, namer.tex(view.sym(u)))
+        lhs = view.grad_tex(u) if u in view.variant_params else partial(view.loss, namer.tex(view.sym(u)))
         local = partial(namer.tex(view.sym(node)), namer.tex(view.sym(u)))
         if sole and view.generic:
             n = view.N
@@ -133,12 +135,12 @@ def _gradient_terms(view: View, param: str, namer: Namer) -> list[str]:
 def gradient_row_list(view: View) -> list[dict]:
     """``∂E/∂w`` for every parameter (and wrt input), each followed by its update rule."""
     d = view.d
-    namer = Namer(view.generic)
+    namer = view.namer()
     rows = []
     for name, entry in d.gradients.items():
         terms = _gradient_terms(view, name, namer)
         note = f"{entry.path_count} path{'s' if entry.path_count != 1 else ''}" if d.method == "paths" else ""
-        rows.append(row(partial(view.loss, latex_name(name)), Sum(terms), note=note))
+        rows.append(row(view.grad_tex(name), Sum(terms), note=note))
         if name in d.spec.parameters:
             rows.append(row(latex_name(updated_name(name)), rf"{latex_name(name)} - \eta\,{parenthesised(terms)}"))
             rows[-1]["note"] = "update"
@@ -165,7 +167,7 @@ def _expanded_blocks(view: View) -> list[dict]:
     d = view.d
     out = []
     for name, entry in d.gradients.items():
-        lhs = partial(view.loss, latex_name(name))
+        lhs = view.grad_tex(name)
         try:
             expanded = _tidy_expanded(d.expanded(entry.expression))
         except ExpansionTooLarge as exc:
@@ -220,7 +222,7 @@ def derivation_context(d: Derivation) -> dict:
 def _variant_symbolic(view: View) -> dict:
     """The true δs (through the old weights), for the remark beside the lecture variant."""
     d = view.d
-    namer = Namer(view.generic)
+    namer = view.namer()
     rows = []
     for key, expr in d.true_deltas.items():
         if key in d.deltas and view.shown(view.g.nodes[d.deltas[key].node]["example"]) \

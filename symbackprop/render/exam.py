@@ -9,17 +9,17 @@ from ..derive import Derivation
 from ..latex import latex_name
 from .front import document_front, network_context
 from .solution import Numbers, given_tables, solution_context
-from .texmath import fmt, fmt_given
+from .texmath import Digits, fmt, fmt_given, precision_words
 from .view import View, forward_rows, loss_rows
 
 
-def exam_contexts(d: Derivation, digits: int = 6, *, variant: int | None = None,
+def exam_contexts(d: Derivation, digits: Digits = 6, *, variant: int | None = None,
                   seed: int | None = None) -> tuple[dict, dict]:
     """The problem sheet and its matching solution (same network, same values)."""
     Numbers(d, digits)  # an exam needs numbers: a clear error otherwise
     view = View(d)
     spec = view.spec
-    tag = "" if variant is None else f"Variant {variant:02d}" + ("" if seed is None else f" (seed {seed})")
+    tag = "" if variant is None else f"Variant {variant:02d}"
     loss_word = "the objective" if spec.objective is not None else "the loss"
     parts = []
     if spec.neurons:
@@ -52,17 +52,18 @@ def exam_contexts(d: Derivation, digits: int = 6, *, variant: int | None = None,
         "forward": forward_rows(view),
         "questions": questions,
         "digits": digits,
+        "precision": precision_words(digits),
         "generic": view.generic,
     }
     solution = solution_context(d, digits)
-    solution["doc"]["kind"] = "Solution" + (f" — {tag}" if tag else "")
+    solution["doc"]["kind"] = "Solution" + (f" — {tag}" + ("" if seed is None else f" (seed {seed})") if tag else "")
     solution["doc"]["description"] = ""
     solution["questions"] = questions
     return problem, solution
 
 
 def contents_context(spec, variants: Sequence[Any], files: Sequence[tuple[str, str]], seed: int,
-                     digits: int = 6) -> dict:
+                     digits: Digits = 6) -> dict:
     """The list of exam variants: files, drawn values and key figures (for the marker)."""
     ranges = []
     names = {"params": "Parameters", "inputs": "Inputs", "targets": "Targets"}
@@ -83,7 +84,8 @@ def contents_context(spec, variants: Sequence[Any], files: Sequence[tuple[str, s
         rows.append({"number": f"{v.number:02d}", "problem": problem, "solution": solution, "drawn": values,
                      "loss": fmt(d.numbers.forward[d.loss_name], digits), "loss_after": after})
     doc = {"name": spec.name, "title": spec.title or spec.name, "kind": "Exam variants", "tagline": "",
-           "description": "", "remarks": []}
+           "description": "", "remarks": [], "subtitle": spec.subtitle, "course": spec.course,
+           "sheet": spec.sheet, "notes": [], "edition": "instructor"}
     loss = variants[0].derivation.loss_name if variants else "E"
     return {"doc": doc, "variants": rows, "count": len(rows), "seed": seed, "ranges": ranges,
             "has_after": has_after, "loss_symbol": latex_name(loss)}

@@ -6,6 +6,7 @@ from typing import Iterable
 from ..derive import Derivation
 from ..graph import NodeKind
 from ..latex import latex_name
+from .options import RenderOptions
 from .texmath import LINE_WIDTH, Namer, fmt_given, visual_width
 from .tikz import network_picture
 from .view import (
@@ -24,7 +25,19 @@ def document_front(d: Derivation, kind: str, *, tagline: str = "", remarks: Iter
     if d.is_variant:
         remarks.insert(0, {"heading": VARIANT_HEADING, "text": VARIANT_TEXT})
     return {"name": spec.name, "title": spec.title or spec.name, "kind": kind, "tagline": tagline,
-            "description": spec.description, "remarks": remarks}
+            "description": spec.description, "remarks": remarks, "subtitle": spec.subtitle,
+            "course": spec.course, "sheet": spec.sheet, "notes": [], "edition": "student"}
+
+
+def finish_front(doc: dict, spec, options: RenderOptions) -> dict:
+    """The edition's title block and running header: a student's edition carries the title, the
+    subtitle and the course/sheet header only; the instructor's adds the spec's description and
+    notes. The CLI's ``--course``/``--sheet`` win over the spec's."""
+    doc.update(course=options.course or spec.course, sheet=options.sheet or spec.sheet,
+               edition=options.edition)
+    notes = [text for text in (doc.get("description", ""), spec.notes) if text] if options.instructor else []
+    doc.update(description="", notes=notes)
+    return doc
 
 
 def network_context(view: View) -> dict:

@@ -27,7 +27,7 @@ from ..latex import latex_name, to_latex
 from ..layers import LayerNumbers, LayerView, layer_numbers, layer_view
 from ..layers.view import Matrix
 from .front import document_front, network_context
-from .texmath import LINE_WIDTH, fmt, fmt_given, visual_width
+from .texmath import LINE_WIDTH, Digits, fmt, fmt_given, precision_words, visual_width
 from .view import View, per_example_tex
 
 MAX_SHOWN = 8          # rows or columns up to which a matrix is written out
@@ -98,7 +98,7 @@ class _Names:
 class _Numbers:
     """Formatting of the layer view's numbers: exact rationals as written, others rounded."""
 
-    def __init__(self, numbers: LayerNumbers, digits: int):
+    def __init__(self, numbers: LayerNumbers, digits: Digits):
         self.numbers, self.digits = numbers, digits
 
     def cell(self, value: sp.Expr) -> str:
@@ -359,7 +359,7 @@ def _per_example_loss_tex(view: LayerView, names: _Names) -> str:
     return _GENERIC_LOSS.get(view.derivation.spec.loss or "", r"\ell\left(z, t\right)")
 
 
-def matrix_context(d: Derivation, digits: int = 6, *, solution: bool = False) -> dict[str, Any]:
+def matrix_context(d: Derivation, digits: Digits = 6, *, solution: bool = False) -> dict[str, Any]:
     """Everything ``matrix.tex.j2`` shows (``solution=True``: the numeric worked solution)."""
     view = layer_view(d)
     names = _Names(view)
@@ -376,6 +376,7 @@ def matrix_context(d: Derivation, digits: int = 6, *, solution: bool = False) ->
         "network": network_context(View(d)),
         "solution": solution,
         "digits": digits,
+        "precision": precision_words(digits),
         "layers": _layers(view, names, nums),
         "top": top,
         "loss": {"symbol": latex_name(d.loss_name), "per_example": _per_example(view),

@@ -7,50 +7,59 @@ from ..derive import Derivation
 from ..graph import NodeKind
 from ..latex import latex_name, to_latex
 from .front import document_front, network_context
+from .options import RenderOptions
 from .texmath import Namer, fmt, pairs, partial, row
 from .view import View, forward_rows, loss_rows
 
-PATHS_PER_PARAMETER = 20      # paths listed per parameter in the paths document
+PATHS_PER_PARAMETER = 20      # paths listed per parameter by default (all of them with --wrt, up to PATHS_CHOSEN)
+PATHS_LISTED = 40             # paths listed in the whole document by default: whole parameters while they fit
+PATHS_CHOSEN = 200            # paths listed per parameter chosen with --wrt
 
 
-PATHS_LISTED = 120            # paths listed in the whole paths document
-
-
-def paths_section(d: Derivation, view: View) -> dict:
-    """Each parameter's paths (listing capped), their products, and the cached result they sum to
-    (checked in numbers by derive: ``d.path_check``)."""
-    namer = Namer(False)
+def paths_section(d: Derivation, view: View, options: RenderOptions = RenderOptions()) -> dict:
+    """Each parameter's paths, their products and the cached result they sum to. By default whole
+    parameters are listed while they fit in :data:`PATHS_LISTED` (at most :data:`PATHS_PER_PARAMETER`
+    each); ``options.wrt`` lists those parameters' paths instead. Values are the given ones when the
+    spec has numbers; the test point of derive's own check (``d.path_check``) is shown only with
+    ``options.show_checks``."""
+    namer = view.namer(False)
     g = view.g
     check = d.path_check
-    where = check.where if check is not None else ""
-    listed = 0
-    params = []
+    given = d.numbers.gradients if d.numbers is not None else None
+    where = "at the given values" if given is not None else (
+        check.where if check is not None and options.show_checks else "")
+    listed, params = 0, []
     for name, entry in d.gradients.items():
-        paths = entry.paths or ()
+        count, paths = entry.path_count, entry.paths or ()
+        if options.wrt:
+            chosen, cap = name in options.wrt, PATHS_CHOSEN
+        else:
+            cap = PATHS_PER_PARAMETER
+            chosen = listed == 0 or listed + min(count, cap) <= PATHS_LISTED
         shown = []
-        for term in paths:
-            if len(shown) >= PATHS_PER_PARAMETER or listed >= PATHS_LISTED:
-                break
+        for term in (paths if chosen else ())[:cap]:
             chain = r" \to ".join(namer.tex(g.nodes[n]["symbol"]) if n != d.network.root else view.loss
                                   for n in term.nodes)
             factors = [f for f in term.factors if f != 1] or [sp.Integer(1)]
             shown.append({"chain": chain, "product": r" \cdot ".join(namer.factor(f) for f in factors)})
-            listed += 1
-        cached_expr = d.cached[name]
-        value = fmt(check.values[name], 6) if check is not None else ""
+        listed += len(shown)
+        value = (fmt(given[name], options.precision) if given is not None
+                 else fmt(check.values[name], 6) if where and check is not None else "")
         params.append({
-            "name": latex_name(name), "lhs": partial(view.loss, latex_name(name)),
-            "slashed": partial(view.loss, latex_name(name), slash=True), "count": entry.path_count, "paths": shown, "more": entry.path_count - len(shown),
-            "cached": to_latex(cached_expr), "value": value,
+            "name": latex_name(name), "lhs": partial(view.loss, latex_name(name)), "chosen": chosen,
+            "slashed": partial(view.loss, latex_name(name), slash=True), "count": count, "paths": shown,
+            "more": count - len(shown), "cached": to_latex(d.cached[name]), "value": value,
         })
+    skipped = [p for p in params if not p["chosen"]]
     return {"parameters": params, "where": where, "listed": listed,
-            "total": sum(p["count"] for p in params)}
+            "total": sum(p["count"] for p in params),
+            "skipped": {"count": len(skipped), "paths": sum(p["count"] for p in skipped)}}
 
 
-def paths_context(d: Derivation) -> dict:
+def paths_context(d: Derivation, options: RenderOptions = RenderOptions()) -> dict:
     """Everything ``paths.tex.j2`` shows (``d`` derived with ``method="paths"``)."""
     view = View(d)
-    section = paths_section(d, view)
+    section = paths_section(d, view, options)
     return {
         "doc": document_front(d, "The multivariate chain rule: every path to the loss"),
         "network": network_context(view),
@@ -60,7 +69,7 @@ def paths_context(d: Derivation) -> dict:
         "edge_pairs": pairs(_edge_rows(view)),
         "paths": section,
         "generic": view.generic,
-        "limits": {"per_parameter": PATHS_PER_PARAMETER, "total": PATHS_LISTED},
+        "limits": {"per_parameter": PATHS_CHOSEN if options.wrt else PATHS_PER_PARAMETER},
     }
 
 
@@ -70,7 +79,7 @@ def _edge_rows(view: View) -> list[dict]:
     import networkx as nx
 
     g = view.g
-    namer = Namer(view.generic)
+    namer = view.namer()
     on_path = set()
     for w in view.d.gradients:
         on_path |= ({w} | nx.descendants(g, w)) & view.relevant

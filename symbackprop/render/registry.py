@@ -7,14 +7,16 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from ..derive import Derivation
 from ..templating import render
 from .derivation import derivation_context
 from .exam import exam_contexts
+from .front import finish_front
 from .matrix import matrix_context
+from .options import RenderOptions
 from .paths import paths_context
 from .solution import solution_context
 
@@ -24,42 +26,51 @@ Files = list[tuple[str, str]]
 
 @dataclass(frozen=True)
 class DocumentKind:
-    """One kind of document: ``write(derivation, digits)`` gives its files; ``method`` forces how the
-    gradients are derived (the paths document needs ``"paths"``), else the user's choice holds."""
+    """One kind of document: ``write(derivation, options)`` gives its files; ``method`` forces how
+    the gradients are derived (the paths document needs ``"paths"``), else the user's choice holds."""
 
     name: str
-    write: Callable[[Derivation, int], Files]
+    write: Callable[[Derivation, RenderOptions], Files]
     method: str | None = None
 
 
-def _derivation(d: Derivation, digits: int) -> Files:
-    return [(f"{d.name}-derivation.tex", render("derivation.tex.j2", **derivation_context(d)))]
+def _document(template: str, context: dict, d: Derivation, options: RenderOptions) -> str:
+    finish_front(context["doc"], d.spec, options)
+    return render(template, **context)
 
 
-def _paths(d: Derivation, digits: int) -> Files:
-    return [(f"{d.name}-paths.tex", render("paths.tex.j2", **paths_context(d)))]
+def _derivation(d: Derivation, o: RenderOptions) -> Files:
+    return [(f"{d.name}-derivation.tex", _document("derivation.tex.j2", derivation_context(d), d, o))]
 
 
-def _solution(d: Derivation, digits: int) -> Files:
-    return [(f"{d.name}-solution.tex", render("solution.tex.j2", **solution_context(d, digits)))]
+def _paths(d: Derivation, o: RenderOptions) -> Files:
+    return [(f"{d.name}-paths.tex", _document("paths.tex.j2", paths_context(d, o), d, o))]
 
 
-def _matrix(d: Derivation, digits: int) -> Files:
-    return [(f"{d.name}-matrix.tex", render("matrix.tex.j2", **matrix_context(d, digits, solution=False)))]
+def _solution(d: Derivation, o: RenderOptions) -> Files:
+    return [(f"{d.name}-solution.tex", _document("solution.tex.j2", solution_context(d, o.precision), d, o))]
 
 
-def _solution_matrix(d: Derivation, digits: int) -> Files:
-    return [(f"{d.name}-solution-matrix.tex", render("matrix.tex.j2", **matrix_context(d, digits, solution=True)))]
+def _matrix(d: Derivation, o: RenderOptions) -> Files:
+    context = matrix_context(d, o.precision, solution=False)
+    return [(f"{d.name}-matrix.tex", _document("matrix.tex.j2", context, d, o))]
 
 
-def exam_files(d: Derivation, digits: int, stem: str | None = None, *, variant: int | None = None,
+def _solution_matrix(d: Derivation, o: RenderOptions) -> Files:
+    context = matrix_context(d, o.precision, solution=True)
+    return [(f"{d.name}-solution-matrix.tex", _document("matrix.tex.j2", context, d, o))]
+
+
+def exam_files(d: Derivation, o: RenderOptions, stem: str | None = None, *, variant: int | None = None,
                seed: int | None = None) -> Files:
-    """The problem sheet and its solution (``<stem>-problem.tex``, ``<stem>-solution.tex``)."""
+    """The problem sheet and its solution (``<stem>-problem.tex``, ``<stem>-solution.tex``); the
+    problem sheet is always a student's edition."""
     stem = stem or f"{d.name}-exam"
     kwargs = {} if variant is None else {"variant": variant, "seed": seed}
-    problem, solution = exam_contexts(d, digits, **kwargs)
-    return [(f"{stem}-problem.tex", render("exam-problem.tex.j2", **problem)),
-            (f"{stem}-solution.tex", render("exam-solution.tex.j2", **solution))]
+    problem, solution = exam_contexts(d, o.precision, **kwargs)
+    student = replace(o, edition="student", verbose=False)
+    return [(f"{stem}-problem.tex", _document("exam-problem.tex.j2", problem, d, student)),
+            (f"{stem}-solution.tex", _document("exam-solution.tex.j2", solution, d, o))]
 
 
 DOCUMENTS: dict[str, DocumentKind] = {k.name: k for k in (

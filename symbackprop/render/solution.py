@@ -11,11 +11,13 @@ from ..names import updated_name
 from .derivation import gradient_row_list
 from .front import document_front, network_context
 from .texmath import (
+    Digits,
     Namer,
     Sum,
     fmt,
     fmt_given,
     number_tex,
+    precision_words,
     pairs,
     partial,
     product_tex,
@@ -46,7 +48,7 @@ ARITHMETIC_LIMIT = 12         # examples × (neurons + nodes) up to which every 
 class Numbers:
     """Every value of a derivation, raw and formatted, by symbol."""
 
-    def __init__(self, d: Derivation, digits: int):
+    def __init__(self, d: Derivation, digits: Digits):
         if d.numbers is None:
             raise SpecError("this document needs numbers: give 'values' (inputs, params, targets) or 'data'",
                             key="values")
@@ -82,7 +84,7 @@ class Numbers:
         return self.values[self.d.network.graph.nodes[node]["symbol"]]
 
 
-def given_tables(view: View, digits: int) -> dict:
+def given_tables(view: View, digits: Digits) -> dict:
     """The given values: inline lists for one example, a table of the examples with data."""
     spec = view.spec
     params = ", ".join(f"${latex_name(p)} = {fmt_given(v, digits)}$" for p, v in (spec.params_values or {}).items())
@@ -109,7 +111,7 @@ def given_tables(view: View, digits: int) -> dict:
 WIDE_EXAMPLES = 4     # with data, up to this many examples side by side in the forward table
 
 
-def _forward_table(view: View, values: dict[str, float], digits: int) -> dict:
+def _forward_table(view: View, values: dict[str, float], digits: Digits) -> dict:
     """A forward pass as a table: net and out of every neuron, the value of every node; with
     data the examples side by side (or one block of rows per example when there are many)."""
     spec = view.spec
@@ -139,7 +141,7 @@ def _forward_table(view: View, values: dict[str, float], digits: int) -> dict:
 
 def _forward_arithmetic(view: View, nums: Numbers) -> list[dict]:
     """net = Σ w·x = numbers = value; out = f(net) = value; per example."""
-    namer, sym = nums.namer(), Namer(False)
+    namer, sym = nums.namer(), view.namer(False)
     blocks = []
     for ex in view.examples():
         rows = []
@@ -162,7 +164,7 @@ def _loss_arithmetic(view: View, nums: Numbers, example: int | None) -> list[dic
     """The loss of one example in numbers (with data: ``E⁽ⁿ⁾``)."""
     sfx = "" if example is None else f"__{example}"
     namer = nums.namer()
-    sym = Namer(False)
+    sym = view.namer(False)
     if example is None:
         regular = regularisation_tex(view, sym)
         regular_num = regularisation_tex(view, namer)
@@ -191,7 +193,7 @@ def _total_loss_rows(view: View, nums: Numbers) -> list[dict]:
 def _backward_arithmetic(view: View, nums: Numbers) -> list[dict]:
     """Each δ (output layer first): the formula, the numbers substituted, the value."""
     d = view.d
-    namer, sym = nums.namer(), Namer(False)
+    namer, sym = nums.namer(), view.namer(False)
     rows = []
     shown: set[sp.Symbol] = set()
     for entry in d.deltas.values():
@@ -221,7 +223,7 @@ def _backward_arithmetic(view: View, nums: Numbers) -> list[dict]:
 
 def _delta_formula_rows(view: View) -> list[dict]:
     """Each δ as a formula (for example n with data): what a large solution computes per example."""
-    namer = Namer(view.generic)
+    namer = view.namer()
     rows: list[dict] = []
     shown: set[sp.Symbol] = set()
     for entry in delta_display_order(view.d, view):
@@ -247,7 +249,7 @@ def _numeric_dEdout(view: View, out_node: str, nums: Numbers) -> str:
 def _gradient_arithmetic(view: View, nums: Numbers) -> list[dict]:
     """Each gradient: ``Σ δ·input`` in symbols, in numbers, its value."""
     d = view.d
-    namer, sym = nums.namer(), Namer(False)
+    namer, sym = nums.namer(), view.namer(False)
     rows = []
     for name in d.gradients:
         formula, numeric = Sum(), Sum()
@@ -255,7 +257,7 @@ def _gradient_arithmetic(view: View, nums: Numbers) -> list[dict]:
             factors = [view.carried(v), view.label(name, v)]
             formula.append(product_tex(factors, sym))
             numeric.append(product_tex(factors, namer))
-        rows.append(row(partial(view.loss, latex_name(name), slash=True), formula, numeric,
+        rows.append(row(view.grad_tex(name, slash=True), formula, numeric,
                         fmt(d.numbers.gradients[name], nums.digits)))
     return rows
 
@@ -274,7 +276,7 @@ def _update_rows(view: View, nums: Numbers) -> list[dict]:
         old = nums.values[sp.Symbol(p)]
         grad = number_tex(fmt(n.gradients[p], nums.digits))
         rows.append(row(latex_name(updated_name(p)),
-                        rf"{latex_name(p)} - \eta\,{partial(view.loss, latex_name(p), slash=True)}",
+                        rf"{latex_name(p)} - \eta\,{view.grad_tex(p, slash=True)}",
                         rf"{old} - {eta} \cdot {grad}", fmt(new, nums.digits)))
     return rows
 
@@ -299,7 +301,7 @@ def _summary_rows(view: View, nums: Numbers, true: Derivation | None) -> list[di
 def _delta_table(view: View, nums: Numbers) -> dict:
     """Every δ's value (with data: one column per example); the true δ beside the lecture variant."""
     d = view.d
-    sym, generic = Namer(False), Namer(view.generic)
+    sym, generic = view.namer(False), view.namer()
     digits = nums.digits
     if not view.generic or view.N > 2 * WIDE_EXAMPLES:
         header, spec = ["", "value"], "l r"
@@ -322,7 +324,7 @@ def _delta_table(view: View, nums: Numbers) -> dict:
                   r"\small" if view.N > WIDE_EXAMPLES else "")
 
 
-def solution_context(d: Derivation, digits: int = 6) -> dict:
+def solution_context(d: Derivation, digits: Digits = 6) -> dict:
     """Everything ``solution.tex.j2`` shows: given values, the forward pass (every step for
     small networks, always a table), the loss, the δs, the gradients, one update step, the
     second forward pass, and for the lecture variant the true figures beside."""
@@ -347,7 +349,9 @@ def solution_context(d: Derivation, digits: int = 6) -> dict:
     variant = None
     if d.is_variant and n.true_gradients is not None:
         diffs = [abs(n.gradients[k] - n.true_gradients[k]) for k in n.gradients]
-        variant = {"max_difference": sci(max(diffs) if diffs else 0.0),
+        true_deltas = ", ".join(f"${latex_name(e.symbol.name)} = {fmt(n.true_deltas[k], digits)}$"
+                                for k, e in d.deltas.items() if e.symbol in view.tilde)
+        variant = {"max_difference": sci(max(diffs) if diffs else 0.0), "true_deltas": true_deltas,
                    "true_loss_after": fmt(true.numbers.forward_after[d.loss_name], digits)
                    if true is not None and true.numbers.forward_after is not None else ""}
     return {
@@ -355,6 +359,7 @@ def solution_context(d: Derivation, digits: int = 6) -> dict:
         "network": network_context(view),
         "given": given_tables(view, digits),
         "digits": digits,
+        "precision": precision_words(digits),
         "small": small,
         "forward_table": _forward_table(view, n.forward, digits),
         "forward_steps": _forward_arithmetic(view, nums) if small else [],

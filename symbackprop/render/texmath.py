@@ -1,28 +1,89 @@
 """TeX-math toolkit: numbers as printed, visual widths, equations broken across lines, products and sums."""
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import Any, Sequence, Union
 
 import sympy as sp
 
 from ..latex import to_latex
 
 
-def fmt(value: float, digits: int) -> str:
-    """A computed value rounded for display (``-0.000`` shows as ``0.000``).
+@dataclass(frozen=True)
+class Precision:
+    r"""How computed numbers are rounded for display: ``decimals`` fixed places, or ``sig``
+    significant figures (then very large and very small values take a power of ten).
 
-    >>> fmt(0.6802672, 6), fmt(-1e-9, 3), fmt(2.5, 0)
-    ('0.680267', '0.000', '2')
+    >>> Precision(sig=3)(0.0026543), Precision(sig=3)(123.456), Precision(sig=2)(-2.2e-7)
+    ('0.00265', '123', '-2.2 \\times 10^{-7}')
+    >>> Precision(decimals=3)(0.0026543), Precision(decimals=3)(2.0)
+    ('0.003', '2')
     """
-    text = f"{value:.{digits}f}"
-    if text.lstrip("-").strip("0.") == "":
-        text = text.lstrip("-")
-    return text
+
+    decimals: int | None = 6
+    sig: int | None = None
+
+    def __call__(self, value: float) -> str:
+        if value == int(value) and abs(value) < 1e15:
+            return str(int(value))  # an exact integer prints as one, never 1.000000
+        if self.sig is None:
+            return _clean(f"{value:.{self.decimals}f}")
+        magnitude = math.floor(math.log10(abs(value)))
+        if not -5 <= magnitude < 7:
+            mantissa, exponent = f"{value:.{self.sig - 1}e}".split("e")
+            return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+        rounded = float(f"{value:.{self.sig - 1}e}")
+        magnitude = math.floor(math.log10(abs(rounded))) if rounded else magnitude
+        return _clean(f"{rounded:.{max(0, self.sig - 1 - magnitude)}f}")
+
+    @property
+    def places(self) -> int:
+        """Decimal places a short given value may keep and still print as written."""
+        return max(self.decimals if self.sig is None else self.sig, 6)
+
+    def describe(self) -> str:
+        if self.sig is not None:
+            return f"rounded to {self.sig} significant figure{'s' if self.sig != 1 else ''}"
+        return f"rounded to {self.decimals} decimal place{'s' if self.decimals != 1 else ''}"
 
 
-def fmt_given(value: sp.Rational | float | int, digits: int) -> str:
+def _clean(text: str) -> str:
+    return text.lstrip("-") if text.lstrip("-").strip("0.") == "" else text
+
+
+Digits = Union[int, Precision]
+"""Either fixed decimal places (an ``int``) or a :class:`Precision`."""
+
+
+def precision_words(digits: Digits) -> dict[str, str]:
+    """How a document states its precision: to the reader of a solution, and to a student answering.
+
+    >>> precision_words(3)["answer"], precision_words(Precision(sig=4))["shown"]
+    ('3 decimal places', 'rounded to 4 significant figures')
+    """
+    p = precision_of(digits)
+    return {"shown": p.describe(), "answer": p.describe().removeprefix("rounded to ")}
+
+
+def precision_of(digits: Digits) -> Precision:
+    return digits if isinstance(digits, Precision) else Precision(decimals=digits)
+
+
+def fmt(value: float, digits: Digits) -> str:
+    """A computed value rounded for display (``-0.000`` shows as ``0.000``; exact integers as integers).
+
+    >>> fmt(0.6802672, 6), fmt(-1e-9, 3), fmt(2.5, 0), fmt(1.0, 6)
+    ('0.680267', '0.000', '2', '1')
+    """
+    if not math.isfinite(value):
+        return {math.inf: r"\infty", -math.inf: r"-\infty"}.get(value, r"\mathrm{NaN}")
+    return precision_of(digits)(value)
+
+
+def fmt_given(value: sp.Rational | float | int, digits: Digits) -> str:
     """A value from the spec as written when it is a short decimal (``7/20`` → ``0.35``), else rounded.
 
     >>> fmt_given(sp.Rational(7, 20), 6), fmt_given(sp.Integer(2), 6), fmt_given(sp.Rational(1, 3), 4)
@@ -38,7 +99,7 @@ def fmt_given(value: sp.Rational | float | int, digits: int) -> str:
         text = format(Decimal(q.numerator) / Decimal(q.denominator), "f")
         if "." in text:
             text = text.rstrip("0").rstrip(".")
-        if len(text.partition(".")[2]) <= max(digits, 6):
+        if len(text.partition(".")[2]) <= precision_of(digits).places:
             return "0" if text == "-0" else text
     return fmt(float(q), digits)
 
@@ -226,9 +287,11 @@ class Namer:
     """How symbols print: by name (symbolic; ``generic`` writes example 1 as example n) or as
     formatted numbers (numeric)."""
 
-    def __init__(self, generic: bool = False, values: dict[sp.Symbol, str] | None = None):
+    def __init__(self, generic: bool = False, values: dict[sp.Symbol, str] | None = None,
+                 names: dict[sp.Symbol, str] | None = None):
         self.generic = generic
         self.values = values
+        self.names = names or {}
 
     def rename(self, expr: sp.Expr) -> sp.Expr:
         if not self.generic:
@@ -239,7 +302,9 @@ class Namer:
     def tex(self, expr: sp.Expr) -> str:
         expr = sp.sympify(expr)
         if self.values is None:
-            return to_latex(self.rename(expr))
+            expr = self.rename(expr)
+            names = {s: self.names[s] for s in expr.free_symbols if s in self.names}
+            return to_latex(expr, names or None)
         missing = [s for s in expr.free_symbols if s not in self.values]
         if missing:
             raise KeyError(f"no value for {sorted(map(str, missing))}")

@@ -32,10 +32,11 @@ from .texmath import (
 VARIANT_HEADING = "Lecture variant, not the gradient."
 
 
-VARIANT_TEXT = ("As in the lecture's own solution, the hidden errors are back-propagated through the "
-                "output weights that were already updated in this step (written with a +). That is "
-                "not the gradient of the loss: the true figures, through the old weights, are given "
-                "beside.")
+VARIANT_TEXT = (r"As in the lecture's own solution, the hidden errors are back-propagated through the "
+                r"output weights that were already updated in this step (written $w^{+}$). That is "
+                r"not the gradient of the loss, so these figures carry a tilde: $\tilde{\delta}$ for the "
+                r"errors and $\tilde{g}_w$ for what a parameter moves against. The true figures, through "
+                r"the old weights, are given beside.")
 
 
 class View:
@@ -56,6 +57,17 @@ class View:
         self.generic = d.spec.has_data
         self.N = d.network.examples
         self.loss = latex_name(d.loss_name)
+        self.tilde, self.variant_params = variant_symbols(d)
+
+    def namer(self, generic: bool | None = None) -> Namer:
+        """A symbolic namer for this view (the lecture variant's δs print with a tilde)."""
+        return Namer(self.generic if generic is None else generic, names=self.tilde)
+
+    def grad_tex(self, param: str, *, slash: bool = False) -> str:
+        """``∂E/∂w``, or ``g̃_w`` where the lecture variant's figure is not that derivative."""
+        if param in self.variant_params:
+            return rf"\tilde{{g}}_{{{latex_name(param)}}}"
+        return partial(self.loss, latex_name(param), slash=slash)
 
     def sym(self, node: str) -> sp.Symbol:
         return self.g.nodes[node]["symbol"]
@@ -68,6 +80,34 @@ class View:
 
     def examples(self) -> list[int | None]:
         return list(range(1, self.N + 1)) if self.generic else [None]
+
+
+def variant_symbols(d: Derivation) -> tuple[dict[sp.Symbol, str], set[str]]:
+    """For the lecture variant: the δs that are not the true ones (their expression differs, or
+    uses such a δ) with their tilde names, and the parameters whose figure is then not the
+    gradient. Empty for a plain derivation.
+
+    >>> from symbackprop import derive, load_spec
+    >>> tilde, params = variant_symbols(derive(load_spec("examples/we05-221-sigmoid-updated.yaml")))
+    >>> sorted(tilde.values()), sorted(params)
+    (['\\\\tilde{\\\\delta}_{T}', '\\\\tilde{\\\\delta}_{\\\\mathit{Bo}}'], ['w_AB', 'w_AT', 'w_BB', 'w_BT'])
+    """
+    if not d.is_variant:
+        return {}, set()
+    true = d.true_deltas
+    affected: set[sp.Symbol] = set()
+    changed = True
+    while changed:
+        changed = False
+        for key, entry in d.deltas.items():
+            if entry.symbol not in affected and (entry.expression != true.get(key, entry.expression)
+                                                 or entry.expression.free_symbols & affected):
+                affected.add(entry.symbol)
+                changed = True
+    tilde = {s: latex_name(s.name).replace(r"\delta", r"\tilde{\delta}", 1) for s in affected}
+    params = {w for w, g in d.gradients.items()
+              if g.expression != d.true_gradients.get(w, g.expression) or g.expression.free_symbols & affected}
+    return tilde, params
 
 
 def terms_into(view: View, node: str) -> list[list[sp.Expr]]:
@@ -97,7 +137,13 @@ def delta_display_order(d: Derivation, view: View):
 
 
 def dEdout_name(view: View, out_node: str, namer: Namer) -> str:
-    return partial(view.loss, namer.tex(view.sym(out_node)))
+    """``∂E/∂out_k``; with a tilde over it where the lecture variant's figure is not that derivative."""
+    text = partial(view.loss, namer.tex(view.sym(out_node)))
+    if view.tilde:
+        owner = view.g.nodes[out_node].get("owner")
+        if any(e.symbol in view.tilde and view.g.nodes[e.node].get("owner") == owner for e in view.d.deltas.values()):
+            return rf"\widetilde{{{partial(view.loss, namer.tex(view.sym(out_node)), slash=True)}}}"
+    return text
 
 
 _ACTIVATION_TEX = {
@@ -197,7 +243,7 @@ def loss_rows(view: View) -> list[dict]:
     spec = view.spec
     if spec.objective is not None and not view.generic:
         return []
-    namer = Namer(view.generic)
+    namer = view.namer()
     regular = regularisation_tex(view, namer)
     if not view.generic:
         body = per_example_tex(view, "", namer)
@@ -233,7 +279,7 @@ def computed_nodes(view: View, example: int | None):
 
 
 def forward_rows(view: View) -> list[dict]:
-    namer = Namer(view.generic)
+    namer = view.namer()
     example = 1 if view.generic else None
     rows = []
     for node, attrs in computed_nodes(view, example):
@@ -274,8 +320,8 @@ def update_rows_needed(view: View, expr: sp.Expr, shown: set, nums) -> list[dict
     """The lecture variant's updated weights ``w⁺ = w − η ∂E/∂w`` that ``expr`` uses and that have
     not been shown yet (symbolic when ``nums`` is None, else with the numbers)."""
     rows = []
-    namer = nums.namer() if nums is not None else Namer(view.generic)
-    sym = Namer(False) if nums is not None else namer
+    namer = nums.namer() if nums is not None else view.namer()
+    sym = view.namer(False) if nums is not None else namer
     for s in sorted(expr.free_symbols, key=str):
         if s in view.d.updated_definitions and s not in shown:
             shown.add(s)

@@ -72,6 +72,7 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
                         key="name")
     title = as_string(raw.get("title", ""), "title")
     description = as_string(raw.get("description", ""), "description")
+    heading = {key: as_string(raw.get(key, ""), key) for key in ("subtitle", "course", "sheet", "notes")}
 
     if "layers" in raw:
         if "neurons" in raw:
@@ -183,7 +184,7 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
     randomize = as_mapping(raw["randomize"], "randomize") if "randomize" in raw else None
     marking = marking_from_mapping(raw["marking"]) if "marking" in raw else None
     return Spec(
-        name=name, title=title, description=description, inputs=inputs, neurons=neurons,
+        name=name, title=title, description=description, **heading, inputs=inputs, neurons=neurons,
         nodes=nodes, outputs=outputs, loss=loss, objective=objective, wrt=wrt,
         parameters=parameters, weights=tuple(weights), biases=tuple(biases), l2=l2,
         l2_include_biases=include_biases, params_values=params_values, examples=examples,

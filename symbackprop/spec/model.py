@@ -38,7 +38,7 @@ FILE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 TOP_KEYS = {
-    "name", "title", "description", "inputs", "neurons", "layers", "activation", "activations",
+    "name", "title", "subtitle", "course", "sheet", "notes", "description", "inputs", "neurons", "layers", "activation", "activations",
     "bias", "nodes", "params", "outputs", "loss", "regularization", "objective", "wrt",
     "values", "data", "reduction", "learning_rate", "backprop_weights", "randomize",
     "marking",
@@ -83,7 +83,11 @@ class Spec:
     weights: tuple[str, ...]
     biases: tuple[str, ...]
     title: str = ""
-    description: str = ""
+    description: str = ""                 # the instructor's note: printed in the instructor edition only
+    subtitle: str = ""
+    course: str = ""                      # running header of the documents (left)
+    sheet: str = ""                       # running header (right), e.g. "Exercise sheet 4"
+    notes: str = ""                       # more instructor notes (instructor edition only)
     l2: sp.Rational | None = None
     l2_include_biases: bool = False
     params_values: Mapping[str, sp.Rational] | None = None
