@@ -35,7 +35,7 @@ def paths_section(d: Derivation, view: View, options: RenderOptions = RenderOpti
             chosen, cap = name in options.wrt, PATHS_CHOSEN
         else:
             cap = PATHS_PER_PARAMETER
-            chosen = listed == 0 or listed + min(count, cap) <= PATHS_LISTED
+            chosen = listed == 0 or (not params[-1:] or params[-1]["chosen"]) and listed + min(count, cap) <= PATHS_LISTED
         shown = []
         for term in (paths if chosen else ())[:cap]:
             chain = r" \to ".join(namer.tex(g.nodes[n]["symbol"]) if n != d.network.root else view.loss

@@ -1,6 +1,8 @@
 """The numeric worked solution: given values, the forward pass, loss, every δ and gradient in numbers, the update and the second pass."""
 from __future__ import annotations
 
+import copy
+
 import sympy as sp
 
 from ..derive import Derivation
@@ -83,6 +85,20 @@ class Numbers:
     def of(self, node: str) -> str:
         return self.values[self.d.network.graph.nodes[node]["symbol"]]
 
+    def after_step(self) -> "Numbers":
+        """The same network after the update: new parameters, the second forward pass."""
+        n, g = self.d.numbers, self.d.network.graph
+        other = copy.copy(self)
+        other.values, other.raw = dict(self.values), dict(self.raw)
+        for p, v in (n.updated_params or {}).items():
+            other.values[sp.Symbol(p)], other.raw[sp.Symbol(p)] = fmt(v, self.digits), v
+        for node, v in (n.forward_after or {}).items():
+            if node in g and g.nodes[node]["kind"] != NodeKind.PARAM:
+                s = g.nodes[node]["symbol"]
+                if s not in other.raw or g.nodes[node]["kind"] != NodeKind.INPUT:
+                    other.values[s], other.raw[s] = fmt(v, self.digits), v
+        return other
+
 
 def given_tables(view: View, digits: Digits) -> dict:
     """The given values: inline lists for one example, a table of the examples with data."""
@@ -139,9 +155,12 @@ def _forward_table(view: View, values: dict[str, float], digits: Digits) -> dict
     return table_context(["$n$", kind, r"$\mathrm{net}$", f"${out_head}$"], "c l r r", rows)
 
 
-def _forward_arithmetic(view: View, nums: Numbers) -> list[dict]:
-    """net = Σ w·x = numbers = value; out = f(net) = value; per example."""
+def _forward_arithmetic(view: View, nums: Numbers, *, updated: bool = False) -> list[dict]:
+    """net = Σ w·x = numbers = value; out = f(net) = value; per example (``updated``: the
+    second pass, the parameters written ``w⁺``)."""
     namer, sym = nums.namer(), view.namer(False)
+    if updated:
+        sym.names = {**sym.names, **{sp.Symbol(p): latex_name(updated_name(p)) for p in view.spec.parameters}}
     blocks = []
     for ex in view.examples():
         rows = []
@@ -202,6 +221,9 @@ def _backward_arithmetic(view: View, nums: Numbers) -> list[dict]:
         value = fmt(d.numbers.deltas[entry.key], nums.digits)
         if entry.simplified is not None:
             formula, numeric = sym.tex(entry.simplified), namer.tex(entry.simplified)
+        elif view.g.nodes[node]["kind"] == NodeKind.NET and _own_activation(view, node):
+            rows += _neuron_steps(view, nums, entry, sym, namer)
+            continue
         elif view.g.nodes[node]["kind"] == NodeKind.NET:
             out_node, out_terms, net_terms = delta_parts(view, node)
             formula, numeric = Sum(), Sum()
@@ -219,6 +241,38 @@ def _backward_arithmetic(view: View, nums: Numbers) -> list[dict]:
     return rows
 
 
+
+
+def _own_activation(view: View, net_node: str) -> bool:
+    """Whether the neuron's out depends on its own net only (not a softmax group)."""
+    _, _, net_terms = delta_parts(view, net_node)
+    return len(net_terms) == 1
+
+
+def _value(expr: sp.Expr, nums: Numbers) -> float:
+    return float(sp.sympify(expr).xreplace(nums.raw))
+
+
+def _neuron_steps(view: View, nums: Numbers, entry, sym: Namer, namer: Namer) -> list[dict]:
+    """The classic walkthrough of one neuron: ``∂E/∂out`` (a sum over its outgoing edges),
+    ``f′(net)``, then ``δ = f′(net) · ∂E/∂out``, each with its numbers and value."""
+    out_node, out_terms, [(label, _)] = delta_parts(view, entry.node)
+    dout = dEdout_name(view, out_node, sym).replace(r"\frac", r"\tfrac", 0)
+    dout_slash = (rf"\partial {view.loss} / \partial {sym.tex(view.sym(out_node))}"
+                  if not dout.startswith(r"\widetilde") else dout)
+    rows = []
+    dout_expr = sp.Add(*[sp.Mul(*t) for t in out_terms])
+    dout_value = fmt(_value(dout_expr, nums), nums.digits)
+    rows.append(row(dout_slash, Sum(render_terms(out_terms, sym)), Sum(render_terms(out_terms, namer)),
+                    dout_value))
+    net = sym.tex(view.sym(entry.node))
+    fprime = rf"f'({net})"
+    fvalue = fmt(_value(label, nums), nums.digits)
+    rows.append(row(fprime, sym.tex(label), namer.tex(label), fvalue))
+    value = fmt(view.d.numbers.deltas[entry.key], nums.digits)
+    rows.append(row(sym.tex(entry.symbol), rf"{fprime} \cdot {dout_slash}",
+                    rf"{number_tex(fvalue)} \cdot {number_tex(dout_value)}", value))
+    return rows
 
 
 def _delta_formula_rows(view: View) -> list[dict]:
@@ -341,7 +395,10 @@ def solution_context(d: Derivation, digits: Digits = 6) -> dict:
                     "before": fmt(n.forward[(f"out_{o}" if o in view.spec.neurons else o) + sfx], digits),
                     "after": fmt(n.forward_after[(f"out_{o}" if o in view.spec.neurons else o) + sfx], digits)}
                    for o in view.spec.outputs for sfx in ([""] if not view.generic else [])]
+        worked = (small and not view.generic and n.updated_params is not None
+                  and all(p in n.updated_params for p in view.spec.parameters))
         after = {"table": _forward_table(view, n.forward_after, digits), "loss_before": loss_before,
+                 "steps": _forward_arithmetic(view, nums.after_step(), updated=True) if worked else [],
                  "outputs": outputs,
                  "loss_after": fmt(n.forward_after[d.loss_name], digits),
                  "direction": "decreases" if change < 0 else "increases" if change > 0 else "does not change",
