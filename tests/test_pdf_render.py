@@ -106,7 +106,40 @@ def test_every_pdf_is_converged(compiled):
 def test_no_line_runs_into_the_margin(compiled):
     for name, doc in compiled.items():
         widths = [float(w) for w in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\)", doc["log"])]
-        assert max(widths, default=0.0) < 5, (name, widths)
+        assert max(widths, default=0.0) <= 1, (name, widths)
+
+
+TOOL_TALK = ("symbackprop", "agrees with the cached", "largest relative difference", "test point",
+             "Render it with", "--template", ".yaml", "random.Random", "**", "Checked")
+
+
+def test_a_students_edition_has_no_tool_talk(compiled):
+    """No tool name, spec file, QA sentence or spec note in what a student is handed (issue 15)."""
+    for name, doc in compiled.items():
+        text = " ".join(doc["text"].split())
+        said = [t for t in TOOL_TALK if t in text]
+        assert not said, (name, said)
+        assert doc["spec"] not in text, name          # the spec's file stem is no header
+
+
+def test_a_further_pdflatex_pass_changes_no_text(tmp_path):
+    """The compiled document is converged: one more pdflatex run over the same .aux gives the
+    same page text (pdftotext -layout), for a document with long and short tables."""
+    from symbackprop.render.pdf import _environment
+
+    tex = dict(documents(EXAMPLES / "we13-relu-3layer.yaml", "solution", "backprop", RenderOptions(), None, 0))
+    source = tmp_path / "doc.tex"
+    source.write_text(next(iter(tex.values())))
+    compile_pdf(source.read_text(), "doc")  # what the tool does must succeed
+    layouts = []
+    for _ in range(4):  # the tool's own loop reruns until no rerun request; here: passes 1..4
+        subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "doc.tex"], cwd=tmp_path,
+                       env=_environment(tmp_path), capture_output=True, check=True, timeout=120)
+        layouts.append(subprocess.run(["pdftotext", "-layout", "doc.pdf", "-"], cwd=tmp_path, capture_output=True,
+                                      text=True, check=True).stdout)
+    log = (tmp_path / "doc.log").read_text(errors="replace")
+    assert not re.search(r"Rerun|Table widths have changed", log)
+    assert layouts[-1] == layouts[-2]
 
 
 def _expected(path: Path) -> list[tuple[str, float, float]]:
@@ -167,12 +200,13 @@ def test_paths_pdf_counts_the_paths(compiled):
             continue
         text = compiled[f"{path.stem}-paths"]["text"]
         checks = json.loads((EXAMPLES / f"{path.stem}.expected.json").read_text())["checks"]
-        for check in checks:
-            if check["key"].endswith(".path_count"):
-                count = check["value"]
-                assert re.search(rf"\b{count} paths? to the loss", text), (path.stem, check["key"])
-    assert "18 paths to the loss" in compiled["we02-paths-3-3-3-3-2-paths"]["text"]
-    assert "more paths (not listed" in compiled["we02-paths-3-3-3-3-2-paths"]["text"]
+        counts = [c["value"] for c in checks if c["key"].endswith(".path_count")]
+        if counts:
+            words = set(re.findall(r"\d+", text))
+            assert {str(c) for c in counts} <= words, path.stem
+    text = " ".join(compiled["we02-paths-3-3-3-3-2-paths"]["text"].split())
+    assert "18 paths to the loss" in text and "The paths of the other 31 parameters (204 in all)" in text
+    assert "Altogether 240 paths lead from the parameters to the loss; 36 of them are listed below" in text
 
 
 def test_derivation_by_paths_adds_the_sums_over_paths(compiled):

@@ -28,7 +28,7 @@ from ..layers import LayerNumbers, LayerView, layer_numbers, layer_view
 from ..layers.view import Matrix
 from .front import document_front, network_context
 from .texmath import LINE_WIDTH, Digits, fmt, fmt_given, precision_words, visual_width
-from .view import View, per_example_tex
+from .view import View, activation_text, per_example_tex
 
 MAX_SHOWN = 8          # rows or columns up to which a matrix is written out
 EXAMPLES_SHOWN = 3     # examples whose numbers are shown one by one
@@ -149,7 +149,7 @@ def _layers(view: LayerView, names: _Names, nums: _Numbers | None) -> list[dict[
             if matrix is not None:
                 steps = [pmatrix(matrix, names.tex)] + ([nums.matrix(values[l - 1])] if values else [])
                 rows.append(_step(f"{symbol}^{{({l})}}", steps, matrix.shape))
-        out.append({"number": l, "shape": shape, "activation": layer.activation,
+        out.append({"number": l, "shape": shape, "activation": activation_text(layer.activation),
                     "units": ", ".join(f"${latex_name(u)}$" for u in layer.units), "rows": rows,
                     "has_bias": layer.biases is not None, "softmax": layer.softmax})
     return out

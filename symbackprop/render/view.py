@@ -166,6 +166,22 @@ LOSS_TEXT = {
 }
 
 
+_ACTIVATION_WORDS = {"relu": "ReLU", "leaky_relu": "leaky ReLU", "identity": "identity", "softplus": "softplus",
+                     "sigmoid": "sigmoid", "tanh": "tanh", "softmax": "softmax"}
+
+
+def activation_text(act: str) -> str:
+    """An activation as a document names it (LaTeX-ready): its word, or ``$f(x) = …$`` for a custom one.
+
+    >>> activation_text("relu"), activation_text("x**3")
+    ('ReLU', '$f(x) = x^{3}$')
+    """
+    if act in _ACTIVATION_WORDS or act == "mixed":
+        return _ACTIVATION_WORDS.get(act, "mixed")
+    activation = ACTIVATIONS.get(act) or activation_from_text(act, where="activation")
+    return f"$f(x) = {to_latex(activation.apply(sp.Symbol('x'), None))}$"
+
+
 def activation_rows(spec) -> list[dict[str, str]]:
     """One line per activation used: which neurons, its definition and its derivative."""
     groups: dict[tuple[str, Any], list[str]] = {}
