@@ -57,7 +57,6 @@ def exam_contexts(d: Derivation, digits: Digits = 6, *, variant: int | None = No
     }
     solution = solution_context(d, digits)
     solution["doc"]["kind"] = "Solution" + (f" — {tag}" + ("" if seed is None else f" (seed {seed})") if tag else "")
-    solution["doc"]["description"] = ""
     solution["questions"] = questions
     return problem, solution
 
