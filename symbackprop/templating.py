@@ -188,6 +188,7 @@ def _environment(directory: str) -> jinja2.Environment:
     )
     env.filters["tex"] = tex_escape
     env.filters["texmath"] = tex_with_math
+    env.filters["capitalize_first"] = lambda text: text[:1].upper() + text[1:]
     return env
 
 

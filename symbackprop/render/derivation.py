@@ -171,13 +171,13 @@ def _expanded_blocks(view: View) -> list[dict]:
         try:
             expanded = _tidy_expanded(d.expanded(entry.expression))
         except ExpansionTooLarge as exc:
-            out.append({"lhs": lhs, "lines": [], "note": f"left out: fully expanded it would have about "
-                        f"{exc.size:,} terms"})
+            out.append({"lhs": lhs, "lines": [], "note": "left out: fully expanded, the forward pass substituted, "
+                        "it runs to too many terms to read"})
             continue
         lines = broken_tex(expanded, LINE_WIDTH - visual_width(lhs))
         if lines is None:
-            out.append({"lhs": lhs, "lines": [], "note": "left out: too long to read; it is the formula above "
-                        "with the forward pass substituted"})
+            out.append({"lhs": lhs, "lines": [], "note": "left out as too long to read (the formula above "
+                        "with the forward pass substituted)"})
         else:
             out.append({"lhs": lhs, "note": "", "lines": [{"rel": "=" if i == 0 else "",
                                                            "tex": line if i == 0 else r"\qquad " + line}
