@@ -8,7 +8,7 @@ import sympy as sp
 from ..derive import Derivation
 from ..latex import latex_name
 from .front import document_front, network_context
-from .solution import Numbers, given_tables, solution_context
+from .solution import Numbers, edge_values, given_tables, solution_context
 from .texmath import Digits, fmt, fmt_given, precision_words
 from .view import View, forward_rows, loss_rows
 
@@ -46,7 +46,7 @@ def exam_contexts(d: Derivation, digits: Digits = 6, *, variant: int | None = No
     doc["remarks"] = []
     problem = {
         "doc": doc,
-        "network": network_context(view),
+        "network": network_context(view, edge_values(view, digits)),
         "given": given_tables(view, digits),
         "loss": loss_rows(view),
         "forward": forward_rows(view),

@@ -40,13 +40,14 @@ def finish_front(doc: dict, spec, options: RenderOptions) -> dict:
     return doc
 
 
-def network_context(view: View) -> dict:
+def network_context(view: View, values: dict[str, str] | None = None) -> dict:
+    """The network's picture (``values``: parameter → number shown on its edges) and its facts."""
     spec = view.spec
     loss = ""
     if spec.objective is None:
         loss = LOSS_TEXT.get(spec.loss or "", "the expression below")
     hidden = [n for n in spec.neurons if n not in spec.outputs]
-    picture = network_picture(view.network)
+    picture = network_picture(view.network, values=values)
     layered = spec.layered_shorthand
     if layered and not picture["labelled"]:
         picture["weights"] = []

@@ -100,6 +100,11 @@ class Numbers:
         return other
 
 
+def edge_values(view: View, digits: Digits) -> dict[str, str]:
+    """The given parameter values, to show on the network's edges."""
+    return {p: fmt_given(v, digits) for p, v in (view.spec.params_values or {}).items()}
+
+
 def given_tables(view: View, digits: Digits) -> dict:
     """The given values: inline lists for one example, a table of the examples with data."""
     spec = view.spec
@@ -413,7 +418,7 @@ def solution_context(d: Derivation, digits: Digits = 6) -> dict:
                    if true is not None and true.numbers.forward_after is not None else ""}
     return {
         "doc": document_front(d, "Worked solution"),
-        "network": network_context(view),
+        "network": network_context(view, edge_values(view, digits)),
         "given": given_tables(view, digits),
         "digits": digits,
         "precision": precision_words(digits),
