@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES, EXAMPLE_SPECS, derivation, ids
+from symbackprop.render.options import RenderOptions
 from symbackprop import derive, spec_from_mapping
 from symbackprop.cli.render import documents
 from symbackprop.render import tikz
@@ -56,8 +57,8 @@ def test_the_picture_is_deterministic(path):
 
 
 def test_the_document_tex_is_byte_identical():
-    first = documents(WE7C, "derivation", "backprop", 6, None, 0)
-    assert first == documents(WE7C, "derivation", "backprop", 6, None, 0)
+    first = documents(WE7C, "derivation", "backprop", RenderOptions(), None, 0)
+    assert first == documents(WE7C, "derivation", "backprop", RenderOptions(), None, 0)
 
 
 @pytest.mark.parametrize("with_values", [False, True], ids=["names", "values"])
