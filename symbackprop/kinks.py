@@ -53,7 +53,10 @@ def _num(value: float) -> str:
 
 
 def _at(exact: bool, what: str) -> str:
-    return what if exact else f"within 1e-12 of {what.removeprefix('at ')}"
+    """``at a tie: the derivative does not exist`` or, just off it, ``within 1e-12 of a tie: …``."""
+    if exact:
+        return f"{what}" + "{}: the derivative does not exist"
+    return f"within 1e-12 of {what.removeprefix('at ')}" + "{}: the derivative jumps there (rounding can cross it)"
 
 
 def _one_argument(call: sp.Expr, x: float) -> Kink:
@@ -66,8 +69,8 @@ def _one_argument(call: sp.Expr, x: float) -> Kink:
     else:
         kind, below, used = "abs", "-1", "1" if x > 0 else "-1" if x < 0 else "0"
     name = {"leaky_relu": "leaky ReLU"}.get(kind, kind)
-    text = (f"{name} {_at(x == 0, 'at its kink')} ({where}): the derivative does not exist; the "
-            f"one-sided values are {below} (below) and 1 (above); the gradient uses {used}")
+    text = (f"{name} {_at(x == 0, 'at its kink').format(f' ({where})')}; the one-sided values are "
+            f"{below} (below) and 1 (above); the gradient uses {used}")
     return Kink(kind, call, text)
 
 
@@ -78,10 +81,10 @@ def _tie(call: sp.Expr, values: list[float], tied: list[int]) -> Kink:
     names = " = ".join(str(call.args[i]) for i in tied)
     moved = [str(call.args[i]) for i in tied if not call.args[i].is_comparable]
     up, down = ("raising", "lowering") if kind == "max" else ("lowering", "raising")
-    text = (f"{kind} {_at(len({values[i] for i in tied}) == 1, 'at a tie')} ({names} = {_num(best)}): the "
-            f"derivative does not exist; the one-sided values of the derivatives with respect to {', '.join(moved)} are 1 ({up} the "
-            f"argument) and 0 ({down} it); the gradient uses the subgradient that gives the tie to the "
-            f"first argument, {call.args[winner]}")
+    at = _at(len({values[i] for i in tied}) == 1, "at a tie").format(f" ({names} = {_num(best)})")
+    text = (f"{kind} {at}; the one-sided values of the derivatives with respect to {', '.join(moved)} "
+            f"are 1 ({up} the argument) and 0 ({down} it); the gradient uses the subgradient that gives "
+            f"the tie to the first argument, {call.args[winner]}")
     return Kink(kind, call, text)
 
 

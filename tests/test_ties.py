@@ -188,6 +188,8 @@ def test_warnings_name_the_node_the_tie_and_the_subgradient():
 def test_warnings_within_1e_12_relative_only(c2, warned):
     d = derive(spec_from_mapping(nodes_spec({"E": "min(c1, c2) + relu(c1 - 0.2)"}, {"c1": 0.5, "c2": c2})))
     assert [w["kind"] for w in d.warnings] == (["min"] if warned else [])
+    if warned:
+        assert ("min at a tie" if c2 == 0.5 else "min within 1e-12 of a tie") in d.warnings[0]["message"]
 
 
 @pytest.mark.parametrize("value, warned", [(0.0, True), (1e-13, True), (-1e-13, True), (1e-11, False)])
