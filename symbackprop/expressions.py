@@ -27,7 +27,7 @@ from typing import Callable, Mapping
 
 import sympy as sp
 
-from .functions import absolute, leaky_relu, relu, sigmoid, softplus
+from .functions import absolute, leaky_relu, maximum, minimum, relu, sigmoid, softplus
 
 __all__ = ["ExpressionError", "FUNCTIONS", "ANSWER_FUNCTIONS", "FunctionRule", "LIMITS", "parse_expression",
            "superscript_text"]
@@ -42,9 +42,10 @@ class ExpressionError(ValueError):
 
 FUNCTIONS: Mapping[str, Callable[..., sp.Expr]] = MappingProxyType({
     "exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt, "sin": sp.sin, "cos": sp.cos, "tanh": sp.tanh,
-    "sigmoid": sigmoid, "relu": relu, "abs": absolute, "max": sp.Max, "min": sp.Min,
+    "sigmoid": sigmoid, "relu": relu, "abs": absolute, "max": maximum, "min": minimum,
 })
-"""Allowed function names and their SymPy callables; each takes one argument, ``max``/``min`` two."""
+"""Allowed function names and their SymPy callables; each takes one argument, ``max``/``min`` two or
+more (symbackprop's own, whose derivative gives a tie to the first argument; see docs/numbers.md)."""
 
 
 class _Refused(ValueError):
@@ -73,10 +74,10 @@ def _heaviside(x: sp.Expr, h0: sp.Expr = sp.S.Half) -> sp.Expr:
 
 
 _SPEC_RULES: Mapping[str, FunctionRule] = MappingProxyType(
-    {name: FunctionRule(f, (2, 2) if name in ("max", "min") else (1, 1)) for name, f in FUNCTIONS.items()})
+    {name: FunctionRule(f, (2, None) if name in ("max", "min") else (1, 1)) for name, f in FUNCTIONS.items()})
 
 ANSWER_FUNCTIONS: Mapping[str, FunctionRule] = MappingProxyType({**_SPEC_RULES, **{
-    "Max": FunctionRule(sp.Max, (2, None)), "Min": FunctionRule(sp.Min, (2, None)),
+    "Max": FunctionRule(maximum, (2, None)), "Min": FunctionRule(minimum, (2, None)),
     "softplus": FunctionRule(softplus), "leaky_relu": FunctionRule(leaky_relu, (2, 2)),
     "sign": FunctionRule(sp.sign), "Heaviside": FunctionRule(_heaviside, (1, 2)),
     "step": FunctionRule(lambda x: sp.Heaviside(x, 0)), "Piecewise": FunctionRule(sp.Piecewise, (1, None), cases=True),

@@ -31,8 +31,8 @@ from sympy import S
 from sympy.core.logic import fuzzy_and
 from sympy.printing.numpy import NumPyPrinter
 
-__all__ = ["sigmoid", "relu", "leaky_relu", "softplus", "absolute", "numpy_printer", "NUMPY_FUNCTIONS",
-           "ACTIVATION_FUNCTIONS"]
+__all__ = ["sigmoid", "relu", "leaky_relu", "softplus", "absolute", "maximum", "minimum", "numpy_printer",
+           "NUMPY_FUNCTIONS", "ACTIVATION_FUNCTIONS", "EXTREMA"]
 
 
 def _numeric(fn: Callable[[Any], Any], x: sp.Float) -> sp.Float:
@@ -336,6 +336,99 @@ class absolute(sp.Function):
     def _sympystr(self, printer: Any) -> str:  # reads back as the spec's own function name
         return f"abs({printer._print(self.args[0])})"
 
+
+class _Extremum(sp.Function):
+    """``max``/``min`` of any number of arguments, in the order written, with the tie to the first.
+
+    Nested calls are flattened and the numbers among the arguments come first (combined into
+    one), so ``max(max(a, b), c)`` is ``max(a, b, c)`` and ``max(x, 0)`` is ``max(0, x)`` — ReLU.
+    ``∂/∂aᵢ`` is 1 where ``aᵢ`` is the first argument attaining the extremum, else 0: the
+    product of ``𝟙[aᵢ > aⱼ]`` over earlier ``aⱼ`` and ``𝟙[aᵢ ≥ aⱼ]`` over later ones (for
+    ``min``, ``<`` and ``≤``) — a subgradient whose weights sum to 1 at every tie.
+    """
+
+    _sign = 1          # +1: max, -1: min
+    _name = "max"
+
+    @classmethod
+    def _beats(cls, a: sp.Expr, b: sp.Expr) -> bool:
+        return bool(cls._sign * (a - b) > 0)
+
+    @classmethod
+    def eval(cls, *args: sp.Expr) -> sp.Expr | None:
+        if not args:
+            raise TypeError(f"{cls._name}() needs at least one argument")
+        flat = [b for a in args for b in (a.args if isinstance(a, cls) else (a,))]
+        numbers = [a for a in flat if a.is_comparable]
+        others = list(dict.fromkeys(a for a in flat if not a.is_comparable))
+        best = []
+        for n in numbers:
+            if not best or cls._beats(n, best[0]):
+                best = [n]
+        new = tuple(best + others)
+        if len(new) == 1:
+            return new[0]
+        return None if new == args else cls(*new)
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        i = argindex - 1
+        if not 0 <= i < len(self.args):
+            raise sp.ArgumentIndexError(self, argindex)
+        a = self.args[i]
+        gaps = [self._sign * (a - b) for b in self.args]
+        return sp.Mul(*[sp.Heaviside(g, 0 if j < i else 1) for j, g in enumerate(gaps) if j != i])
+
+    def _eval_evalf(self, prec: int) -> sp.Expr:
+        return self.func(*[a.evalf(prec_to_dps(prec)) for a in self.args])
+
+    def _eval_is_extended_real(self) -> bool | None:
+        return fuzzy_and(a.is_extended_real for a in self.args)
+
+    def _sympystr(self, printer: Any) -> str:  # SymPy's Max/Min: sympy.parse_expr reads it back
+        return f"{self._name.capitalize()}({', '.join(printer._print(a) for a in self.args)})"
+
+    def _latex(self, printer: Any, exp: str | None = None) -> str:
+        tex = rf"\{self._name}\left({', '.join(printer._print(a) for a in self.args)}\right)"
+        return f"{tex}^{{{exp}}}" if exp else tex
+
+    def _numpycode(self, printer: Any, **kwargs: Any) -> str:
+        fn = _module(printer, f"numpy.{self._name}imum")
+        code = printer._print(self.args[-1])
+        for a in reversed(self.args[:-1]):
+            code = f"{fn}({printer._print(a)}, {code})"
+        return code
+
+    def _pythoncode(self, printer: Any, **kwargs: Any) -> str:
+        return f"{self._name}({', '.join(printer._print(a) for a in self.args)})"
+
+
+class maximum(_Extremum):
+    """``max(a₁, …, aₙ)``; the derivative gives a tie to the first argument attaining it.
+
+    >>> a, b, c = sp.symbols("a b c")
+    >>> maximum(maximum(a, b), c), maximum(a, 0), maximum(2, 3)
+    (Max(a, b, c), Max(0, a), 3)
+    >>> [sp.diff(maximum(a, b, c), v).subs({a: 1, b: 1, c: 1}) for v in (a, b, c)]
+    [1, 0, 0]
+    >>> sp.diff(maximum(a, 0), a)        # ReLU's derivative, 0 at the kink
+    Heaviside(a, 0)
+    """
+
+
+class minimum(_Extremum):
+    """``min(a₁, …, aₙ)``; the derivative gives a tie to the first argument attaining it.
+
+    >>> a, b = sp.symbols("a b")
+    >>> sp.diff(minimum(a, b), a), sp.diff(minimum(a, b), b)
+    (Heaviside(-a + b, 1), Heaviside(a - b, 0))
+    """
+
+    _sign = -1
+    _name = "min"
+
+
+EXTREMA: tuple[type, ...] = (maximum, minimum)
+"""symbackprop's ``max``/``min`` (what spec and answer text mean by them; SymPy's sort their arguments)."""
 
 ACTIVATION_FUNCTIONS: tuple[type, ...] = (sigmoid, relu, leaky_relu, softplus)
 """symbackprop's own functions; each carries its SymPy rules, LaTeX, stable NumPy code

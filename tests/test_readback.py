@@ -116,7 +116,7 @@ def test_printed_max_min_softplus_leaky_relu_piecewise_and_theta_read_back(hidde
 
 
 @pytest.mark.parametrize("hidden, printed", [
-    ("max(x, 0)", (r"\theta\left(", "Heaviside(", r"\max\left(", "Max(")),
+    ("max(x, 0)", (r"\mathbf{1}\!\left[", "Heaviside(", r"\max\left(", "Max(")),
     ("leaky_relu", (r"\begin{cases}", "Piecewise((", r"\operatorname{LeakyReLU}_{\frac{1}{100}}", "leaky_relu(")),
     ("softplus", (r"\operatorname{softplus}", "softplus(")),
     ("min(x, 1) + x", (r"\min\left(", "Min(")),

@@ -30,7 +30,7 @@ from typing import Any, Callable, Mapping, Sequence
 import mpmath
 import sympy as sp
 
-from ..functions import ACTIVATION_FUNCTIONS, absolute
+from ..functions import ACTIVATION_FUNCTIONS, absolute, maximum, minimum
 from .budget import check as check_budget
 
 __all__ = ["Program", "compile_expr", "FLOAT", "MP", "Unsupported", "BOUND"]
@@ -269,9 +269,9 @@ def _step(node: sp.Basic, args: tuple[int, ...]) -> tuple[str, Any, tuple[int, .
         return ("mul", None, args)
     if node.is_Pow:
         return ("pow", None, args)
-    if isinstance(node, sp.Max):
+    if isinstance(node, (sp.Max, maximum)):
         return ("max", None, args)
-    if isinstance(node, sp.Min):
+    if isinstance(node, (sp.Min, minimum)):
         return ("min", None, args)
     if isinstance(node, sp.Piecewise):
         return ("piecewise", None, args)

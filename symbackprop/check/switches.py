@@ -20,7 +20,7 @@ from typing import Sequence
 
 import sympy as sp
 
-from ..functions import absolute, leaky_relu, relu
+from ..functions import EXTREMA, absolute, leaky_relu, relu
 from .context import CheckContext, Point
 from .evaluate import MP, Unsupported, compile_expr
 
@@ -37,7 +37,7 @@ def switch_arguments(expr: sp.Expr) -> set[sp.Expr]:
     for node in sp.preorder_traversal(expr):
         if isinstance(node, ONE_ARGUMENT):
             found.add(node.args[0])
-        elif isinstance(node, (sp.Max, sp.Min)):
+        elif isinstance(node, (sp.Max, sp.Min, *EXTREMA)):
             args = list(node.args)
             found.update(a - b for i, a in enumerate(args) for b in args[i + 1:])
         elif isinstance(node, sp.Piecewise):

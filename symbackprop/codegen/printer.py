@@ -24,7 +24,9 @@ _RESERVED = set(keyword.kwlist) | set(keyword.softkwlist) | set(dir(builtins)) |
 class CodePrinter(NumPyPrinter):
     """NumPy printer for generated gradient code: stable helpers, ``numpy.where`` for
     two-branch piecewise functions, and nothing taken from the functions' own ``_numpycode``
-    (so the helpers defined in the generated module are used)."""
+    (so the helpers defined in the generated module are used). symbackprop's ``maximum`` and
+    ``minimum`` print through NumPyPrinter's own ``_print_maximum``/``_print_minimum``
+    (``functools.reduce(numpy.maximum, [...])``): values only, ties are decided in the derivative."""
 
     def __init__(self, settings: dict | None = None):
         super().__init__(settings)

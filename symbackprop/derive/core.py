@@ -14,6 +14,7 @@ from ..straightline import evaluate
 from .backprop import Adjoints, backprop
 from .expand import DEFAULT_LIMIT
 from .forms import one_hot_form
+from .kinks import kink_warnings
 from .numbers import compute_numbers
 from .paths import DEFAULT_MAX_PATHS, adjoints_by_paths, path_counts
 from .result import DeltaEntry, Derivation, GradientEntry, PathCheck
@@ -102,7 +103,7 @@ def _assemble(network: Network, method: str, shown: Adjoints, counts: dict[str, 
         numbers = compute_numbers(d, shown)
         if true is not None:
             numbers = replace(numbers, true_deltas=true.numbers.deltas, true_gradients=true.numbers.gradients)
-        d = replace(d, numbers=numbers)
+        d = replace(d, numbers=numbers, warnings=kink_warnings(network, numbers.forward))
     if paths is not None:
         d = replace(d, path_check=_path_check(d, shown))
     return d

@@ -68,7 +68,9 @@ class Derivation:
 
     ``method`` is ``"backprop"`` or ``"paths"``; both give the same type and equal gradients.
     With ``backprop_weights: updated`` the deltas and gradients are the lecture variant (not
-    the gradient) and ``true`` holds the real derivation.
+    the gradient) and ``true`` holds the real derivation. With numbers, ``warnings`` lists every
+    node evaluated at (or within 1e-12 of) a kink or tie (``{"node", "kind", "message"}``, see
+    :mod:`symbackprop.kinks`); its derivative there is the documented subgradient.
 
     >>> from symbackprop import derive, load_spec
     >>> d = derive(load_spec("examples/we05-221-sigmoid.yaml"))
@@ -93,6 +95,7 @@ class Derivation:
     true: "Derivation | None" = field(default=None, repr=False)   # the variant's true gradient
     complete: "Derivation | None" = field(default=None, repr=False)  # w.r.t. every parameter, when this is not
     rederive: Any = field(default=None, repr=False, compare=False)   # derive itself, for relatives made on demand
+    warnings: list[dict[str, str]] = field(default_factory=list)   # with numbers: nodes at a kink or tie
 
     # ------------------------------------------------------------ basic facts
     @property
@@ -246,6 +249,8 @@ class Derivation:
                 diffs = [abs(n.gradients[k] - n.true_gradients[k]) for k in n.gradients]
                 variant["max_abs_gradient_difference"] = max(diffs) if diffs else 0.0
             out["variant"] = variant
+        if n:
+            out["warnings"] = [dict(w) for w in self.warnings]
         if self.notes:
             out["notes"] = list(self.notes)
         return out

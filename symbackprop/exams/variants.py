@@ -7,13 +7,15 @@ the spec's values::
       params:  {low: -1, high: 1, step: 0.1}    # every parameter
       inputs:  {low: 0, high: 1, step: 0.05}    # every input (of every example)
       targets: {low: 0, high: 1, step: 0.1}     # every target
-      allow_kink: false                         # redraw a ReLU sitting exactly on its kink (default)
+      allow_kink: false                         # redraw a kink or tie (default)
 
 Variant ``k`` of seed ``s`` draws from ``random.Random("symbackprop:s:k")``, so it does not
 depend on how many variants are made. A draw is rejected and drawn again when the numbers
-degenerate: a ReLU pre-activation exactly 0 (unless ``allow_kink``), a saturated sigmoid
-(|net| > 6) or tanh (|net| > 3), every gradient zero, a value the engine cannot evaluate
-(log of 0, division by 0), or the same values as an earlier variant.
+degenerate: a node at a kink or tie (unless ``allow_kink``: a ReLU, leaky ReLU or ``abs``
+argument within 1e-12 of 0, or tied ``max``/``min`` arguments — the derivation's
+``warnings``), a saturated sigmoid (|net| > 6) or tanh (|net| > 3), every gradient zero, a
+value the engine cannot evaluate (log of 0, division by 0), or the same values as an earlier
+variant.
 
 >>> from symbackprop import load_spec
 >>> spec = load_spec("examples/we05-221-sigmoid.yaml")          # doctest: +SKIP
@@ -151,13 +153,13 @@ def degenerate(d: Derivation, *, allow_kink: bool = False) -> str | None:
     n = d.numbers
     if n is None:
         return "it has no numbers"
+    if d.warnings and not allow_kink:   # a kink or tie: no derivative there (Derivation.warnings)
+        return d.warnings[0]["message"]
     spec, g = d.spec, d.network.graph
     for node, value in n.forward.items():
         if node not in g or g.nodes[node]["kind"] != "net":
             continue
         activation = spec.neurons[g.nodes[node]["owner"]].activation
-        if activation in ("relu", "leaky_relu") and not allow_kink and abs(value) < 1e-12:
-            return f"{node} is exactly 0 (the ReLU kink)"
         if activation in SATURATION and abs(value) > SATURATION[activation]:
             return f"{activation} saturated ({node} = {value:.3g})"
     values = list(n.gradients.values())
