@@ -433,6 +433,7 @@ def solution_context(d: Derivation, digits: Digits = 6) -> dict:
         "gradient_formulas": [] if small else [r for r in gradient_row_list(view) if r["note"] != "update"],
         "gradient_formula_pairs": None if small else pairs([r for r in gradient_row_list(view) if r["note"] != "update"]),
         "deltas": _delta_table(view, nums),
+        "kinks": [w["message"] for w in (d.warnings or [])],
         "gradient_steps": _gradient_arithmetic(view, nums) if small else [],
         "updates": _update_rows(view, nums) if small else [],
         "summary": _summary_rows(view, nums, true),
