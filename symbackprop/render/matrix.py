@@ -288,7 +288,7 @@ def _example_numbers(view: LayerView, nums: _Numbers) -> list[dict[str, Any]]:
             if layer.biases is not None:
                 product += " + " + nums.factor(n.biases[i])
             forward.append(_step(f"a^{{({l})}}", [product, nums.matrix(ex.nets[i])], layer.weights.shape))
-            act = "softmax" if all(a == "softmax" for a in layer.activations) else "f"
+            act = r"\operatorname{softmax}" if all(a == "softmax" for a in layer.activations) else "f"
             forward.append(_step(_vector_name(l, top), [rf"{act}\!\left(a^{{({l})}}\right)", nums.matrix(ex.outs[i])],
                                  ex.outs[i].shape))
         for layer in reversed(view.layers):
