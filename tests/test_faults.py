@@ -616,7 +616,7 @@ def test_hostile_text_renders_literally_and_pdfs_carry_the_marker(tmp_path, monk
     spec = write(tmp_path, raw)
     out = tmp_path / "out"
     for template in ("solution", "exam"):
-        result = invoke("render", spec, "--template", template, "--pdf", "-o", out)
+        result = invoke("render", spec, "--template", template, "--edition", "instructor", "--pdf", "-o", out)
         assert result.exit_code == 0, result.output
     pdf = out / "we05-221-sigmoid-solution.pdf"
     text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True,
