@@ -23,14 +23,18 @@ def compute_numbers(d: Derivation, adjoints: Adjoints) -> Numbers:
     grad_syms = {w: sp.Symbol(f"grad__{w}") for w in d.gradients}
     out_nodes = [n for n in adjoints.carried if g.nodes[n]["kind"] == NodeKind.OUT]
     out_syms = {n: sp.Symbol(f"adjoint__{n}") for n in out_nodes}
+    own_out = {n: v for n in g if g.nodes[n]["kind"] == NodeKind.NET for v in g.successors(n)
+               if g.nodes[v]["kind"] == NodeKind.OUT and g.nodes[v]["owner"] == g.nodes[n]["owner"]}
+    slope_syms = {n: sp.Symbol(f"slope__{n}") for n in own_out}
     loss_syms = {k: sp.Symbol(f"loss__{k}") for k in range(1, network.examples + 1)} if spec.has_data else {}
     definitions = d.definitions() + [(grad_syms[w], e.expression) for w, e in d.gradients.items()]
     definitions += [(out_syms[n], adjoints.carried[n]) for n in out_nodes]
     definitions += [(s, network.example_loss(k)) for k, s in loss_syms.items()]
+    definitions += [(slope_syms[n], g.edges[n, v]["derivative"]) for n, v in own_out.items()]
     wanted = (forward_syms + [e.symbol for e in d.deltas.values()] + list(grad_syms.values())
               + list(loss_syms.values()))
     leaves = network.leaf_values(params, float)
-    values = evaluate(definitions, leaves, wanted, lenient=list(out_syms.values()))
+    values = evaluate(definitions, leaves, wanted, lenient=list(out_syms.values()) + list(slope_syms.values()))
     forward = {str(s): values[s] for s in forward_syms}
     forward.update({str(s): float(v) for s, v in leaves.items()})
     deltas = {k: values[e.symbol] for k, e in d.deltas.items()}
@@ -44,4 +48,5 @@ def compute_numbers(d: Derivation, adjoints: Adjoints) -> Numbers:
     return Numbers(forward=forward, deltas=deltas, gradients=gradients, updated_params=updated,
                    forward_after=forward_after,
                    adjoints={n: values[s] for n, s in out_syms.items()},
+                   slopes={n: values[s] for n, s in slope_syms.items()},
                    example_losses=[values[s] for s in loss_syms.values()] or None)

@@ -50,6 +50,7 @@ class Numbers:
     true_deltas: dict[str, float] | None = None       # the lecture variant's true δs
     true_gradients: dict[str, float] | None = None    # and true gradients (``Derivation.true``)
     adjoints: dict[str, float] = field(default_factory=dict)   # out node -> ∂E/∂out handed back
+    slopes: dict[str, float] = field(default_factory=dict)     # net node -> ∂out/∂net of its own out, f′(net)
     example_losses: list[float] | None = None          # with data: the loss of each example
 
 

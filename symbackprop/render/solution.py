@@ -92,11 +92,10 @@ class Numbers:
         other.values, other.raw = dict(self.values), dict(self.raw)
         for p, v in (n.updated_params or {}).items():
             other.values[sp.Symbol(p)], other.raw[sp.Symbol(p)] = fmt(v, self.digits), v
-        for node, v in (n.forward_after or {}).items():
-            if node in g and g.nodes[node]["kind"] != NodeKind.PARAM:
+        for node, v in (n.forward_after or {}).items():  # computed nodes only: inputs keep their text
+            if node in g:
                 s = g.nodes[node]["symbol"]
-                if s not in other.raw or g.nodes[node]["kind"] != NodeKind.INPUT:
-                    other.values[s], other.raw[s] = fmt(v, self.digits), v
+                other.values[s], other.raw[s] = fmt(v, self.digits), v
         return other
 
 
@@ -254,30 +253,19 @@ def _own_activation(view: View, net_node: str) -> bool:
     return len(net_terms) == 1
 
 
-def _value(expr: sp.Expr, nums: Numbers) -> float:
-    return float(sp.sympify(expr).xreplace(nums.raw))
-
-
 def _neuron_steps(view: View, nums: Numbers, entry, sym: Namer, namer: Namer) -> list[dict]:
     """The classic walkthrough of one neuron: ``∂E/∂out`` (a sum over its outgoing edges),
-    ``f′(net)``, then ``δ = f′(net) · ∂E/∂out``, each with its numbers and value."""
+    ``f′(net)``, then ``δ = f′(net) · ∂E/∂out``, each with its numbers and the derivation's value."""
+    n = view.d.numbers
     out_node, out_terms, [(label, _)] = delta_parts(view, entry.node)
-    dout = dEdout_name(view, out_node, sym).replace(r"\frac", r"\tfrac", 0)
-    dout_slash = (rf"\partial {view.loss} / \partial {sym.tex(view.sym(out_node))}"
-                  if not dout.startswith(r"\widetilde") else dout)
-    rows = []
-    dout_expr = sp.Add(*[sp.Mul(*t) for t in out_terms])
-    dout_value = fmt(_value(dout_expr, nums), nums.digits)
-    rows.append(row(dout_slash, Sum(render_terms(out_terms, sym)), Sum(render_terms(out_terms, namer)),
-                    dout_value))
-    net = sym.tex(view.sym(entry.node))
-    fprime = rf"f'({net})"
-    fvalue = fmt(_value(label, nums), nums.digits)
-    rows.append(row(fprime, sym.tex(label), namer.tex(label), fvalue))
-    value = fmt(view.d.numbers.deltas[entry.key], nums.digits)
-    rows.append(row(sym.tex(entry.symbol), rf"{fprime} \cdot {dout_slash}",
-                    rf"{number_tex(fvalue)} \cdot {number_tex(dout_value)}", value))
-    return rows
+    dout = dEdout_name(view, out_node, sym, slash=True)
+    dout_value = fmt(n.adjoints[out_node], nums.digits)
+    fprime = rf"f'({sym.tex(view.sym(entry.node))})"
+    fvalue = fmt(n.slopes[entry.node], nums.digits)
+    return [row(dout, Sum(render_terms(out_terms, sym)), Sum(render_terms(out_terms, namer)), dout_value),
+            row(fprime, sym.tex(label), namer.tex(label), fvalue),
+            row(sym.tex(entry.symbol), rf"{fprime} \cdot {dout}",
+                rf"{number_tex(fvalue)} \cdot {number_tex(dout_value)}", fmt(n.deltas[entry.key], nums.digits))]
 
 
 def _delta_formula_rows(view: View) -> list[dict]:
