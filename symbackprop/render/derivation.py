@@ -47,9 +47,7 @@ def _backward_blocks(view: View) -> list[dict]:
         node = entry.node
         kind = view.g.nodes[node]["kind"]
         delta = namer.tex(entry.symbol)
-        net_name = partial(view.loss, namer.tex(view.sym(node)))
-        if entry.symbol in view.tilde:  # the lecture variant's error is not ∂E/∂net
-            net_name = rf"\widetilde{{{partial(view.loss, namer.tex(view.sym(node)), slash=True)}}}"
+        net_name = dEdout_name(view, node, namer)  # ∂E/∂net (under a tilde for the lecture variant)
         rows, notes = update_rows_needed(view, entry.expression, shown, None), []
         if kind == NodeKind.NET:
             out_node, out_terms, net_terms = delta_parts(view, node)

@@ -28,14 +28,15 @@ def paths_section(d: Derivation, view: View, options: RenderOptions = RenderOpti
     given = d.numbers.gradients if d.numbers is not None else None
     where = "at the given values" if given is not None else (
         check.where if check is not None and options.show_checks else "")
-    listed, params = 0, []
+    listed, params, full = 0, [], False
     for name, entry in d.gradients.items():
         count, paths = entry.path_count, entry.paths or ()
         if options.wrt:
             chosen, cap = name in options.wrt, PATHS_CHOSEN
-        else:
+        else:  # in order, until the first that does not fit
             cap = PATHS_PER_PARAMETER
-            chosen = listed == 0 or (not params[-1:] or params[-1]["chosen"]) and listed + min(count, cap) <= PATHS_LISTED
+            full = full or (listed > 0 and listed + min(count, cap) > PATHS_LISTED)
+            chosen = not full
         shown = []
         for term in (paths if chosen else ())[:cap]:
             chain = r" \to ".join(namer.tex(g.nodes[n]["symbol"]) if n != d.network.root else view.loss

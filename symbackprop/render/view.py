@@ -136,14 +136,14 @@ def delta_display_order(d: Derivation, view: View):
     return [e for e in d.deltas.values() if view.shown(view.g.nodes[e.node]["example"])]
 
 
-def dEdout_name(view: View, out_node: str, namer: Namer) -> str:
-    """``∂E/∂out_k``; with a tilde over it where the lecture variant's figure is not that derivative."""
-    text = partial(view.loss, namer.tex(view.sym(out_node)))
-    if view.tilde:
-        owner = view.g.nodes[out_node].get("owner")
-        if any(e.symbol in view.tilde and view.g.nodes[e.node].get("owner") == owner for e in view.d.deltas.values()):
-            return rf"\widetilde{{{partial(view.loss, namer.tex(view.sym(out_node)), slash=True)}}}"
-    return text
+def dEdout_name(view: View, node: str, namer: Namer, *, slash: bool = False) -> str:
+    """``∂E/∂out_k`` (or ``∂E/∂net_k``): slashed under a tilde where the lecture variant's figure
+    is not that derivative (the neuron's δ is one of the variant's)."""
+    owner = view.g.nodes[node].get("owner")
+    if view.tilde and any(e.symbol in view.tilde and view.g.nodes[e.node].get("owner") == owner
+                          for e in view.d.deltas.values()):
+        return rf"\widetilde{{{partial(view.loss, namer.tex(view.sym(node)), slash=True)}}}"
+    return partial(view.loss, namer.tex(view.sym(node)), slash=slash)
 
 
 _ACTIVATION_TEX = {
