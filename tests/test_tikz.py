@@ -188,14 +188,18 @@ def test_crossings_are_counted():
     assert tikz._crossings(order, column, [("a", "c"), ("b", "d")]) == 0
 
 
-def test_sweeps_remove_crossings_the_first_pass_leaves():
-    entities, edges = tikz._entities(general_graph())
+def _first_pass(network):
+    """The picture's columns, its edges as (source, target) and the first barycentre pass's order."""
+    entities, edges = tikz._entities(network)
     column = tikz._columns(entities, edges)
     by_column: dict[int, list[str]] = {}
     for e in entities:
         by_column.setdefault(column[e], []).append(e)
-    links = [(a, b) for a, b, *_ in edges]
-    first = tikz._first_order(by_column, edges)
+    return column, [(a, b) for a, b, *_ in edges], tikz._first_order(by_column, edges)
+
+
+def test_sweeps_remove_crossings_the_first_pass_leaves():
+    column, links, first = _first_pass(general_graph())
     better = tikz._order(first, column, links)
     assert tikz._crossings(first, column, links) > 0
     assert tikz._crossings(better, column, links) == 0
@@ -204,13 +208,7 @@ def test_sweeps_remove_crossings_the_first_pass_leaves():
 
 @pytest.mark.parametrize("path", EXAMPLE_SPECS, ids=ids(EXAMPLE_SPECS))
 def test_the_order_never_has_more_crossings_than_the_first_pass(path):
-    entities, edges = tikz._entities(derivation(str(path)).network)
-    column = tikz._columns(entities, edges)
-    by_column: dict[int, list[str]] = {}
-    for e in entities:
-        by_column.setdefault(column[e], []).append(e)
-    links = [(a, b) for a, b, *_ in edges]
-    first = tikz._first_order(by_column, edges)
+    column, links, first = _first_pass(derivation(str(path)).network)
     assert tikz._crossings(tikz._order(first, column, links), column, links) <= tikz._crossings(first, column, links)
 
 
