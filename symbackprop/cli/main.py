@@ -50,12 +50,6 @@ def main() -> None:
     """Derive backpropagation symbolically and show the work."""
 
 
-def _warnings_text(result: dict) -> str:
-    """The text report's "Warnings" section (nodes at a kink or tie), or nothing."""
-    lines = [f"  {w['message']}" for w in result.get("warnings", [])]
-    return "\n".join(["", "Warnings", *lines, ""]) if lines else ""
-
-
 @main.command("derive")
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--method", type=click.Choice(METHODS), default="backprop", show_default=True,
@@ -107,7 +101,7 @@ def derive_command(spec: Path, method: str, fmt: str, output: Path | None, stats
     if fmt == "json":
         text = json.dumps(result, indent=2, ensure_ascii=False) + "\n"
     else:
-        text = text_report(result, digits=digits, stats=counts) + _warnings_text(result)
+        text = text_report(result, digits=digits, stats=counts)
     if output is None:
         click.echo(text, nl=False)
         return

@@ -105,4 +105,6 @@ def text_report(result: dict[str, Any], *, digits: int = 6, stats: dict | None =
         lines.append(f"  paths from the parameters to the loss: {stats['paths']:,}")
     for note in result.get("notes", [])[1 if variant else 0:]:
         lines += ["", "Note: " + note]
+    if result.get("warnings"):  # nodes at a kink or tie
+        lines += ["", "Warnings", *(f"  {w['message']}" for w in result["warnings"])]
     return "\n".join(lines) + "\n"
