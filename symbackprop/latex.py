@@ -3,11 +3,11 @@ r"""LaTeX for expressions: SymPy's printer with one symbol-name mapping, never s
 Every symbol gets its LaTeX name from :func:`latex_name` (passed to the printer as
 ``symbol_names``): ``w_AT`` → ``w_{AT}``, ``out_T`` → ``\mathrm{out}_{T}``, ``delta_T`` →
 ``\delta_{T}``, spelled-out or Unicode Greek to letters (``W_lambdaA`` → ``W_{\lambda A}``),
-``x1__2`` → ``x_{1}^{(2)}`` (example 2), ``w_TF__new`` → ``{w_{TF}}^{+}`` (updated weight).
+``x1__2`` → ``x_{1}^{[2]}`` (example 2), ``w_TF__new`` → ``{w_{TF}}^{+}`` (updated weight).
 
 >>> import sympy as sp
 >>> latex_name("w_AT"), latex_name("out_T"), latex_name("delta_alpha"), latex_name("x1__2")
-('w_{AT}', '\\mathrm{out}_{T}', '\\delta_{\\alpha}', 'x_{1}^{(2)}')
+('w_{AT}', '\\mathrm{out}_{T}', '\\delta_{\\alpha}', 'x_{1}^{[2]}')
 >>> latex_name("W_lambdaA"), latex_name("W_Aalpha"), latex_name("out_alpha"), latex_name("w1_2_3")
 ('W_{\\lambda A}', 'W_{A\\alpha}', '\\mathrm{out}_{\\alpha}', 'w^{(1)}_{2,3}')
 >>> to_latex(sp.Symbol("out_T") * (1 - sp.Symbol("out_T")))
@@ -20,6 +20,7 @@ from typing import Mapping
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
 
 from .names import GREEK_COMMANDS, greek_command
 from .templating import tex_escape
@@ -100,11 +101,14 @@ def _head(part: str, *, subscripted: bool) -> str:
 
 
 def latex_name(name: str) -> str:
-    """The LaTeX of a symbol name (``w_AT`` → ``w_{AT}``, ``x1__2`` → ``x_{1}^{(2)}``)."""
+    """The LaTeX of a symbol name (``w_AT`` → ``w_{AT}``, ``x1__2`` → ``x_{1}^{[2]}``).
+
+    Layers are parenthesised superscripts (``h1_2`` → ``h^{(1)}_{2}``), examples bracketed
+    (``__2`` → ``^{[2]}``), so ``net^{[2]}_{h^{(1)}_{1}}`` reads unambiguously."""
     superscript = ""
     if "__" in name:
         name, tag = name.split("__", 1)
-        superscript = "^{+}" if tag == "new" else f"^{{({_word(tag, wrap=False)})}}"
+        superscript = "^{+}" if tag == "new" else f"^{{[{_word(tag, wrap=False)}]}}"
     head, _, rest = name.partition("_")
     if head in _PREFIXES and rest:
         body = f"{_PREFIXES[head]}_{{{latex_name(rest)}}}"
@@ -134,7 +138,20 @@ def symbol_names(expr: sp.Expr) -> dict[sp.Symbol, str]:
 
 
 class _Printer(LatexPrinter):
-    """SymPy's LaTeX printer with the lectures' notation for the ReLU derivative."""
+    """SymPy's LaTeX printer with the lectures' notation for the ReLU derivative, and with the
+    symbols in ``leading`` (δs) written first in a product, as lectures write ``δ_j x_i``."""
+
+    _default_settings = {**LatexPrinter._default_settings, "leading": frozenset()}
+
+    def _print_Mul(self, expr):
+        leading = self._settings["leading"]
+        coeff, factors = expr.as_coeff_mul()
+        first = [f for f in factors if f in leading]
+        rest = [f for f in factors if f not in leading]
+        if not leading or not first or not rest or coeff not in (1, -1):
+            return super()._print_Mul(expr)
+        tex = self._print(sp.Mul(*first)) + " " + self.parenthesize(sp.Mul(*rest), PRECEDENCE["Mul"])
+        return tex if coeff == 1 else "- " + tex
 
     def _print_Heaviside(self, expr, exp=None):
         if len(expr.args) == 2 and expr.args[1] in (0, 1):
@@ -144,15 +161,37 @@ class _Printer(LatexPrinter):
         return super()._print_Heaviside(expr, exp)
 
 
+def lecture_form(expr: sp.Expr) -> sp.Expr:
+    """A sum whose terms share a rational factor, written as that factor times the sum, as
+    lectures write it (the same value; display only).
+
+    >>> out, t = sp.symbols("out t")
+    >>> lecture_form(out / 2 - t / 2), lecture_form(2 * out - 2 * t), lecture_form(out - t)
+    ((out - t)/2, 2*(out - t), out - t)
+    """
+    if isinstance(expr, sp.Add):
+        content, rest = expr.primitive()
+        if content.is_Rational and content not in (1, -1):
+            return sp.Mul(content, rest, evaluate=False)
+    return expr
+
+
 def to_latex(expr: sp.Expr, names: Mapping[sp.Symbol, str] | None = None, **settings) -> str:
     """LaTeX of an expression with the project's symbol names.
 
     ``names`` overrides the LaTeX of some symbols (the solution documents map symbols to
     their formatted numbers); other settings go to SymPy's printer (e.g. ``mul_symbol``).
+    A product writes its δs first (``leading``, by default every symbol printed as a δ), as
+    lectures write ``δ_A λ``:
+
+    >>> to_latex(sp.Symbol("Omega") * sp.Symbol("delta_A"))
+    '\\\\delta_{A} \\\\Omega'
     """
     if not isinstance(expr, sp.Basic):
         expr = sp.sympify(expr)
+    expr = lecture_form(expr)
     mapping = symbol_names(expr)
     if names:
         mapping.update({s: v for s, v in names.items() if s in mapping})
+    settings.setdefault("leading", frozenset(s for s, tex in mapping.items() if tex.startswith(r"\delta")))
     return _Printer({"symbol_names": mapping, **settings}).doprint(expr)

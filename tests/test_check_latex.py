@@ -57,7 +57,8 @@ def same(a: sp.Expr, text: str) -> bool:
     (r"λ Ω", "lambda*Omega"),                   # Unicode Greek
     (r"\mathrm{out}_{\alpha}", "out_alpha"),
     (r"w^{(1)}_{2,3} + w1_2_3", "2*w1_2_3"),    # layered weights, printed and plain
-    (r"x_{1}^{(2)} + x_1", "x1__2 + x1"),       # example 2 of x1, and x1
+    (r"x_{1}^{[2]} + x_1", "x1__2 + x1"),       # example 2 of x1, and x1
+    (r"x_{1}^{(2)} + x_1", "x1__2 + x1"),       # the older parenthesised spelling
     (r"\mathrm{out}_{h_{1}}", "out_h1"),
     (r"\delta_{h^{(1)}_{1}}", "delta_h1_1"),
     (r"\left[A + B\right] \cdot \left\{ A \right\}", "(A + B)*A"),

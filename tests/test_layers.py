@@ -431,7 +431,7 @@ def test_matrix_documents_are_deterministic_and_show_we10(tmp_path):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     tex = (tmp_path / "a" / "we10-matrix-matrix.tex").read_text()
     assert r"\frac{\partial E}{\partial W^{(1)}} &= \begin{pmatrix} -1 & 0 \\ 0 & 0 \end{pmatrix}" in tex
-    assert (r"W^{(2)} &= \begin{pmatrix} 1 & 2 \end{pmatrix} - 1 \begin{pmatrix} -1 & 0 \end{pmatrix}"
+    assert (r"W^{(2)+} &= \begin{pmatrix} 1 & 2 \end{pmatrix} - 1 \begin{pmatrix} -1 & 0 \end{pmatrix}"
             r" = \begin{pmatrix} 2 & 2 \end{pmatrix}") in tex
     assert r"h^{(1)} &= f\!\left(a^{(1)}\right) = \begin{pmatrix} 1 \\ 0 \end{pmatrix}" in tex
     assert r"The loss is $E = 0.5$ (exact)" in tex

@@ -99,7 +99,7 @@ def test_escape_of_any_text(text):
     ("delta_T", r"\delta_{T}"), ("t_F", "t_{F}"), ("lambda", r"\lambda"), ("Omega", r"\Omega"),
     ("W_lambdaA", r"W_{\lambda A}"), ("W_OmegaA", r"W_{\Omega A}"), ("W_Aalpha", r"W_{A\alpha}"),
     ("out_alpha", r"\mathrm{out}_{\alpha}"), ("delta_beta", r"\delta_{\beta}"),
-    ("W_Aalpha__new", r"W_{A\alpha}^{+}"), ("x1__2", "x_{1}^{(2)}"), ("w1_2_3", "w^{(1)}_{2,3}"),
+    ("W_Aalpha__new", r"W_{A\alpha}^{+}"), ("x1__2", "x_{1}^{[2]}"), ("w1_2_3", "w^{(1)}_{2,3}"),
     ("h1_1", "h^{(1)}_{1}"), ("W1_12", "W^{(1)}_{12}"), ("w_mutual", "w_{mutual}"), ("λ", r"\lambda"),
     ("W_λA", r"W_{\lambda A}"), ("w1_1_1__new", "{w^{(1)}_{1,1}}^{+}"),
 ])
@@ -242,7 +242,7 @@ def test_exam_problem_has_no_answers():
 def test_notebook_latex():
     d = derivation(str(WE5))
     text = gradient_latex(d, "w_AT")
-    assert text == r"$$\frac{\partial E}{\partial w_{AT}} = A \delta_{T} = 0.000929$$"
+    assert text == r"$$\frac{\partial E}{\partial w_{AT}} = \delta_{T} A = 0.000929$$"
     block = derivation_latex(d)
     assert block.startswith("$$\\begin{aligned}") and block.endswith("\\end{aligned}$$")
     assert r"\delta_{T} &= " in block and r"\frac{\partial E}{\partial w_{BF}} &= " in block

@@ -129,8 +129,9 @@ def _input_name(l: int, top: int) -> str:
 
 
 def of_example(name: str) -> str:
-    """The name for example ``p``: ``x^{(p)}``, ``h^{(1,p)}``, ``\\delta^{(2,p)}``."""
-    return name.replace(")}", ",p)}", 1) if ")}" in name else f"{name}^{{(p)}}"
+    """The name for example ``n``: ``x^{[n]}``, ``h^{(1)[n]}``, ``\\delta^{(2)[n]}`` (layers in
+    parentheses, the example in brackets, as everywhere)."""
+    return name.replace(")}", ")[n]}", 1) if ")}" in name else f"{name}^{{[n]}}"
 
 
 def transposed(name: str) -> str:
@@ -173,7 +174,7 @@ def _jacobians(view: LayerView, names: _Names) -> list[dict[str, str]]:
 
 
 def _per_example(view: LayerView) -> str:
-    return "E^{(p)}" if view.derivation.spec.has_data else latex_name(view.derivation.loss_name)
+    return "E^{[n]}" if view.derivation.spec.has_data else latex_name(view.derivation.loss_name)
 
 
 def _chains(view: LayerView) -> list[dict[str, str]]:
@@ -334,7 +335,7 @@ def _totals(view: LayerView, nums: _Numbers) -> dict[str, Any]:
             if new is not None:
                 steps = [nums.matrix(old[i]) + rf" - {eta} " + (r"\cdot " if grad[i].shape == (1, 1) else "")
                          + nums.factor(grad[i])] if plain else []
-                updates.append(_step(f"{symbol}^{{({l})}}", steps + [nums.matrix(new[i])], matrix.shape))
+                updates.append(_step(f"{symbol}^{{({l})+}}", steps + [nums.matrix(new[i])], matrix.shape))
     return {"loss": nums.cell(n.loss), "gradients": gradients, "updates": updates, "eta": eta,
             "plain_update": plain,
             "loss_after": nums.cell(n.loss_after) if n.loss_after is not None else "",

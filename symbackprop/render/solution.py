@@ -144,7 +144,7 @@ def _forward_table(view: View, values: dict[str, float], digits: Digits) -> dict
         return table_context([kind, r"$\mathrm{net}$", f"${out_head}$"], "l r r", rows)
     if view.N <= WIDE_EXAMPLES:
         header = [kind] + [c for k in range(1, view.N + 1)
-                           for c in (rf"$\mathrm{{net}}^{{({k})}}$", rf"${out_head}^{{({k})}}$")]
+                           for c in (rf"$\mathrm{{net}}^{{[{k}]}}$", rf"${out_head}^{{[{k}]}}$")]
         rows = [[f"${latex_name(n)}$"] + [c for k in range(1, view.N + 1) for c in (
             f"${fmt(values[f'{net}__{k}'], digits)}$" if net else "", f"${fmt(values[f'{out}__{k}'], digits)}$")]
             for n, net, out in entities]

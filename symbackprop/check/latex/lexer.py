@@ -93,7 +93,7 @@ def tokens_text(tokens: list[Token] | None) -> str | None:
             pass  # its braces are dropped below; the letters stay
         elif tok.kind == "char" and tok.value in "{}":
             pass
-        elif tok.kind == "char" and tok.value in "_^,()+'":
+        elif tok.kind == "char" and tok.value in "_^,()[]+'":
             out.append(tok.value if tok.value not in "^" else "")
         elif tok.kind == "cmd" and tok.value == "prime":
             out.append("'")

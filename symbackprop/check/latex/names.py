@@ -1,6 +1,7 @@
 """Which names an answer may use, and how each may be written (plain or as symbackprop prints it)."""
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import cached_property
 from typing import Iterable, Mapping
@@ -42,7 +43,7 @@ def _key(base: str, sub: str | None, sup: str | None) -> str:
 
 
 def _loose(key: str) -> str:
-    return "".join(ch for ch in key if ch not in "_(),^'")
+    return "".join(ch for ch in key if ch not in "_(),[]^'")
 
 
 class NameTable:
@@ -66,9 +67,9 @@ class NameTable:
             printed = (latex_names or {}).get(name)
             if printed is None:
                 printed = _default_latex(name)
-            if printed:
+            for spelling in _spellings(printed):
                 try:
-                    atom = parse_atom_text(printed)
+                    atom = parse_atom_text(spelling)
                 except LatexError:
                     atom = None
                 if atom is not None:
@@ -177,6 +178,18 @@ def _paths(back: list[list[tuple[int, str]]], end: int) -> list[list[str]]:
         for start, name in reversed(back[i]):
             stack.append((start, (name, tail)))
     return out
+
+
+def _spellings(printed: str | None) -> list[str]:
+    """The printed LaTeX of a name, and for an example's quantity (``x_{1}^{[2]}``) also the
+    parenthesised superscript earlier documents used (``x_{1}^{(2)}``)."""
+    if not printed:
+        return []
+    older = _EXAMPLE_TAG.sub(r"^{(\1)}", printed)
+    return [printed] if older == printed else [printed, older]
+
+
+_EXAMPLE_TAG = re.compile(r"\^\{\[(\d+)\]\}")
 
 
 def _default_latex(name: str) -> str | None:
