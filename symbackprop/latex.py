@@ -141,7 +141,25 @@ class _Printer(LatexPrinter):
     """SymPy's LaTeX printer with the lectures' notation for the ReLU derivative, and with the
     symbols in ``leading`` (δs) written first in a product, as lectures write ``δ_j x_i``."""
 
-    _default_settings = {**LatexPrinter._default_settings, "leading": frozenset()}
+    _default_settings = {**LatexPrinter._default_settings, "leading": frozenset(), "bare_names": {}}
+    _bare: sp.Symbol | None = None
+
+    def _print(self, expr, **kwargs):
+        """A function applied to one symbol that has a bare name (a negative number, which
+        elsewhere prints in parentheses) prints it bare: ``\\sigma(-0.76)``, not ``\\sigma((-0.76))``."""
+        if (isinstance(expr, sp.Function) and len(expr.args) == 1
+                and expr.args[0] in self._settings["bare_names"]):
+            outer, self._bare = self._bare, expr.args[0]
+            try:
+                return super()._print(expr, **kwargs)
+            finally:
+                self._bare = outer
+        return super()._print(expr, **kwargs)
+
+    def _print_Symbol(self, expr, style="plain"):
+        if expr is self._bare:
+            return self._settings["bare_names"][expr]
+        return super()._print_Symbol(expr, style)
 
     def _print_Mul(self, expr):
         leading = self._settings["leading"]

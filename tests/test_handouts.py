@@ -176,3 +176,48 @@ def test_a_test_point_appears_only_when_asked_for():
     spec = EXAMPLES / "we04-232-symbolic.yaml"  # no values: the gradients' values come from derive's check
     assert "test point" not in tex(spec, "paths")
     assert re.search("test point|at x|where", tex(spec, "paths", verbose=True))
+
+
+# --------------------------------------------------------------------------- one notation system
+
+WE13 = EXAMPLES / "we13-relu-3layer.yaml"
+WE4 = EXAMPLES / "we04-232-symbolic.yaml"
+
+
+def test_examples_are_bracketed_and_layers_parenthesised():
+    solution = body(tex(WE13))
+    assert r"\mathrm{net}_{h^{(1)}_{1}}^{[n]}" in solution          # layer (1), example [n]
+    assert r"\mathrm{net}^{[1]}" in solution and r"\mathrm{net}^{(1)}" not in solution
+    matrix = body(tex(WE13, "matrix"))
+    assert r"\sum_{n=1}^{N} E^{[n]}" in matrix and "Example $n = 1$" in matrix
+    assert "$p" not in matrix and "E^{(p)}" not in matrix
+
+
+def test_the_matrix_view_states_its_names_and_its_per_example_delta():
+    matrix = body(tex(WE13, "matrix"))
+    assert r"$a^{(l)}_{j}$ is its $\mathrm{net}$" in matrix and "in this order" in matrix
+    # WE-13: the mean over N = 4 examples; the scalar δ is the matrix δ divided by 4
+    # (example 1: 2(z − t) = 2(0.851153 − 1) = −0.297694, and −0.297694 / 4 = −0.074424).
+    assert "divided by $N = 4$" in matrix
+    assert r"2 \left(z - t\right)" in matrix
+
+
+def test_sums_with_a_shared_factor_and_products_are_written_as_lectures_write_them():
+    solution = body(tex(WE13))
+    assert r"\frac{\mathrm{out}_{y_{1}}^{[n]} - t_{y_{1}}^{[n]}}{2}" in solution   # not out/2 − t/2
+    assert r"\frac{\mathrm{out}_{y_{1}}^{[n]}}{2}" not in solution
+    paths = body(tex(WE4, "paths"))
+    assert r"= \delta_{A} \Omega$" in paths and r"\Omega \delta_{A}" not in paths
+    matrix = body(tex(WE4, "matrix"))
+    assert r"\delta^{(1)}_{1} x_{1}" in matrix and r"x_{1} \delta^{(1)}_{1}" not in matrix
+
+
+def test_new_weights_are_w_plus_in_the_matrix_view():
+    matrix = body(tex(EXAMPLES / "we10-matrix.yaml", "matrix"))
+    assert r"W^{(2)+} &=" in matrix and r"W^{(l)+} = W^{(l)} - \eta" in matrix
+
+
+def test_a_negative_number_in_a_function_has_one_pair_of_parentheses():
+    solution = body(tex(EXAMPLES / "we03-three-formulas.yaml"))   # out_b = tanh(net_b), net_b < 0
+    assert re.search(r"= \\tanh\{\\left\(-0\.\d+ \\right\)\}", solution)
+    assert r"\tanh{\left(\left(" not in solution

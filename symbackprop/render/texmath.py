@@ -308,7 +308,8 @@ class Namer:
         missing = [s for s in expr.free_symbols if s not in self.values]
         if missing:
             raise KeyError(f"no value for {sorted(map(str, missing))}")
-        return to_latex(expr, {s: number_tex(self.values[s]) for s in expr.free_symbols}, mul_symbol="dot")
+        return to_latex(expr, {s: number_tex(self.values[s]) for s in expr.free_symbols}, mul_symbol="dot",
+                        bare_names={s: self.values[s] for s in expr.free_symbols})
 
     def factor(self, expr: sp.Expr) -> str:
         text = self.tex(expr)
