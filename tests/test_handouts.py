@@ -221,3 +221,11 @@ def test_a_negative_number_in_a_function_has_one_pair_of_parentheses():
     solution = body(tex(EXAMPLES / "we03-three-formulas.yaml"))   # out_b = tanh(net_b), net_b < 0
     assert re.search(r"= \\tanh\{\\left\(-0\.\d+ \\right\)\}", solution)
     assert r"\tanh{\left(\left(" not in solution
+
+
+def test_sigmoid_with_cross_entropy_shows_the_lectures_simple_delta():
+    # WE-7a: δ_p = out_p − t_p (the sigmoid's f′ cancels the BCE's denominator); out_p =
+    # 0.6735268 and t_p = 1 come from examples/independent/we07a-bce-l2.py's hand-written pass
+    solution = body(tex(EXAMPLES / "we07a-bce-l2.yaml"))
+    assert r"\delta_{p} &= \mathrm{out}_{p} - t_{p} = 0.673527 - 1 = -0.326473" in solution
+    assert r"\delta_{h} &= \mathrm{out}" not in solution     # a hidden δ has no such form

@@ -262,10 +262,16 @@ def _neuron_steps(view: View, nums: Numbers, entry, sym: Namer, namer: Namer) ->
     dout_value = fmt(n.adjoints[out_node], nums.digits)
     fprime = rf"f'({sym.tex(view.sym(entry.node))})"
     fvalue = fmt(n.slopes[entry.node], nums.digits)
-    return [row(dout, Sum(render_terms(out_terms, sym)), Sum(render_terms(out_terms, namer)), dout_value),
+    value = fmt(n.deltas[entry.key], nums.digits)
+    rows = [row(dout, Sum(render_terms(out_terms, sym)), Sum(render_terms(out_terms, namer)), dout_value),
             row(fprime, sym.tex(label), namer.tex(label), fvalue),
             row(sym.tex(entry.symbol), rf"{fprime} \cdot {dout}",
-                rf"{number_tex(fvalue)} \cdot {number_tex(dout_value)}", fmt(n.deltas[entry.key], nums.digits))]
+                rf"{number_tex(fvalue)} \cdot {number_tex(dout_value)}", value)]
+    product = label * sp.Add(*[sp.Mul(*t) for t in out_terms])
+    if entry.expression != product and sp.count_ops(entry.expression) < sp.count_ops(product):
+        # the lecture's point: the product collapses (δ = out − t for sigmoid + BCE)
+        rows.append(row(sym.tex(entry.symbol), sym.tex(entry.expression), namer.tex(entry.expression), value))
+    return rows
 
 
 def _delta_formula_rows(view: View) -> list[dict]:
