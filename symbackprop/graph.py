@@ -180,6 +180,12 @@ def _entity_order(spec: Spec, node_exprs: Mapping[str, sp.Expr], names) -> list[
 
 def _loss_symbol(spec: Spec) -> str:
     taken = set(spec.inputs) | set(spec.parameters) | set(spec.neurons) | set(spec.nodes)
+    chosen = spec.symbols.get("loss")
+    if chosen is not None:
+        if chosen in taken or chosen in ("t", "delta", "eta") or chosen.startswith(("out_", "net_", "t_", "delta_")):
+            raise SpecError(f"'{chosen}' is already a name of the network (or one symbackprop generates)",
+                            key="symbols.loss")
+        return chosen
     candidates = list(LOSS_SYMBOL_CHOICES) + [f"E{i}" for i in range(1, len(taken) + 2)]
     return next(n for n in candidates if n not in taken)
 

@@ -180,16 +180,19 @@ class _Printer(LatexPrinter):
 
 
 def lecture_form(expr: sp.Expr) -> sp.Expr:
-    """A sum whose terms share a rational factor, written as that factor times the sum, as
-    lectures write it (the same value; display only).
+    """A sum whose terms all carry the same rational factor (up to sign), written as that
+    factor times the sum, as lectures write it (the same value; display only).
 
     >>> out, t = sp.symbols("out t")
     >>> lecture_form(out / 2 - t / 2), lecture_form(2 * out - 2 * t), lecture_form(out - t)
     ((out - t)/2, 2*(out - t), out - t)
+    >>> lecture_form(out + t / 10)     # no factor every term shares as it stands
+    out + t/10
     """
     if isinstance(expr, sp.Add):
         content, rest = expr.primitive()
-        if content.is_Rational and content not in (1, -1):
+        shared = all(abs(term.as_coeff_Mul()[0]) == 1 for term in sp.Add.make_args(rest))
+        if content.is_Rational and content not in (1, -1) and shared:
             return sp.Mul(content, rest, evaluate=False)
     return expr
 

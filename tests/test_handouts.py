@@ -229,3 +229,31 @@ def test_sigmoid_with_cross_entropy_shows_the_lectures_simple_delta():
     solution = body(tex(EXAMPLES / "we07a-bce-l2.yaml"))
     assert r"\delta_{p} &= \mathrm{out}_{p} - t_{p} = 0.673527 - 1 = -0.326473" in solution
     assert r"\delta_{h} &= \mathrm{out}" not in solution     # a hidden δ has no such form
+
+
+def test_the_lectures_own_symbols(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text(WE5.read_text() + "symbols: {loss: J, learning_rate: alpha}\n")
+    for template in ("derivation", "solution"):
+        source = body(tex(spec, template))
+        assert r"\partial J}{\partial w_{AT}}" in source or r"\partial J / \partial w_{AT}" in source
+        assert r"\partial E" not in source
+        assert r"w^{+} = w - \alpha\," in source
+        assert r"\eta" not in source.split(r"\end{center}", 1)[1]   # the title's own η is the spec's text
+    from symbackprop import derive, load_spec
+    d = derive(load_spec(spec))
+    assert d.loss_name == "J" and round(d.numbers.gradients["w_AT"], 6) == 0.000929   # WE-5's figure
+
+
+@pytest.mark.parametrize("symbols, message", [
+    ("{loss: A}", "symbols.loss: 'A' is already a name"),
+    ("{loss: out_F}", "symbols.loss:"),
+    ("{rate: alpha}", "symbols.rate: unknown symbol (allowed: learning_rate, loss)"),
+    ("{learning_rate: 3}", "symbols.learning_rate: a name must be a string"),
+    ("[J]", "symbols: "),
+])
+def test_bad_symbols_name_their_key(tmp_path, symbols, message):
+    spec = tmp_path / "s.yaml"
+    spec.write_text(WE5.read_text() + f"symbols: {symbols}\n")
+    result = CliRunner().invoke(render_command, [str(spec), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2 and message in result.output, result.output

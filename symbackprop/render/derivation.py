@@ -140,7 +140,7 @@ def gradient_row_list(view: View) -> list[dict]:
         note = f"{entry.path_count} path{'s' if entry.path_count != 1 else ''}" if d.method == "paths" else ""
         rows.append(row(view.grad_tex(name), Sum(terms), note=note))
         if name in d.spec.parameters:
-            rows.append(row(latex_name(updated_name(name)), rf"{latex_name(name)} - \eta\,{parenthesised(terms)}"))
+            rows.append(row(latex_name(updated_name(name)), rf"{latex_name(name)} - {view.lr}\,{parenthesised(terms)}"))
             rows[-1]["note"] = "update"
     return rows
 

@@ -76,6 +76,7 @@ def network_context(view: View, values: dict[str, str] | None = None) -> dict:
         "l2": fmt_given(spec.l2, 6) if spec.l2 is not None else "",
         "l2_biases": spec.l2_include_biases,
         "learning_rate": fmt_given(spec.learning_rate, 6) if spec.learning_rate is not None else "",
+        "lr": view.lr,
         "variant": view.d.is_variant,
         "wrt": ", ".join(latex_name(w) for w in view.d.gradients),
     }

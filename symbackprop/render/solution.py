@@ -329,7 +329,7 @@ def _update_rows(view: View, nums: Numbers) -> list[dict]:
         old = nums.values[sp.Symbol(p)]
         grad = number_tex(fmt(n.gradients[p], nums.digits))
         rows.append(row(latex_name(updated_name(p)),
-                        rf"{latex_name(p)} - \eta\,{view.grad_tex(p, slash=True)}",
+                        rf"{latex_name(p)} - {view.lr}\,{view.grad_tex(p, slash=True)}",
                         rf"{old} - {eta} \cdot {grad}", fmt(new, nums.digits)))
     return rows
 

@@ -63,7 +63,8 @@ def text_report(result: dict[str, Any], *, digits: int = 6, stats: dict | None =
             lines.append(f"  {name:<{width}}  {parts}")
         lines.append("")
     if result["deltas"]:
-        lines.append("Deltas (delta_j = dE/dnet_j; for a node, dE/dnode), computed once each")
+        e = loss["symbol"]
+        lines.append(f"Deltas (delta_j = d{e}/dnet_j; for a node, d{e}/dnode), computed once each")
         for key, d in result["deltas"].items():
             value = f" = {_num(d['value'], digits)}" if "value" in d else ""
             lines.append(f"  {d['symbol']} = {d['expression']}{value}")

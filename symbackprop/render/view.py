@@ -57,6 +57,7 @@ class View:
         self.generic = d.spec.has_data
         self.N = d.network.examples
         self.loss = latex_name(d.loss_name)
+        self.lr = latex_name(d.spec.symbols.get("learning_rate", "eta"))   # η, or the lecture's letter
         self.tilde, self.variant_params = variant_symbols(d)
 
     def namer(self, generic: bool | None = None) -> Namer:
@@ -343,7 +344,7 @@ def update_rows_needed(view: View, expr: sp.Expr, shown: set, nums) -> list[dict
             shown.add(s)
             p = updated_param(s.name)
             parts = terms_into(view, p)
-            chain = [rf"{latex_name(p)} - \eta\,{parenthesised([product_tex(t, sym) for t in parts])}"]
+            chain = [rf"{latex_name(p)} - {view.lr}\,{parenthesised([product_tex(t, sym) for t in parts])}"]
             if nums is not None:
                 eta = fmt_given(view.spec.learning_rate, nums.digits)
                 numeric = [product_tex(t, namer) for t in parts]

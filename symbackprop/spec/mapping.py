@@ -20,6 +20,7 @@ from .matrix_values import expand_matrix_values
 from .marking import marking_from_mapping
 from .model import FILE_NAME_PATTERN, MAX_ENTITIES, NEURON_KEYS, TOP_KEYS, Neuron, Spec
 from .shorthand import layered_neurons
+from .symbols import symbols_from_mapping
 from .values import check_namespace, spec_values
 
 
@@ -189,5 +190,5 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
         parameters=parameters, weights=tuple(weights), biases=tuple(biases), l2=l2,
         l2_include_biases=include_biases, params_values=params_values, examples=examples,
         has_data="data" in raw, reduction=reduction, learning_rate=learning_rate,
-        backprop_weights=backprop_weights, randomize=randomize, marking=marking, file=file, raw=raw,
+        backprop_weights=backprop_weights, randomize=randomize, marking=marking, symbols=symbols_from_mapping(raw), file=file, raw=raw,
     )

@@ -41,7 +41,7 @@ TOP_KEYS = {
     "name", "title", "subtitle", "course", "sheet", "notes", "description", "inputs", "neurons", "layers", "activation", "activations",
     "bias", "nodes", "params", "outputs", "loss", "regularization", "objective", "wrt",
     "values", "data", "reduction", "learning_rate", "backprop_weights", "randomize",
-    "marking",
+    "marking", "symbols",
 }
 
 
@@ -98,6 +98,7 @@ class Spec:
     backprop_weights: str = "old"
     randomize: Mapping[str, Any] | None = None
     marking: MarkingPolicy | None = None   # the instructor's (spec key marking:); None: the defaults
+    symbols: Mapping[str, str] = field(default_factory=dict)   # the lecture's loss/learning-rate names
     file: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
