@@ -257,3 +257,10 @@ def test_bad_symbols_name_their_key(tmp_path, symbols, message):
     spec.write_text(WE5.read_text() + f"symbols: {symbols}\n")
     result = CliRunner().invoke(render_command, [str(spec), "-o", str(tmp_path / "out")])
     assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_a_computation_graph_is_not_worked_in_layers():
+    solution = body(tex(EXAMPLES / "we11-composite-chain.yaml"))     # P = sqrt(L**2 + 2), wrt the input L
+    assert "From the objective backwards" in solution and "Output layer first" not in solution
+    assert r"\text{input} & \text{value} & \partial P / \partial L" in solution
+    assert r"\partial P / \partial w" not in solution

@@ -334,6 +334,16 @@ def _update_rows(view: View, nums: Numbers) -> list[dict]:
     return rows
 
 
+def _summary_head(view: View) -> dict[str, str]:
+    """The summary table's first and gradient column heads: ``parameter`` and ``∂E/∂w``, or for
+    inputs differentiated by ``wrt`` ``variable`` and, for one of them, its own name (``∂P/∂L``)."""
+    names = list(view.d.gradients)
+    if all(n in view.spec.parameters for n in names):
+        return {"name": "parameter", "wrt": "w"}
+    return {"name": "variable" if len(names) > 1 else "input",
+            "wrt": latex_name(names[0]) if len(names) == 1 else r"(\cdot)"}
+
+
 def _summary_rows(view: View, nums: Numbers, true: Derivation | None) -> list[dict]:
     d = view.d
     n = d.numbers
@@ -431,6 +441,7 @@ def solution_context(d: Derivation, digits: Digits = 6) -> dict:
         "gradient_steps": _gradient_arithmetic(view, nums) if small else [],
         "updates": _update_rows(view, nums) if small else [],
         "summary": _summary_rows(view, nums, true),
+        "summary_head": _summary_head(view),
         "after": after,
         "variant": variant,
         "generic": view.generic,
