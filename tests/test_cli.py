@@ -33,7 +33,7 @@ def test_json_output_reproduces_we5_and_follows_the_contract(tmp_path):
     assert data["updated_params"]["w_AT"] == pytest.approx(0.099071, abs=6e-7)
     assert data["forward_after_update"]["F"]["out"] == pytest.approx(0.682019, abs=6e-7)
     assert data["gradients"]["w_AT"]["expression"] == "A*delta_T"
-    assert data["gradients"]["w_AT"]["latex"] == r"A \delta_{T}"
+    assert data["gradients"]["w_AT"]["latex"] == r"\delta_{T} A"  # the lecture writes δ first
 
 
 def test_text_report_and_stdout(tmp_path):
