@@ -16,12 +16,14 @@ Every symbol gets its LaTeX name from :func:`latex_name` (passed to the printer 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Mapping
 
 import sympy as sp
-from sympy.printing.latex import LatexPrinter
+from sympy.printing.latex import LatexPrinter, _between_two_numbers_p
 
 from .names import GREEK_COMMANDS, greek_command
+from .ordering import OrderedTermsMixin
 from .templating import tex_escape
 
 GREEK = set(GREEK_COMMANDS)
@@ -99,6 +101,7 @@ def _head(part: str, *, subscripted: bool) -> str:
     return f"{_word(letters)}^{{({digits})}}" if subscripted else f"{_word(letters)}_{{{digits}}}"
 
 
+@lru_cache(maxsize=1 << 16)
 def latex_name(name: str) -> str:
     """The LaTeX of a symbol name (``w_AT`` → ``w_{AT}``, ``x1__2`` → ``x_{1}^{(2)}``)."""
     superscript = ""
@@ -133,8 +136,21 @@ def symbol_names(expr: sp.Expr) -> dict[sp.Symbol, str]:
     return {s: latex_name(s.name) for s in expr.free_symbols if isinstance(s, sp.Symbol)}
 
 
-class _Printer(LatexPrinter):
+class _Printer(OrderedTermsMixin, LatexPrinter):
     """SymPy's LaTeX printer with the lectures' notation for the ReLU derivative."""
+
+    def _symbol_product(self, factors: list[str]) -> str:
+        """What ``LatexPrinter._print_Mul`` writes for a product of plain symbols (a number
+        between two numbers when ``names`` maps symbols to numbers)."""
+        tex = last = ""
+        for term in factors:
+            if _between_two_numbers_p[0].search(last) and _between_two_numbers_p[1].match(term):
+                tex += self._settings["mul_symbol_latex_numbers"]
+            elif tex:
+                tex += self._settings["mul_symbol_latex"]
+            tex += term
+            last = term
+        return tex
 
     def _print_Heaviside(self, expr, exp=None):
         if len(expr.args) == 2 and expr.args[1] in (0, 1):

@@ -124,6 +124,29 @@ def dependency_order(definitions: Sequence[tuple[sp.Symbol, sp.Expr]]) -> list[t
     return [(s, exprs[s]) for s in nx.lexicographical_topological_sort(g, key=index.__getitem__)]
 
 
+def _renamer(names: Mapping[sp.Symbol, sp.Symbol]) -> Callable[[sp.Expr], sp.Expr]:
+    """``expr.xreplace(names)`` for printing: sums and products keep their arguments as they are
+    (the printers order them), so nothing is flattened or re-sorted again; shared subexpressions are
+    renamed once."""
+    memo: dict[sp.Expr, sp.Expr] = dict(names)
+
+    def rename(expr: sp.Expr) -> sp.Expr:
+        done = memo.get(expr)
+        if done is None:
+            if not expr.args:
+                done = expr
+            else:
+                args = tuple(rename(a) for a in expr.args)
+                if expr.is_Add or expr.is_Mul:
+                    done = expr._new_rawargs(*args)
+                else:
+                    done = expr.func(*args)
+            memo[expr] = done
+        return done
+
+    return rename
+
+
 def compile_program(definitions: Sequence[tuple[sp.Symbol, sp.Expr]], leaves: Sequence[sp.Symbol],
                     outputs: Sequence[sp.Symbol], *, name: str = "program") -> Program:
     """Generate and compile one function computing ``outputs`` from ``leaves``."""
@@ -132,12 +155,13 @@ def compile_program(definitions: Sequence[tuple[sp.Symbol, sp.Expr]], leaves: Se
     for s in list(leaves) + [s for s, _ in ordered]:
         variables.setdefault(s, sp.Symbol(f"v{len(variables)}"))
     printer = numpy_printer()
+    rename = _renamer(variables)
     lines = []
     for s, e in ordered:
         missing = [f for f in e.free_symbols if f not in variables]
         if missing:
             raise SpecError(f"no value for {', '.join(sorted(map(str, missing)))} (needed by {s})")
-        lines.append((str(variables[s]), printer.doprint(e.xreplace(variables))))
+        lines.append((str(variables[s]), printer.doprint(rename(e))))
     body = [f"    {variables[s]} = leaves[{i}]" for i, s in enumerate(leaves)]
     body += [f"    {var} = {code}" for var, code in lines]
     body.append(f"    return ({', '.join(str(variables[s]) for s in outputs)},)")
@@ -155,7 +179,8 @@ def evaluate(definitions: Sequence[tuple[sp.Symbol, sp.Expr]],
     ``lenient`` symbols are evaluated too but may be non-finite (values shown for reading only,
     such as ``∂E/∂out`` of a saturated output).
     """
-    lenient = [s for s in lenient if s not in set(wanted)]
+    checked_set = set(wanted)
+    lenient = [s for s in lenient if s not in checked_set]
     checked = len(wanted)
     wanted = list(wanted) + lenient
     leaves = list(leaf_values)
