@@ -139,6 +139,10 @@ def symbol_names(expr: sp.Expr) -> dict[sp.Symbol, str]:
 class _Printer(OrderedTermsMixin, LatexPrinter):
     """SymPy's LaTeX printer with the lectures' notation for the ReLU derivative."""
 
+    def _plain_sum(self, terms: list[str]) -> str:
+        """What ``LatexPrinter._print_Add`` writes for a sum of plain symbols and their products."""
+        return " + ".join(terms)
+
     def _symbol_product(self, factors: list[str]) -> str:
         """What ``LatexPrinter._print_Mul`` writes for a product of plain symbols (a number
         between two numbers when ``names`` maps symbols to numbers)."""

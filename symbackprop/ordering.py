@@ -32,6 +32,11 @@ def _name(symbol: sp.Symbol) -> str:
     return symbol.name
 
 
+def _plain_product(term: sp.Expr) -> bool:
+    """A plain symbol, or a product of plain symbols only (no number, no power)."""
+    return type(term) is _SYMBOL or (term.is_Mul and all(type(a) is _SYMBOL for a in term.args))
+
+
 def _monomial(term: sp.Expr) -> dict[sp.Symbol, int] | None:
     """``{symbol: exponent}`` of a number times plain symbols and integer powers, else None."""
     _, rest = term.as_coeff_Mul()
@@ -100,6 +105,19 @@ class OrderedTermsMixin:
 
     def _symbol_product(self, factors: list[str]) -> str:
         return "*".join(factors)
+
+    def _print_Add(self, expr: sp.Expr, order: Any = None) -> str:
+        if order is None and self.order is None and all(_plain_product(t) for t in expr.args):
+            return self._plain_sum([self._print(t) for t in self._as_ordered_terms(expr)])
+        return super()._print_Add(expr, order=order)  # type: ignore[misc]
+
+    def _plain_sum(self, terms: list[str]) -> str:
+        """What ``StrPrinter._print_Add`` writes for a sum of plain symbols and their products."""
+        parts: list[str] = []
+        for t in terms:
+            parts += ["-", t[1:]] if t.startswith("-") else ["+", t]
+        sign = parts.pop(0)
+        return ("" if sign == "+" else sign) + " ".join(parts)
 
     def _as_ordered_terms(self, expr: sp.Expr, order: Any = None) -> list[sp.Expr]:
         if (order or self.order) not in (None, "lex"):
