@@ -92,16 +92,43 @@ def median_time(fn, *, seconds: float = 0.4, least: int = 5, most: int = 300) ->
     return statistics.median(times)
 
 
-def layered_spec(widths: list[int]):
-    import symbackprop.spec as spec_module
+def raise_spec_limit(widths: list[int]) -> bool:
+    """Raise the spec's size limit (it guards user input) past this network, in every module that
+    reads it: weights, neurons and inputs together. True when it had to be raised."""
+    import importlib
+
+    import symbackprop.spec.model as model
+
+    entities = sum(a * b for a, b in zip(widths, widths[1:])) + sum(widths)
+    if entities <= model.MAX_ENTITIES:
+        return False
+    for name in ("model", "mapping", "matrix_values", "shorthand"):
+        importlib.import_module(f"symbackprop.spec.{name}").MAX_ENTITIES = entities
+    return True
+
+
+def network_mapping(widths: list[int], values: bool = False) -> dict:
+    """The benchmark's spec: sigmoid layers, no biases, ``half_sse``; with ``values``, one example
+    and weights of three decimals drawn from a seeded generator, and a learning rate."""
+    import random
+
+    spec = {"name": "-".join(map(str, widths)), "layers": widths, "activation": "sigmoid", "loss": "half_sse"}
+    if values:
+        rng = random.Random(0)
+        spec["values"] = {
+            "inputs": {"x": [round(rng.uniform(0, 1), 3) for _ in range(widths[0])]},
+            "targets": {"y": [round(rng.uniform(0.1, 0.9), 3) for _ in range(widths[-1])]},
+            "params": {f"W{i + 1}": [[round(rng.uniform(-1, 1) / math.sqrt(a), 3) for _ in range(a)]
+                                     for _ in range(b)] for i, (a, b) in enumerate(zip(widths, widths[1:]))}}
+        spec["learning_rate"] = 0.5
+    return spec
+
+
+def layered_spec(widths: list[int], values: bool = False):
     from symbackprop import spec_from_mapping
 
-    weights = sum(a * b for a, b in zip(widths, widths[1:]))
-    raised = weights > spec_module.MAX_ENTITIES
-    if raised:  # the spec's size limit guards user input; a benchmark may go past it
-        spec_module.MAX_ENTITIES = weights
-    return spec_from_mapping({"name": "-".join(map(str, widths)), "layers": widths,
-                              "activation": "sigmoid", "loss": "half_sse"}), raised
+    raised = raise_spec_limit(widths)
+    return spec_from_mapping(network_mapping(widths, values)), raised
 
 
 # ---------------------------------------------------------------- symbolic
@@ -184,6 +211,72 @@ def symbolic(widths: list[int], args) -> dict:
     return out, d
 
 
+# ---------------------------------------------------------------- the whole pipeline
+
+STAGE_LIMIT = 20_000          # weights: largest network whose layer view and exact numbers are timed
+
+
+def cli_command(widths: list[int], *args: str) -> list[str]:
+    """``symbackprop ARGS`` in a fresh process, with the spec's size limit raised for this network."""
+    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+            f"import run; run.raise_spec_limit({widths!r})\n"
+            "from symbackprop.cli import main; main(sys.argv[1:], prog_name='symbackprop')")
+    return [sys.executable, "-c", code, *args]
+
+
+def wall(command: list[str], runs: int = 1) -> float:
+    """Median wall time of ``command`` (a fresh process each run); raises on a failure."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        proc = subprocess.run(command, capture_output=True, text=True)
+        times.append(time.perf_counter() - start)
+        if proc.returncode != 0:
+            raise RuntimeError(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed")
+    return statistics.median(times)
+
+
+def pipeline(widths: list[int], args) -> dict:
+    """Each stage of ``derive --format json`` with values, in this process, and the CLI end to end
+    (fresh processes) with and without values."""
+    import tempfile
+
+    from symbackprop import derive
+    from symbackprop.derive import paused_gc
+
+    name = "-".join(map(str, widths))
+    out: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        specs = {}
+        for values in (False, True):
+            specs[values] = Path(tmp) / f"{name}{'-values' if values else ''}.json"
+            specs[values].write_text(json.dumps(network_mapping(widths, values)))
+        for values in (False, True):
+            target = Path(tmp) / "out.json"
+            out["cli_values" if values else "cli"] = wall(cli_command(
+                widths, "derive", str(specs[values]), "--format", "json", "-o", str(target), "--force"))
+        out["json_mb"] = target.stat().st_size / 1e6
+    derive(layered_spec([1, 1])[0])  # load what SymPy and networkx load on first use
+    with paused_gc():  # as the CLI runs it
+        out["spec"], (spec, _) = timed(lambda: layered_spec(widths, values=True))
+        bare, _ = layered_spec(widths)
+        out["derive"], _ = timed(lambda: derive(bare))
+        out["derive_values"], d = timed(lambda: derive(spec))
+        out["to_dict"], result = timed(lambda: d.to_dict())
+        out["dumps"], _ = timed(lambda: json.dumps(result, indent=2, ensure_ascii=False))
+        if len(spec.parameters) <= args.stage_limit:
+            from symbackprop.exact import exact_numbers
+            from symbackprop.layers import layer_view, layer_view_dict
+
+            out["layer_view"], _ = timed(lambda: layer_view_dict(layer_view(d)))
+            out["exact"], _ = timed(lambda: exact_numbers(d).to_dict())
+    out["edges"] = d.network.graph.number_of_edges()
+    out["weights"] = len(spec.parameters)
+    print(f"  pipeline: cli {out['cli_values']:.2f} s with values, {out['cli']:.2f} s without",
+          file=sys.stderr, flush=True)
+    return out
+
+
 # ---------------------------------------------------------------- numeric
 
 def hand_numpy(Ws):
@@ -220,6 +313,64 @@ def torch_autograd(Ws):
         loss = 0.5 * ((Tt - A) ** 2).sum()
         loss.backward()
         return loss.item(), torch.cat([W.grad.reshape(-1) for W in weights]).numpy()
+    return run
+
+
+def jax_grad(Ws):
+    """``jax.jit(jax.value_and_grad(loss))`` on CPU in float64, or None when JAX is absent."""
+    try:
+        import jax
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_platforms", "cpu")
+    import jax.numpy as jnp
+
+    def loss(weights, X, T):
+        A = X
+        for W in weights:
+            A = jax.nn.sigmoid(W @ A)
+        return 0.5 * jnp.sum((T - A) ** 2)
+
+    step = jax.jit(jax.value_and_grad(loss))
+    weights = [jnp.asarray(W) for W in Ws]
+
+    def run(X, T):
+        value, grads = step(weights, X, T)
+        import numpy as np
+        return float(value), np.concatenate([np.asarray(g).ravel() for g in grads])
+    return run
+
+
+MICROGRAD_LIMIT = 600         # weights: largest network timed with micrograd (scalar autograd in Python)
+
+
+def micrograd_grad(Ws):
+    """Karpathy's micrograd (one ``Value`` per scalar), or None when it is absent."""
+    try:
+        from micrograd.engine import Value
+    except ImportError:
+        return None
+    import numpy as np
+
+    def sigmoid(v):  # micrograd has no exp: the one activation as its own operation
+        out = Value(1.0 / (1.0 + math.exp(-v.data)), (v,), "sigmoid")
+
+        def backward():
+            v.grad += out.data * (1.0 - out.data) * out.grad
+        out._backward = backward
+        return out
+
+    def run(X, T):
+        weights = [[[Value(float(w)) for w in row] for row in W] for W in Ws]
+        total = Value(0.0)
+        for p in range(X.shape[1]):
+            a = [Value(float(x)) for x in X[:, p]]
+            for W in weights:
+                a = [sigmoid(sum((w * x for w, x in zip(row, a)), Value(0.0))) for row in W]
+            total = total + 0.5 * sum(((float(t) - y) ** 2 for t, y in zip(T[:, p], a)), Value(0.0))
+        total.backward()
+        return total.data, np.array([w.grad for W in weights for row in W for w in row])
     return run
 
 
@@ -265,6 +416,8 @@ def numeric(widths: list[int], d) -> dict:
         Ws.append(theta[offset:offset + a * b].reshape(b, a))
         offset += a * b
     hand = hand_numpy(Ws)
+    jx = jax_grad(Ws)
+    micro = micrograd_grad(Ws) if weights <= MICROGRAD_LIMIT else None
     try:
         import torch
         torch_version = torch.__version__
@@ -276,7 +429,8 @@ def numeric(widths: list[int], d) -> dict:
     g = d.network.graph
     leaves = [g.nodes[n]["symbol"] for n in d.network.leaves()]
     lam, lam_size, setup["lambdify"] = lambdified(d, leaves)
-    results = {"setup_seconds": setup, "expanded_size": lam_size, "torch": torch_version,
+    results = {"setup_seconds": setup, "expanded_size": lam_size, "torch": torch_version, "jax": jx is not None,
+               "micrograd": micro is not None,
                "torch_threads": torch.get_num_threads() if torch else None, "batches": {}}
     for batch in BATCHES:
         X = rng.normal(size=(widths[0], batch))
@@ -295,6 +449,10 @@ def numeric(widths: list[int], d) -> dict:
             values = [values_by_name[str(s)] for s in leaves]
             methods["lambdify"] = lambda: lam(values)
         methods["numpy"] = lambda: hand(X, T)
+        if jx is not None:
+            methods["jax"] = lambda: jx(X, T)
+        if micro is not None and batch == 1:
+            methods["micrograd"] = lambda: micro(X, T)
         if tor is not None:
             Xt, Tt = torch.tensor(X.T.copy()), torch.tensor(T.T.copy())
             methods["torch"] = lambda: tor(Xt, Tt)
@@ -321,6 +479,7 @@ def worker(name: str, args) -> dict:
     widths = [int(w) for w in name.split("-")]
     out, d = symbolic(widths, args)
     out["numeric"] = numeric(widths, d)
+    out["pipeline"] = pipeline(widths, args)
     return out
 
 
@@ -346,8 +505,40 @@ def _ops(counts: dict) -> str:
     return f"{sum(counts.values()):,}"
 
 
-def tables(results: dict[str, dict], args) -> str:
-    lines = ["## Symbolic derivation (all weights)", "",
+def pipeline_table(results: dict[str, dict], startup: dict[str, float]) -> list[str]:
+    """The whole pipeline: the CLI end to end, and each stage in µs per edge."""
+    lines = ["## The whole pipeline", "",
+             f"`symbackprop --help` {_s(startup['help'])}, `--version` {_s(startup['version'])} "
+             "(median of 5 fresh processes).", "",
+             "`symbackprop derive SPEC --format json -o FILE`, a fresh process each (start-up included); "
+             "the spec with values has one example and a learning rate.", "",
+             "| network | weights | edges | end to end, no values | with values | with ÷ without | JSON MB |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for name, r in results.items():
+        if "error" in r:
+            continue
+        p = r["pipeline"]
+        lines.append(f"| {name} | {r['weights']:,} | {p['edges']:,} | {_s(p['cli'])} | {_s(p['cli_values'])} | "
+                     f"{p['cli_values'] / p['cli']:.2f}× | {_mb(p['json_mb'])} |")
+    stages = [("spec", "spec with values"), ("derive", "derive, no values"),
+              ("derive_values", "derive with values"), ("to_dict", "to_dict"), ("dumps", "json.dumps"),
+              ("layer_view", "layer view + dict"), ("exact", "exact + dict")]
+    lines += ["", "Each stage in one process (µs per edge; seconds in brackets); layer view and exact "
+              "÷ the derivation with values in the last columns.", "",
+              "| network | " + " | ".join(label for _, label in stages) + " | layer view ÷ derive | exact ÷ derive |",
+              "| --- |" + " ---: |" * (len(stages) + 2)]
+    for name, r in results.items():
+        if "error" in r:
+            continue
+        p = r["pipeline"]
+        cells = [f"{p[k] / p['edges'] * 1e6:.0f} ({_s(p[k])})" if k in p else "—" for k, _ in stages]
+        ratios = [f"{p[k] / p['derive_values']:.2f}×" if k in p else "—" for k in ("layer_view", "exact")]
+        lines.append(f"| {name} | " + " | ".join(cells + ratios) + " |")
+    return lines + [""]
+
+
+def tables(results: dict[str, dict], args, startup: dict[str, float]) -> str:
+    lines = pipeline_table(results, startup) + ["## Symbolic derivation (all weights)", "",
              "| network | weights | edges | spec | cached backprop | µs per edge | peak MB | "
              "paths | path enumeration | naive `sympy.diff` | naive ÷ backprop | ops backprop | ops paths |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: |"]
@@ -371,8 +562,8 @@ def tables(results: dict[str, dict], args) -> str:
             f"{_ops(r['ops_paths'])} |")
     lines += ["", "## Numeric loss and gradient (median time; ratios to the generated matrix code)", "",
               "| network | weights | batch | generated | generated scalar | lambdify per gradient | "
-              "hand-written NumPy | PyTorch CPU autograd |",
-              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+              "hand-written NumPy | PyTorch CPU autograd | JAX CPU (jit) | micrograd |",
+              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     notes = set()
     for name, r in results.items():
         if "error" in r:
@@ -387,7 +578,13 @@ def tables(results: dict[str, dict], args) -> str:
                 flag = "" if row[key]["agrees"] else " (DISAGREES)"
                 return f"{row[key]['seconds'] / base:.2f}×{flag}"
             lines.append(f"| {name} | {r['weights']:,} | {batch} | {_s(base)} | {cell('scalar')} | "
-                         f"{cell('lambdify')} | {cell('numpy')} | {cell('torch')} |")
+                         f"{cell('lambdify')} | {cell('numpy')} | {cell('torch')} | {cell('jax')} | "
+                         f"{cell('micrograd')} |")
+        if not n.get("jax"):
+            notes.add("JAX is not installed here: its column is empty (pip install 'jax[cpu]').")
+        if not n.get("micrograd"):
+            notes.add(f"micrograd: timed up to {MICROGRAD_LIMIT} weights at batch 1 (one Python object per "
+                      "scalar); pip install micrograd.")
         if n["torch"] is None:
             notes.add("PyTorch is not installed here: its column is empty.")
         elif any(row.get("torch", {}).get("threads") == 1 for row in n["batches"].values()):
@@ -407,8 +604,7 @@ def tables(results: dict[str, dict], args) -> str:
                       for k, v in results.items() if "error" not in v)
     lines += ["", f"Code generation and compilation time — {setup}."]
     if any(r.get("limit_raised") for r in results.values()):
-        lines.append("* past the spec limit of 50,000 weights, raised for the benchmark; the spec time "
-                     "is dominated by a quadratic list lookup in `spec_from_mapping` (see the issue note).")
+        lines.append("* past the spec limit of 50,000 weights and neurons, raised for the benchmark.")
     lines += [f"- {n}" for n in sorted(notes)]
     return "\n".join(lines) + "\n"
 
@@ -437,6 +633,9 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=None,
                         help="threads for BLAS and PyTorch (default: their own choice); 1 gives steady "
                              "figures on a machine shared with other work")
+    parser.add_argument("--stage-limit", type=int, default=STAGE_LIMIT,
+                        help=f"largest network (weights) whose layer view and exact numbers are timed "
+                             f"(default {STAGE_LIMIT:,})")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help="print the raw results as JSON")
     args = parser.parse_args(argv)
@@ -448,10 +647,13 @@ def main(argv=None) -> int:
     networks = args.networks.split(",") if args.networks else (QUICK if args.quick else ALL)
     results: dict[str, dict] = {}
     began = time.perf_counter()
+    wall([sys.executable, "-m", "symbackprop", "--help"])  # warm the file cache
+    startup = {"help": wall([sys.executable, "-m", "symbackprop", "--help"], runs=5),
+               "version": wall([sys.executable, "-m", "symbackprop", "--version"], runs=5)}
     for name in networks:
         print(f"{name} ...", file=sys.stderr, flush=True)
         command = [sys.executable, __file__, "--worker", name, "--naive-budget", str(args.naive_budget),
-                   "--max-paths", str(args.max_paths)]
+                   "--max-paths", str(args.max_paths), "--stage-limit", str(args.stage_limit)]
         env = dict(os.environ)
         if args.threads:
             for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -463,7 +665,7 @@ def main(argv=None) -> int:
             continue
         results[name] = json.loads(proc.stdout)
     elapsed = time.perf_counter() - began
-    text = tables(results, args)
+    text = tables(results, args, startup)
     if args.json:
         print(json.dumps(results, indent=2))
     else:

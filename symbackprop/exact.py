@@ -28,6 +28,7 @@ import sympy as sp
 from .derive import Derivation
 from .errors import SpecError
 from .functions import sigmoid, softplus
+from .ordering import text
 from .straightline import dependency_order
 
 __all__ = ["exact_numbers", "ExactNumbers", "closed_form"]
@@ -49,7 +50,7 @@ def closed_form(value: sp.Expr) -> str:
     if value.has(sigmoid, softplus):
         value = value.replace(sigmoid, lambda a: 1 / (1 + sp.exp(-a)))
         value = value.replace(softplus, lambda a: sp.log(1 + sp.exp(a)))
-    return str(value)
+    return text(value)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ from sympy import S
 from sympy.core.logic import fuzzy_and
 from sympy.printing.numpy import NumPyPrinter
 
+from .ordering import OrderedTermsMixin
+
 __all__ = ["sigmoid", "relu", "leaky_relu", "softplus", "absolute", "maximum", "minimum", "numpy_printer",
            "NUMPY_FUNCTIONS", "ACTIVATION_FUNCTIONS", "EXTREMA"]
 
@@ -266,7 +268,7 @@ class softplus(_Activation):
         return f"(max({x}, 0) + {_module(printer, 'math.log1p')}({_module(printer, 'math.exp')}(-abs({x}))))"
 
 
-class _HeavisideNumPyPrinter(NumPyPrinter):
+class _HeavisideNumPyPrinter(OrderedTermsMixin, NumPyPrinter):
     """NumPy printer that writes ``Heaviside(x, h0)`` as ``numpy.heaviside(x, h0)``."""
 
     def _print_Heaviside(self, expr: sp.Heaviside) -> str:

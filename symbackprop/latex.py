@@ -16,13 +16,15 @@ Every symbol gets its LaTeX name from :func:`latex_name` (passed to the printer 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Mapping
 
 import sympy as sp
-from sympy.printing.latex import LatexPrinter
+from sympy.printing.latex import LatexPrinter, _between_two_numbers_p
 from sympy.printing.precedence import PRECEDENCE
 
 from .names import GREEK_COMMANDS, greek_command
+from .ordering import OrderedTermsMixin
 from .templating import tex_escape
 
 GREEK = set(GREEK_COMMANDS)
@@ -100,6 +102,7 @@ def _head(part: str, *, subscripted: bool) -> str:
     return f"{_word(letters)}^{{({digits})}}" if subscripted else f"{_word(letters)}_{{{digits}}}"
 
 
+@lru_cache(maxsize=1 << 16)
 def latex_name(name: str) -> str:
     """The LaTeX of a symbol name (``w_AT`` → ``w_{AT}``, ``x1__2`` → ``x_{1}^{[2]}``).
 
@@ -137,7 +140,7 @@ def symbol_names(expr: sp.Expr) -> dict[sp.Symbol, str]:
     return {s: latex_name(s.name) for s in expr.free_symbols if isinstance(s, sp.Symbol)}
 
 
-class _Printer(LatexPrinter):
+class _Printer(OrderedTermsMixin, LatexPrinter):
     """SymPy's LaTeX printer with the lectures' notation for the ReLU derivative, and with the
     symbols in ``leading`` (δs) written first in a product, as lectures write ``δ_j x_i``."""
 
@@ -170,6 +173,23 @@ class _Printer(LatexPrinter):
             return super()._print_Mul(expr)
         tex = self._print(sp.Mul(*first)) + " " + self.parenthesize(sp.Mul(*rest), PRECEDENCE["Mul"])
         return tex if coeff == 1 else "- " + tex
+
+    def _plain_sum(self, terms: list[str]) -> str:
+        """What ``LatexPrinter._print_Add`` writes for a sum of plain symbols and their products."""
+        return " + ".join(terms)
+
+    def _symbol_product(self, factors: list[str]) -> str:
+        """What ``LatexPrinter._print_Mul`` writes for a product of plain symbols (a number
+        between two numbers when ``names`` maps symbols to numbers)."""
+        tex = last = ""
+        for term in factors:
+            if _between_two_numbers_p[0].search(last) and _between_two_numbers_p[1].match(term):
+                tex += self._settings["mul_symbol_latex_numbers"]
+            elif tex:
+                tex += self._settings["mul_symbol_latex"]
+            tex += term
+            last = term
+        return tex
 
     def _print_Heaviside(self, expr, exp=None):
         if len(expr.args) == 2 and expr.args[1] in (0, 1):
@@ -209,7 +229,7 @@ def to_latex(expr: sp.Expr, names: Mapping[sp.Symbol, str] | None = None, **sett
     '\\\\delta_{A} \\\\Omega'
     """
     if not isinstance(expr, sp.Basic):
-        expr = sp.sympify(expr)
+        expr = sp.sympify(expr, strict=True)  # numbers only: never a string
     expr = lecture_form(expr)
     mapping = symbol_names(expr)
     if names:

@@ -15,7 +15,7 @@ printer output of validated SymPy expressions is compiled; no user text reaches 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import networkx as nx
 import numpy as np
@@ -124,23 +124,76 @@ def dependency_order(definitions: Sequence[tuple[sp.Symbol, sp.Expr]]) -> list[t
     return [(s, exprs[s]) for s in nx.lexicographical_topological_sort(g, key=index.__getitem__)]
 
 
+class _NeedsDoprint(Exception):
+    """An expression the code printer's ``doprint`` rewrites first (``re`` of an unevaluated one)."""
+
+
+def _code(printer: Any, rename: Callable[[sp.Expr], sp.Expr], expr: sp.Expr) -> str:
+    """``printer.doprint(expr.xreplace(names))`` without its per-call set-up: the printed line is
+    the same unless ``doprint`` would rewrite ``re`` first, add declarations of number constants
+    or comments on unsupported functions -- then ``doprint`` itself prints it."""
+    if expr.is_Mul and all(type(a) is sp.Symbol for a in expr.args):  # delta_j*out_i: most lines
+        return "*".join(sorted(rename(a).name for a in expr.args))
+    try:
+        renamed = rename(expr)
+    except _NeedsDoprint:
+        return printer.doprint(expr.xreplace(rename.names))  # type: ignore[attr-defined]
+    printer._not_supported, printer._number_symbols = set(), set()
+    code = printer._print(renamed)
+    if printer._not_supported or printer._number_symbols or "\n" in code:
+        return printer.doprint(renamed)
+    return code
+
+
+def _renamer(names: Mapping[sp.Symbol, sp.Symbol]) -> Callable[[sp.Expr], sp.Expr]:
+    """``expr.xreplace(names)`` for printing: sums and products keep their arguments as they are
+    (the printers order them), so nothing is flattened or re-sorted again; shared subexpressions are
+    renamed once."""
+    memo: dict[sp.Expr, sp.Expr] = dict(names)
+    missing: set[sp.Symbol] = set()
+
+    def rename(expr: sp.Expr) -> sp.Expr:
+        done = memo.get(expr)
+        if done is None:
+            if isinstance(expr, sp.re):
+                raise _NeedsDoprint
+            if not expr.args:
+                done = expr
+                if expr.is_Symbol:
+                    missing.add(expr)
+            else:
+                args = tuple(rename(a) for a in expr.args)
+                if expr.is_Add or expr.is_Mul:
+                    done = expr._new_rawargs(*args)
+                else:
+                    done = expr.func(*args)
+            memo[expr] = done
+        return done
+
+    rename.names = names  # type: ignore[attr-defined]
+    rename.missing = missing  # type: ignore[attr-defined]  # symbols met that have no new name
+    return rename
+
+
 def compile_program(definitions: Sequence[tuple[sp.Symbol, sp.Expr]], leaves: Sequence[sp.Symbol],
                     outputs: Sequence[sp.Symbol], *, name: str = "program") -> Program:
     """Generate and compile one function computing ``outputs`` from ``leaves``."""
     ordered, _ = stable_forms(dependency_order(definitions))
-    variables: dict[sp.Symbol, sp.Symbol] = {}
+    names: dict[sp.Symbol, str] = {}
     for s in list(leaves) + [s for s, _ in ordered]:
-        variables.setdefault(s, sp.Symbol(f"v{len(variables)}"))
+        names.setdefault(s, f"v{len(names)}")
     printer = numpy_printer()
+    rename = _renamer({s: sp.Symbol(v) for s, v in names.items()})
     lines = []
     for s, e in ordered:
-        missing = [f for f in e.free_symbols if f not in variables]
-        if missing:
+        code = _code(printer, rename, e)
+        if rename.missing:  # type: ignore[attr-defined]
+            missing = rename.missing  # type: ignore[attr-defined]
             raise SpecError(f"no value for {', '.join(sorted(map(str, missing)))} (needed by {s})")
-        lines.append((str(variables[s]), printer.doprint(e.xreplace(variables))))
-    body = [f"    {variables[s]} = leaves[{i}]" for i, s in enumerate(leaves)]
+        lines.append((names[s], code))
+    body = [f"    {names[s]} = leaves[{i}]" for i, s in enumerate(leaves)]
     body += [f"    {var} = {code}" for var, code in lines]
-    body.append(f"    return ({', '.join(str(variables[s]) for s in outputs)},)")
+    body.append(f"    return ({', '.join(names[s] for s in outputs)},)")
     source = "\n".join(["import functools", "import numpy", "", "", f"def {name}(leaves):", *body, ""])
     namespace: dict = {}
     exec(compile(source, f"<symbackprop {name}>", "exec"), namespace)  # noqa: S102 - printer output only
@@ -155,7 +208,8 @@ def evaluate(definitions: Sequence[tuple[sp.Symbol, sp.Expr]],
     ``lenient`` symbols are evaluated too but may be non-finite (values shown for reading only,
     such as ``∂E/∂out`` of a saturated output).
     """
-    lenient = [s for s in lenient if s not in set(wanted)]
+    checked_set = set(wanted)
+    lenient = [s for s in lenient if s not in checked_set]
     checked = len(wanted)
     wanted = list(wanted) + lenient
     leaves = list(leaf_values)

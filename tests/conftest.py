@@ -144,6 +144,7 @@ FAST_CASES = {
     'test_faults.py::test_no_traceback_in_a_real_process': {'quoted-number', 'yaml-tag', 'latin1.yaml'},
     'test_faults.py::test_resource_bombs_found_by_review': {},
     'test_faults.py::test_resource_exhaustion_is_refused_within_seconds_and_bounded_memory': {},
+    'test_golden_outputs.py::test_outputs_are_byte_identical_to_the_manifest': {'we05-221-sigmoid', 'we09-matrix'},
     'test_gradients.py::test_gradient_equals_diff_of_composite': {'backprop-we11-composite-chain', 'paths-we05-221-sigmoid', 'backprop-we05-221-sigmoid'},
     'test_gradients.py::test_gradients_match_finite_differences_and_torch': {'we11-composite-chain', 'we05-221-sigmoid', 'we05-221-sigmoid-updated'},
     'test_gradients.py::test_paths_equal_backprop_exactly': {'we11-composite-chain', 'we03-three-formulas', 'we08-linear-regression'},

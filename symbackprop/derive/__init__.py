@@ -8,8 +8,8 @@
 (delta_o*x, out_o - t_o)
 """
 from .backprop import Adjoints, backprop, delta_symbol
-from .core import METHODS, VARIANT_NOTE, derive
+from .core import METHODS, VARIANT_NOTE, derive, paused_gc
 from .result import DeltaEntry, Derivation, GradientEntry, Numbers, PathCheck
 
 __all__ = ["derive", "Derivation", "DeltaEntry", "GradientEntry", "Numbers", "PathCheck", "Adjoints",
-           "METHODS", "VARIANT_NOTE", "backprop", "delta_symbol"]
+           "METHODS", "VARIANT_NOTE", "backprop", "delta_symbol", "paused_gc"]

@@ -10,6 +10,7 @@ import sympy as sp
 from ..graph import Network
 from ..latex import to_latex
 from ..names import suffix
+from ..ordering import text
 from .backprop import Adjoints
 from .expand import DEFAULT_LIMIT, Expander, ExpansionTooLarge
 from .paths import PathTerm
@@ -177,7 +178,7 @@ class Derivation:
 
     def _expanded_text(self, expr: sp.Expr) -> str | None:
         try:
-            return str(self.expanded(expr))
+            return text(self.expanded(expr))
         except (ExpansionTooLarge, RecursionError):  # very deep networks: no expanded form
             return None
 
@@ -197,7 +198,7 @@ class Derivation:
         out: dict[str, Any] = {"name": self.name, "method": self.method,
                                "backprop_weights": self.spec.backprop_weights}
         loss_def = self.loss_definition
-        loss: dict[str, Any] = {"symbol": self.loss_name, "expression": str(loss_def)}
+        loss: dict[str, Any] = {"symbol": self.loss_name, "expression": text(loss_def)}
         if expanded:
             loss["expanded"] = self._expanded_text(loss_def)
         loss["latex"] = to_latex(loss_def)
@@ -208,12 +209,12 @@ class Derivation:
             out["forward"] = self.forward_json(n.forward)
         out["deltas"] = {}
         for key, d in self.deltas.items():
-            entry: dict[str, Any] = {"symbol": str(d.symbol), "expression": str(d.expression)}
+            entry: dict[str, Any] = {"symbol": str(d.symbol), "expression": text(d.expression)}
             if expanded:
                 entry["expanded"] = self._expanded_text(d.symbol)
             entry["latex"] = to_latex(d.expression)
             if d.simplified is not None:
-                entry["simplified"] = str(d.simplified)
+                entry["simplified"] = text(d.simplified)
                 entry["condition"] = d.condition
             if n:
                 entry["value"] = n.deltas[key]
@@ -222,7 +223,7 @@ class Derivation:
             out["deltas"][key] = entry
         out["gradients"] = {}
         for name, gr in self.gradients.items():
-            entry = {"expression": str(gr.expression)}
+            entry = {"expression": text(gr.expression)}
             if expanded:
                 entry["expanded"] = self._expanded_text(gr.expression)
             entry["latex"] = to_latex(gr.expression)
@@ -230,8 +231,8 @@ class Derivation:
                 entry["value"] = n.gradients[name]
             entry["path_count"] = gr.path_count
             if gr.paths is not None:
-                entry["paths"] = [{"nodes": list(p.nodes), "factors": [str(f) for f in p.factors],
-                                   "product": str(p.product)} for p in gr.paths]
+                entry["paths"] = [{"nodes": list(p.nodes), "factors": [text(f) for f in p.factors],
+                                   "product": text(p.product)} for p in gr.paths]
             out["gradients"][name] = entry
         if n and n.updated_params is not None:
             out["learning_rate"] = float(self.spec.learning_rate)
@@ -241,8 +242,8 @@ class Derivation:
         if self.is_variant:
             variant: dict[str, Any] = {
                 "note": self.notes[0] if self.notes else "",
-                "true_gradients": {k: str(v) for k, v in self.true_gradients.items()},
-                "updated_weights": {str(k): str(v) for k, v in self.updated_definitions.items()},
+                "true_gradients": {k: text(v) for k, v in self.true_gradients.items()},
+                "updated_weights": {str(k): text(v) for k, v in self.updated_definitions.items()},
             }
             if n and n.true_gradients is not None:
                 variant["true_gradient_values"] = n.true_gradients

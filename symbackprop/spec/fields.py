@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from functools import lru_cache
 from typing import Any
 
 import sympy as sp
@@ -48,7 +49,13 @@ def number(value: Any, key: str) -> sp.Rational:
         raise SpecError(f"must be a finite number, got {value}", key=key)
     if abs(value) > MAX_MAGNITUDE:
         raise SpecError(f"must be at most {MAX_MAGNITUDE:g} in size", key=key)
-    return sp.Rational(repr(value)) if isinstance(value, float) else sp.Integer(value)
+    return _exact(type(value), value)
+
+
+@lru_cache(maxsize=1 << 14)
+def _exact(kind: type, value: int | float) -> sp.Rational:
+    """The exact number of a checked value (cached: weight matrices repeat their decimals)."""
+    return sp.Rational(repr(value)) if kind is float else sp.Integer(value)
 
 
 def _looks_numeric(text: str) -> bool:

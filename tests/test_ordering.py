@@ -1,0 +1,68 @@
+"""The fast printers (symbackprop.ordering) print exactly what SymPy's printers print."""
+from __future__ import annotations
+
+import random
+
+import pytest
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+
+from conftest import EXAMPLE_SPECS, derivation
+from symbackprop.latex import _Printer, lecture_form, symbol_names, to_latex
+from symbackprop.ordering import ordered_terms, text
+
+
+class _SympyLatex(LatexPrinter):
+    """SymPy's own LaTeX printer with the project's ReLU-derivative notation, nothing else."""
+
+    _print_Heaviside = _Printer._print_Heaviside
+
+
+def _sympy_latex(expr):
+    """SymPy's LaTeX of the lecture form (factor × sum) that ``to_latex`` prints."""
+    expr = lecture_form(expr)
+    return _SympyLatex({"symbol_names": symbol_names(expr)}).doprint(expr)
+
+
+def _fast_latex(expr):
+    """``to_latex`` in SymPy's factor order (no δ written first), to compare term order alone."""
+    return to_latex(expr, leading=frozenset())
+
+
+def _expressions(d):
+    yield d.loss_definition
+    for _, e in d.definitions():
+        yield e
+    for g in d.gradients.values():
+        yield g.expression
+
+
+def _subexpressions(expr):
+    yield from sp.preorder_traversal(expr)
+
+
+@pytest.mark.parametrize("spec", EXAMPLE_SPECS, ids=[p.stem for p in EXAMPLE_SPECS])
+def test_every_sum_and_product_of_an_example_prints_as_sympy_prints_it(spec):
+    d = derivation(str(spec))
+    for expr in _expressions(d):
+        assert text(expr) == str(expr)
+        assert _fast_latex(expr) == _sympy_latex(expr)
+        for sub in _subexpressions(expr):
+            if sub.is_Add:
+                assert ordered_terms(sub) == sub.as_ordered_terms()
+
+
+def test_random_polynomials_are_ordered_as_sympy_orders_them():
+    rng = random.Random(20)
+    symbols = sp.symbols("a b c w_1 w_10 w_2 out_B out_a x1__2 x1__10 delta_T")
+    for _ in range(300):
+        terms = []
+        for _ in range(rng.randint(2, 6)):
+            factors = [rng.choice([-3, -1, 1, 2, sp.Rational(1, 2), sp.Float(0.25)])]
+            factors += [rng.choice(symbols) ** rng.choice([1, 1, 1, 2, -1]) for _ in range(rng.randint(0, 3))]
+            terms.append(sp.Mul(*factors))
+        expr = sp.Add(*terms)
+        if expr.is_Add:
+            assert ordered_terms(expr) == expr.as_ordered_terms()
+        assert text(expr) == str(expr)
+        assert _fast_latex(expr) == _sympy_latex(expr)
