@@ -317,16 +317,19 @@ def _add_neuron(g, spec: Spec, n: str, sfx: str, ex, local, names, activation) -
     terms = []
     uses: dict[str, list[sp.Expr]] = {}  # parameter -> what it multiplies (∂net/∂param sums them)
     net_id = f"net_{n}{sfx}"
+    weight: dict[str, sp.Expr] = {}  # source -> its weight: a parameter's symbol or a constant
     for src, p in neuron.sources:
         src_sym = local[names[src]]
-        terms.append(product(g.nodes[p]["symbol"], src_sym))
-        uses.setdefault(p, []).append(src_sym)
+        weight[src] = g.nodes[p]["symbol"] if isinstance(p, str) else p
+        terms.append(product(weight[src], src_sym))
+        if isinstance(p, str):
+            uses.setdefault(p, []).append(src_sym)
     if neuron.bias:
         terms.append(g.nodes[neuron.bias]["symbol"])
         uses.setdefault(neuron.bias, []).append(sp.Integer(1))
     net = _add(g, net_id, "net", definition=sp.Add(*terms), label=f"net_{n}", example=ex, owner=n)
-    for src, p in neuron.sources:
-        g.add_edge(str(local[names[src]]), net_id, derivative=g.nodes[p]["symbol"])
+    for src, _ in neuron.sources:
+        g.add_edge(str(local[names[src]]), net_id, derivative=weight[src])
     for p, factors in uses.items():
         g.add_edge(p, net_id, derivative=factors[0] if len(factors) == 1 else sp.Add(*factors))
     if activation is None:  # softmax: outputs added once the whole group exists

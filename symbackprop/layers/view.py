@@ -200,8 +200,8 @@ def _build_layers(d: Derivation, units: list[tuple[str, ...]]) -> list[Layer]:
         columns = tuple(spec.inputs) if number == 1 else units[number - 2]
         weights = sp.zeros(len(rows), len(columns))
         for r, n in enumerate(rows):
-            for src, p in spec.neurons[n].sources:
-                weights[r, columns.index(src)] = g.nodes[p]["symbol"]
+            for src, p in spec.neurons[n].sources:  # a fixed weight stays its number
+                weights[r, columns.index(src)] = g.nodes[p]["symbol"] if isinstance(p, str) else p
         has_bias = any(spec.neurons[n].bias for n in rows)
         biases = Matrix([g.nodes[spec.neurons[n].bias]["symbol"] if spec.neurons[n].bias else 0
                          for n in rows]) if has_bias else None

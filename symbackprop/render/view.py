@@ -280,7 +280,7 @@ def neuron_net_terms(view: View, neuron: str, example: int | None) -> list[list[
     terms = []
     for src, p in spec.neurons[neuron].sources:
         source = sp.Symbol(f"out_{src}{sfx}") if src in spec.neurons else sp.Symbol(src + sfx)
-        terms.append([sp.Symbol(p), source])
+        terms.append([sp.Symbol(p) if isinstance(p, str) else p, source])  # a constant weight as its number
     if spec.neurons[neuron].bias:
         terms.append([sp.Symbol(spec.neurons[neuron].bias)])
     return terms

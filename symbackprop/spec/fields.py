@@ -64,7 +64,8 @@ def describe(value: Any) -> str:
         return f"the string {quote_user_text(value)}"
     if value is None:
         return "nothing"
-    return f"a {type(value).__name__}"
+    kind = type(value).__name__
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
 
 
 def as_mapping(value: Any, key: str) -> dict:

@@ -4,6 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
+import sympy as sp
+
 from ..errors import SpecError
 from .fields import (
     as_mapping,
@@ -35,6 +37,13 @@ def load_spec(path: str | Path) -> Spec:
         raise exc.located(str(path)) from None
 
 
+def _weight(value: Any, key: str) -> str | sp.Rational:
+    """A weight in ``from``: a parameter's name, or a number for a fixed edge (a skip ``x: 1``)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return number(value, key)
+    return check_name(value, key)
+
+
 def _neuron(name: str, raw: Any, key: str) -> Neuron:
     raw = as_mapping(raw, key)
     refuse_unknown_keys(raw, NEURON_KEYS, key)
@@ -43,7 +52,7 @@ def _neuron(name: str, raw: Any, key: str) -> Neuron:
     sources = as_mapping(raw["from"], f"{key}.from")
     if not sources:
         raise SpecError("a neuron needs at least one source", key=f"{key}.from")
-    pairs = tuple((check_name(src, f"{key}.from"), check_name(param, f"{key}.from.{key_text(src)}"))
+    pairs = tuple((check_name(src, f"{key}.from"), _weight(param, f"{key}.from.{key_text(src)}"))
                   for src, param in sources.items())
     if len({src for src, _ in pairs}) != len(pairs):
         raise SpecError("two sources are the same name after Unicode normalisation", key=f"{key}.from")
@@ -113,7 +122,7 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
     weights: dict[str, None] = {}  # ordered sets: a list's `in` would make this quadratic
     biases: dict[str, None] = {}
     for n in neurons.values():
-        for _, p in n.sources:
+        for _, p in n.weighted_sources:
             weights.setdefault(p)
         if n.bias:
             biases.setdefault(n.bias)

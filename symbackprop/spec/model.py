@@ -53,10 +53,15 @@ class Neuron:
     """One neuron: ``net = Σ param·source (+ bias)``, ``out = activation(net)``."""
 
     name: str
-    sources: tuple[tuple[str, str], ...]  # (source name, parameter name)
+    sources: tuple[tuple[str, str | sp.Rational], ...]  # (source, parameter name or a constant weight)
     activation: str
     alpha: sp.Rational | None = None
     bias: str | None = None
+
+    @property
+    def weighted_sources(self) -> tuple[tuple[str, str], ...]:
+        """The ``(source, parameter)`` pairs whose weight is a parameter (constant edges left out)."""
+        return tuple((s, p) for s, p in self.sources if isinstance(p, str))
 
 
 @dataclass(frozen=True)
