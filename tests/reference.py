@@ -175,7 +175,7 @@ def _expand_matrix_values(spec: dict, sizes: list[int], inputs: list[str], outpu
 def _weight_and_bias_names(spec: dict) -> tuple[set, set]:
     weights, biases = set(), set()
     for neuron in (spec.get("neurons") or {}).values():
-        weights.update((neuron.get("from") or {}).values())
+        weights.update(w for w in (neuron.get("from") or {}).values() if isinstance(w, str))  # numbers: fixed
         if neuron.get("bias") is not None:
             biases.add(neuron["bias"])
     weights.update(spec.get("params") or [])
@@ -467,7 +467,8 @@ class _Model:
                 neuron = self.neurons[name]
                 net = bk.lift(0.0)
                 for source, weight in (neuron.get("from") or {}).items():
-                    net = net + leaves[weight] * read(source)
+                    factor = leaves[weight] if isinstance(weight, str) else bk.lift(weight)
+                    net = net + factor * read(source)
                 if neuron.get("bias") is not None:
                     net = net + leaves[neuron["bias"]]
                 values[("net", name)] = net
