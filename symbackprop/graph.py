@@ -32,6 +32,7 @@ from .errors import SpecError
 from .expressions import ExpressionError, parse_expression
 from .losses import LOSSES
 from .names import suffix
+from .suggest import did_you_mean
 from .spec import Spec
 
 LOSS_SYMBOL_CHOICES = ("E", "J", "E_total")
@@ -197,11 +198,13 @@ def per_example_loss(spec: Spec) -> sp.Expr:
     targets = [sp.Symbol(f"t_{o}") for o in spec.outputs]
     if spec.loss in LOSSES:
         return LOSSES[spec.loss].build(outs, targets)
-    names = {f"out_{o}": s for o, s in zip(spec.outputs, outs)}
+    names = {i: sp.Symbol(i) for i in spec.inputs}  # a reconstruction loss may use the inputs
+    names.update({f"out_{o}": s for o, s in zip(spec.outputs, outs)})
     names.update({f"t_{o}": t for o, t in zip(spec.outputs, targets)})
     if spec.loss and spec.loss.isidentifier() and spec.loss not in names:
-        raise SpecError(f"unknown loss '{spec.loss}' (choose from {', '.join(LOSSES)} "
-                        "or write an expression in out_<output> and t_<output>)", key="loss")
+        raise SpecError(f"unknown loss '{spec.loss}'{did_you_mean(spec.loss, list(LOSSES) + list(names))} "
+                        f"(choose from {', '.join(LOSSES)} or write an expression in out_<output>, "
+                        "t_<output> and the inputs)", key="loss")
     return _parse(spec.loss, names, "loss")
 
 
@@ -308,7 +311,7 @@ def _build_example(g, spec: Spec, ex, order, node_exprs, names, activations, sof
             for j, n_j in enumerate(softmax_group):
                 g.add_edge(f"net_{n_j}{sfx}", f"out_{n_k}{sfx}",
                            derivative=softmax_derivative(out_k, outs[j], k == j))
-    for o in spec.outputs:
+    for o in spec.target_outputs:
         _add(g, f"t_{o}{sfx}", "target", label=f"t_{o}", example=ex, owner=o)
 
 
@@ -359,7 +362,7 @@ def _add_root(g, spec: Spec, copies) -> str:
         for s in mapping.values():
             if str(s) not in g:
                 raise SpecError(f"the loss uses '{str(s).removesuffix(sfx)}', which is not an "
-                                "output symbol", key="loss")
+                                "output, target or input symbol", key="loss")
         parts.append(per_example.xreplace(mapping))
     scale = sp.Rational(1, len(copies)) if spec.reduction == "mean" else sp.Integer(1)
     total = sp.Add(*parts) * scale

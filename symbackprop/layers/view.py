@@ -166,6 +166,9 @@ def find_layers(d: Derivation) -> list[tuple[str, ...]]:
     spec = d.spec
     if d.network.graph.nodes[d.network.root]["kind"] != "loss":
         raise NotLayered("the layer view needs a loss (this spec differentiates an objective)", key="objective")
+    if spec.target_outputs != spec.outputs:
+        raise NotLayered("the layer view needs a target per output (this loss uses the inputs instead)",
+                         key="loss")
     if spec.nodes:
         first = next(iter(spec.nodes))
         raise NotLayered(f"the layer view needs neurons only; '{first}' is an expression node",

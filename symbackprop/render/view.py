@@ -225,6 +225,8 @@ def per_example_expr(view: View, sfx: str) -> sp.Expr:
 def per_example_tex(view: View, sfx: str, namer: Namer) -> str:
     """The per-example loss the way it is written by hand (``½(t − out)²``), or as printed."""
     name = view.spec.loss
+    if name not in ("half_sse", "sse", "mse", "bce", "cross_entropy"):  # an expression: as printed
+        return namer.tex(per_example_expr(view, sfx))
     outs, targets = _output_symbols(view, sfx)
     o = [namer.tex(s) for s in outs]
     t = [namer.tex(s) for s in targets]

@@ -22,6 +22,7 @@ from .matrix_values import expand_matrix_values
 from .marking import marking_from_mapping
 from .model import FILE_NAME_PATTERN, MAX_ENTITIES, NEURON_KEYS, TOP_KEYS, Neuron, Spec
 from .shorthand import layered_neurons
+from .targets import loss_name, targets_from_inputs, used_targets
 from .values import check_namespace, spec_values
 
 
@@ -143,6 +144,9 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
             raise SpecError(f"'{objective}' is not a node or neuron", key="objective")
         outputs: tuple[str, ...] = ()
         loss = None
+        if "targets" in raw:
+            raise SpecError("goes with 'outputs' + 'loss', not an 'objective'", key="targets")
+        targets_from, target_outputs = {}, ()
     else:
         outputs = as_names(raw["outputs"], "outputs") if "outputs" in raw else layered_outputs
         if not outputs:
@@ -153,7 +157,9 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
         if "loss" not in raw:
             raise SpecError("a 'loss' is needed (half_sse, sse, mse, bce, cross_entropy or an expression)",
                             key="loss")
-        loss = as_string(raw["loss"], "loss").strip()
+        loss = loss_name(as_string(raw["loss"], "loss"))
+    targets_from = targets_from_inputs(raw, inputs, outputs)
+    target_outputs = used_targets(loss, outputs)
 
     wrt = as_names(raw["wrt"], "wrt") if "wrt" in raw else parameters
     differentiable = set(parameters) | set(inputs)
@@ -162,6 +168,9 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
             raise SpecError(f"'{w}' is not a parameter or input", key=f"wrt[{i}]")
     if not wrt:
         raise SpecError("nothing to differentiate: the network has no parameters", key="wrt")
+    if targets_from and set(wrt) & set(inputs):
+        raise SpecError("with 'targets: inputs' an input is also a target: differentiate with "
+                        "respect to parameters", key="wrt")
 
     l2, include_biases = None, False
     if "regularization" in raw:
@@ -189,7 +198,7 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
     if backprop_weights == "updated" and learning_rate is None:
         raise SpecError("'updated' needs a learning_rate", key="backprop_weights")
 
-    params_values, examples = spec_values(raw, inputs, parameters, outputs)
+    params_values, examples = spec_values(raw, inputs, parameters, outputs, target_outputs, targets_from)
     randomize = as_mapping(raw["randomize"], "randomize") if "randomize" in raw else None
     marking = marking_from_mapping(raw["marking"]) if "marking" in raw else None
     return Spec(
@@ -199,4 +208,5 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
         l2_include_biases=include_biases, params_values=params_values, examples=examples,
         has_data="data" in raw, reduction=reduction, learning_rate=learning_rate,
         backprop_weights=backprop_weights, randomize=randomize, marking=marking, file=file, raw=raw,
+        targeted_outputs=target_outputs, targets_from=targets_from,
     )

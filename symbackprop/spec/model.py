@@ -41,7 +41,7 @@ TOP_KEYS = {
     "name", "title", "subtitle", "course", "sheet", "notes", "description", "inputs", "neurons", "layers", "activation", "activations",
     "bias", "nodes", "params", "outputs", "loss", "regularization", "objective", "wrt",
     "values", "data", "reduction", "learning_rate", "backprop_weights", "randomize",
-    "marking",
+    "marking", "targets",
 }
 
 
@@ -104,12 +104,19 @@ class Spec:
     randomize: Mapping[str, Any] | None = None
     marking: MarkingPolicy | None = None   # the instructor's (spec key marking:); None: the defaults
     file: str | None = None
+    targeted_outputs: tuple[str, ...] | None = None   # outputs whose target the loss uses; None: all
+    targets_from: Mapping[str, str] = field(default_factory=dict)  # output -> input ('targets: inputs')
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def layered_shorthand(self) -> bool:
         """Written with the ``layers:`` shorthand (generated names ``x1``, ``h1_2``, ``w1_2_1``)."""
         return "layers" in (self.raw or {})
+
+    @property
+    def target_outputs(self) -> tuple[str, ...]:
+        """The outputs with a target node ``t_<output>``: those the loss uses."""
+        return self.outputs if self.targeted_outputs is None else self.targeted_outputs
 
     @property
     def has_values(self) -> bool:
