@@ -67,6 +67,7 @@ __all__ = [
 
 BUILTIN_ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "softmax")
 DEFAULT_LEAKY_ALPHA = 0.01
+_NAMED_LOSSES = ("half_sse", "sse", "mse", "bce", "cross_entropy")
 
 # A spec name never contains "__", so this prefix cannot collide with one.
 _KEYWORD_PREFIX = "kw__"
@@ -513,6 +514,16 @@ class _Model:
         if self.objective is not None:
             return values[("node", self.objective)]
         outs = [self.output_value(o, values) for o in self.outputs]
+        if self.spec.get("targets") == "inputs":  # an autoencoder: output j reconstructs input j
+            targets = {o: leaves[i] for o, i in zip(self.outputs, self.inputs)}
+        loss = str(self.spec.get("loss"))
+        if loss not in _NAMED_LOSSES:  # an expression: it may use the inputs, and only some targets
+            env = {_norm(k): v for k, v in leaves.items()}
+            for o, y in zip(self.outputs, outs):
+                env[_norm(f"out_{o}")] = y
+                if o in targets:
+                    env[_norm(f"t_{o}")] = targets[o]
+            return _evaluate(_parse(loss), env, bk.functions)
         missing = [o for o in self.outputs if o not in targets]
         if missing:
             raise KeyError(f"no target for outputs {missing}")
@@ -578,6 +589,9 @@ class _Model:
         lam = float(reg.get("l2", 0) or 0)
         if lam == 0:
             return bk.lift(0.0)
+        form = "".join(str(reg.get("form", "lambda*sum")).split())
+        m = len(self.spec.get("data") or [None])  # the examples (1 without data)
+        lam = {"lambda*sum": lam, "lambda/2*sum": lam / 2, "lambda/(2m)*sum": lam / (2 * m)}[form]
         names = set(self.weights)
         if reg.get("include_biases", False):
             names |= self.biases

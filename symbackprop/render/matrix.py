@@ -27,7 +27,7 @@ from ..latex import latex_name, to_latex
 from ..layers import LayerNumbers, LayerView, layer_numbers, layer_view
 from ..layers.view import Matrix
 from .front import document_front, network_context
-from .texmath import LINE_WIDTH, Digits, fmt, fmt_given, precision_words, visual_width
+from .texmath import LINE_WIDTH, Digits, fmt, fmt_given, l2_tex, precision_words, visual_width
 from .view import View, activation_text, per_example_tex
 
 MAX_SHOWN = 8          # rows or columns up to which a matrix is written out
@@ -220,7 +220,7 @@ def _penalty_tex(view: LayerView, i: int, symbol: str, l: int, shared: bool) -> 
         return ""
     if shared:
         return rf" + R^{{({l})}}"
-    return rf" + 2 \cdot {fmt_given(view.derivation.spec.l2, 6)}\, {symbol}^{{({l})}}"
+    return rf" + 2 \cdot {l2_tex(view.derivation.spec)}\, {symbol}^{{({l})}}"
 
 
 def _gradient_rules(view: LayerView, names: _Names) -> list[dict[str, str]]:
@@ -383,7 +383,7 @@ def matrix_context(d: Derivation, digits: Digits = 6, *, solution: bool = False)
                  "formula": _per_example_loss_tex(view, names),
                  "data": spec.has_data, "mean": spec.reduction == "mean",
                  "examples": d.network.examples,
-                 "l2": fmt_given(spec.l2, 6) if spec.l2 is not None else "",
+                 "l2": l2_tex(spec),
                  "l2_biases": spec.l2_include_biases},
         "jacobians": _jacobians(view, names),
         "chains": _chains(view),

@@ -21,6 +21,7 @@ from .texmath import (
     Namer,
     Sum,
     fmt_given,
+    l2_tex,
     needs_parens,
     parenthesised,
     partial,
@@ -253,7 +254,7 @@ def regularisation_tex(view: View, namer: Namer) -> str:
         return ""
     regularised = list(spec.weights) + (list(spec.biases) if spec.l2_include_biases else [])
     squares = sum_tex([namer.tex(sp.Symbol(p) ** 2) for p in regularised])
-    return rf"{fmt_given(spec.l2, 6)}\left({squares}\right)"
+    return rf"{l2_tex(spec)}\left({squares}\right)"
 
 
 def loss_rows(view: View) -> list[dict]:

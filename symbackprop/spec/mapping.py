@@ -15,13 +15,17 @@ from .fields import (
     describe,
     key_text,
     number,
+    quote_user_text,
     refuse_unknown_keys,
 )
+from ..suggest import did_you_mean
 from .files import read_mapping
 from .matrix_values import expand_matrix_values
 from .marking import marking_from_mapping
+from .model import L2_FORMS, l2_coefficient
 from .model import FILE_NAME_PATTERN, MAX_ENTITIES, NEURON_KEYS, TOP_KEYS, Neuron, Spec
 from .shorthand import layered_neurons
+from .targets import undeclared_parameter
 from .targets import loss_name, targets_from_inputs, used_targets
 from .values import check_namespace, spec_values
 
@@ -167,18 +171,25 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
         if w not in differentiable:
             raise SpecError(f"'{w}' is not a parameter or input", key=f"wrt[{i}]")
     if not wrt:
+        undeclared_parameter(nodes, inputs, neurons)
         raise SpecError("nothing to differentiate: the network has no parameters", key="wrt")
     if targets_from and set(wrt) & set(inputs):
         raise SpecError("with 'targets: inputs' an input is also a target: differentiate with "
                         "respect to parameters", key="wrt")
 
-    l2, include_biases = None, False
+    l2, l2_lambda, l2_form, include_biases = None, None, L2_FORMS[0], False
     if "regularization" in raw:
         reg = as_mapping(raw["regularization"], "regularization")
-        refuse_unknown_keys(reg, {"l2", "include_biases"}, "regularization")
+        refuse_unknown_keys(reg, {"l2", "include_biases", "form"}, "regularization")
         if "l2" not in reg:
             raise SpecError("needs 'l2: <lambda>'", key="regularization")
-        l2 = number(reg["l2"], "regularization.l2")
+        l2_lambda = number(reg["l2"], "regularization.l2")
+        l2_form = "".join(as_string(reg.get("form", L2_FORMS[0]), "regularization.form").split())
+        if l2_form not in L2_FORMS:
+            raise SpecError(f"unknown form {quote_user_text(reg['form'])} (choose from "
+                            f"{', '.join(L2_FORMS)}){did_you_mean(l2_form, L2_FORMS)}", key="regularization.form")
+        examples_m = len(raw["data"]) if isinstance(raw.get("data"), list) and raw["data"] else 1
+        l2 = l2_coefficient(l2_lambda, l2_form, examples_m)
         include_biases = reg.get("include_biases", False)
         if not isinstance(include_biases, bool):
             raise SpecError("must be true or false", key="regularization.include_biases")
@@ -205,7 +216,7 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
         name=name, title=title, description=description, **heading, inputs=inputs, neurons=neurons,
         nodes=nodes, outputs=outputs, loss=loss, objective=objective, wrt=wrt,
         parameters=parameters, weights=tuple(weights), biases=tuple(biases), l2=l2,
-        l2_include_biases=include_biases, params_values=params_values, examples=examples,
+        l2_include_biases=include_biases, l2_lambda=l2_lambda, l2_form=l2_form, params_values=params_values, examples=examples,
         has_data="data" in raw, reduction=reduction, learning_rate=learning_rate,
         backprop_weights=backprop_weights, randomize=randomize, marking=marking, file=file, raw=raw,
         targeted_outputs=target_outputs, targets_from=targets_from,

@@ -45,6 +45,18 @@ TOP_KEYS = {
 }
 
 
+L2_FORMS = ("lambda*sum", "lambda/2*sum", "lambda/(2m)*sum")   # λΣw², λ/2·Σw², λ/(2m)·Σw²
+
+
+def l2_coefficient(lam: sp.Rational, form: str, m: int) -> sp.Rational:
+    """The factor in front of Σw² for each L2 form (``m``: the number of examples).
+
+    >>> [l2_coefficient(sp.Rational(1, 10), f, 4) for f in L2_FORMS]
+    [1/10, 1/20, 1/80]
+    """
+    return {"lambda*sum": lam, "lambda/2*sum": lam / 2, "lambda/(2m)*sum": lam / (2 * m)}[form]
+
+
 NEURON_KEYS = {"from", "activation", "bias", "alpha"}
 
 
@@ -93,7 +105,9 @@ class Spec:
     course: str = ""                      # running header of the documents (left)
     sheet: str = ""                       # running header (right), e.g. "Exercise sheet 4"
     notes: str = ""                       # more instructor notes (instructor edition only)
-    l2: sp.Rational | None = None
+    l2: sp.Rational | None = None        # the coefficient c of the penalty c·Σw² (λ, λ/2 or λ/(2m))
+    l2_lambda: sp.Rational | None = None  # λ as the spec gives it
+    l2_form: str = "lambda*sum"           # how λ enters (L2_FORMS)
     l2_include_biases: bool = False
     params_values: Mapping[str, sp.Rational] | None = None
     examples: tuple[Example, ...] = ()

@@ -15,6 +15,7 @@ import unicodedata
 from typing import Any
 
 from ..errors import SpecError
+from ..expressions import FUNCTIONS
 from ..losses import LOSSES
 
 IDENTIFIER = re.compile(r"[^\W\d]\w*", re.UNICODE)
@@ -52,3 +53,15 @@ def targets_from_inputs(raw: dict, inputs: tuple[str, ...], outputs: tuple[str, 
     if "objective" in raw:
         raise SpecError("goes with 'outputs' + 'loss', not an 'objective'", key="targets")
     return dict(zip(outputs, inputs))
+
+
+def undeclared_parameter(nodes: dict[str, str], inputs, neurons) -> None:
+    """A network without parameters whose node uses a name nothing declares: say so, naming
+    both (instead of "nothing to differentiate"); nothing when no such name is found."""
+    known = set(nodes) | set(inputs) | set(neurons) | set(FUNCTIONS)
+    for node, text in nodes.items():
+        for name in IDENTIFIER.findall(text):
+            name = unicodedata.normalize("NFKC", name)
+            if name not in known and not name.startswith(("out_", "net_")):
+                raise SpecError(f"the node uses '{name}', which is not declared: list the parameters "
+                                f"under 'params' (e.g. params: [{name}])", key=f"nodes.{node}")

@@ -14,6 +14,7 @@ from .fields import (
     number,
     refuse_unknown_keys,
 )
+from ..suggest import did_you_mean
 from .model import MAX_EXAMPLES, MAX_VALUES, Example
 
 
@@ -23,7 +24,7 @@ def _values_block(raw: Any, key: str, allowed: set[str] | tuple[str, ...], what:
     for k, v in block.items():
         name = check_name(k, f"{key}.{key_text(k)}")
         if name not in allowed:
-            raise SpecError(f"not {what} of this network", key=f"{key}.{key_text(k)}")
+            raise SpecError(f"not {what} of this network{did_you_mean(name, allowed)}", key=f"{key}.{key_text(k)}")
         if name in out:
             raise SpecError("the same name as another key after Unicode normalisation", key=f"{key}.{key_text(k)}")
         out[name] = number(v, f"{key}.{key_text(k)}")
