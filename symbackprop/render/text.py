@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..plaintext import indicator_text
+
 
 def _num(value: Any, digits: int) -> str:
     if isinstance(value, list):
@@ -107,4 +109,4 @@ def text_report(result: dict[str, Any], *, digits: int = 6, stats: dict | None =
         lines += ["", "Note: " + note]
     if result.get("warnings"):  # nodes at a kink or tie
         lines += ["", "Warnings", *(f"  {w['message']}" for w in result["warnings"])]
-    return "\n".join(lines) + "\n"
+    return indicator_text("\n".join(lines)) + "\n"
