@@ -46,6 +46,8 @@ def _weight(value: Any, key: str) -> str | sp.Rational:
     """A weight in ``from``: a parameter's name, or a number for a fixed edge (a skip ``x: 1``)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return number(value, key)
+    if not isinstance(value, str):
+        raise SpecError(f"a weight must be a parameter's name or a number, got {describe(value)}", key=key)
     return check_name(value, key)
 
 
