@@ -122,6 +122,10 @@ def expand_layers(spec: dict) -> dict:
     spec["inputs"] = input_names
 
     neurons = dict(spec.get("neurons") or {})
+    ties = {}  # tie: {W2: W1^T} -> layer 2 uses layer 1's names with row and column swapped
+    for key, value in (spec.pop("tie", None) or {}).items():
+        value = value.replace(" ", "")
+        ties[int(key[1:])] = (int(value[1:].split("^")[0]), value.endswith("^T"))
     previous = input_names
     for layer in range(1, n_layers + 1):
         if layer == n_layers:
@@ -129,8 +133,10 @@ def expand_layers(spec: dict) -> dict:
         else:
             names = [f"h{layer}_{j}" for j in range(1, sizes[layer] + 1)]
         for j, name in enumerate(names, start=1):
+            source_layer, transposed = ties.get(layer, (layer, False))
             neuron = {
-                "from": {source: f"w{layer}_{j}_{i}" for i, source in enumerate(previous, start=1)},
+                "from": {source: (f"w{source_layer}_{i}_{j}" if transposed else f"w{source_layer}_{j}_{i}")
+                         for i, source in enumerate(previous, start=1)},
                 "activation": activations[layer - 1],
             }
             if with_bias:

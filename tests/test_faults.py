@@ -1457,6 +1457,13 @@ ISSUE_18_MESSAGES = {  # case -> (spec text, the message after "FILE: ")
     "targets-inputs-count": (GOOD.replace("targets: {F: 0.5}", "") + "targets: inputs\n",
                              "targets: 'targets: inputs' needs as many outputs as inputs (1 outputs, 2 inputs)"),
     "loss-unknown-input": (GOOD.replace("half_sse", "\"(out_F - C)**2\""), "loss: unknown name 'C'"),
+    "tie-with-neurons": (GOOD + "tie: {W2: W1^T}\n", "tie: only goes with 'layers'"),
+    "tie-shape": ("name: t\nlayers: [2, 3, 1]\nactivation: sigmoid\nloss: sse\ntie: {W2: W1^T}\n",
+                  "tie.W2: W2 is 1×3 but W1^T is 2×3"),
+    "tie-itself": ("name: t\nlayers: [2, 2, 2]\nactivation: sigmoid\nloss: sse\ntie: {W2: W2}\n",
+                   "tie.W2: a layer cannot be tied to itself"),
+    "tie-value": ("name: t\nlayers: [2, 2, 2]\nactivation: sigmoid\nloss: sse\ntie: {W2: V1}\n",
+                  "tie.W2: must be W<k> or W<k>^T for a layer k of 1..2, got the string 'V1'"),
 }
 
 

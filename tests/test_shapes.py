@@ -59,6 +59,20 @@ values:
 """
 
 
+TIED_LAYERS = """\
+name: tied-layers
+layers: [2, 1, 2]
+activations: [sigmoid, identity]
+bias: true
+tie: {W2: W1^T}
+targets: inputs
+loss: half_sse
+values:
+  inputs: {x: [0.8, -0.4]}
+  params: {W1: [[0.5, -0.7]], b1: [0.1], b2: [0.2, -0.1]}
+"""
+
+
 def _l2(form: str) -> str:
     raw = yaml.safe_load((EXAMPLES / "we07b-sse-l2.yaml").read_text())
     raw["regularization"] = {"l2": 0.05, "form": form}
@@ -66,12 +80,12 @@ def _l2(form: str) -> str:
     return yaml.safe_dump(raw)
 
 
-CASES = {"reconstruction": RECONSTRUCTION, "autoencoder-data": AUTOENCODER_DATA,
+CASES = {"reconstruction": RECONSTRUCTION, "autoencoder-data": AUTOENCODER_DATA, "tied-layers": TIED_LAYERS,
          "l2-lambda": _l2("lambda*sum"), "l2-half": _l2("lambda/2*sum"), "l2-2m": _l2("lambda/(2m)*sum")}
 
 
 def _point(raw: dict) -> dict:
-    return {k: float(v) for k, v in raw["values"]["params"].items()}
+    return {k: float(v) for k, v in reference.expand_layers(raw)["values"]["params"].items()}
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -233,3 +247,23 @@ def test_the_sigmoid_delta_for_softmax_is_named():
         assert result.verdict == "wrong"
         assert "softmax_sigmoid_delta" in [m.key for m in result.slips]
     assert check_answer(ctx, "delta_p2", "out_p2 - t_p2").verdict == "correct"
+
+
+def test_tied_layers_are_the_tied_autoencoder_and_say_so_in_the_matrix_view():
+    """``tie: {W2: W1^T}`` on [2, 1, 2] is examples/tied-autoencoder.yaml under generated names; its
+    gradients are that example's independent figures; the layer view states the tie."""
+    from symbackprop.layers import layer_view, layer_view_dict
+
+    d = derive(spec_from_mapping(yaml.safe_load(TIED_LAYERS)))
+    assert set(d.spec.parameters) == {"w1_1_1", "w1_1_2", "b1_1", "b2_1", "b2_2"}
+    expected = {c["key"]: c["value"] for c in
+                json.loads((EXAMPLES / "tied-autoencoder.expected.json").read_text())["checks"] if "value" in c}
+    for ours, theirs in (("w1_1_1", "w1"), ("w1_1_2", "w2"), ("b1_1", "b"), ("b2_1", "c1"), ("b2_2", "c2")):
+        assert d.numbers.gradients[ours] == pytest.approx(expected[f"gradients.{theirs}.value"], abs=1e-12)
+    view = layer_view_dict(layer_view(d))
+    assert view["layers"]["2"]["tied"] == "W1^T" and "tied" not in view["layers"]["1"]
+    assert "W2 = W1^T = [w1_1_1; w1_1_2]" in text_report({**d.to_dict(), "layer_view": view})
+    tex = _document(d, "matrix")
+    assert r"W^{(2)} = \left(W^{(1)}\right)^{\top}" in tex
+    total = f"{expected['gradients.w1.value']:.6f}"
+    assert total in tex   # ∂E/∂W1 + (∂E/∂W2)^T in numbers

@@ -24,7 +24,7 @@ from .matrix_values import expand_matrix_values
 from .marking import marking_from_mapping
 from .model import L2_FORMS, l2_coefficient
 from .model import FILE_NAME_PATTERN, MAX_ENTITIES, NEURON_KEYS, TOP_KEYS, Neuron, Spec
-from .shorthand import layered_neurons
+from .shorthand import layer_ties, layered_neurons
 from .targets import undeclared_parameter
 from .targets import loss_name, targets_from_inputs, used_targets
 from .values import check_namespace, spec_values
@@ -95,6 +95,9 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
             raise SpecError("give either 'layers' or 'neurons', not both", key="layers")
         inputs, neuron_maps, layered_outputs = layered_neurons(raw)
     else:
+        if "tie" in raw:
+            raise SpecError("only goes with 'layers' (with 'neurons', tie two edges by giving them the "
+                            "same parameter name)", key="tie")
         for k in ("activation", "activations", "bias"):
             if k in raw:
                 raise SpecError("only goes with 'layers' (give each neuron its own)", key=k)
@@ -222,4 +225,5 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
         has_data="data" in raw, reduction=reduction, learning_rate=learning_rate,
         backprop_weights=backprop_weights, randomize=randomize, marking=marking, file=file, raw=raw,
         targeted_outputs=target_outputs, targets_from=targets_from,
+        ties=layer_ties(raw.get("tie"), list(raw["layers"])) if "layers" in raw else {},
     )
