@@ -16,6 +16,9 @@ class Generator:
     def __init__(self, derivation: Derivation, *, use_cse: bool = True):
         self.derivation = derivation
         self.spec = derivation.spec
+        if self.spec.batch_norms:  # the module batches independent examples; batch statistics couple them
+            raise SpecError("the generated code computes examples independently; batch statistics "
+                            "(batch_norm) couple them", key="batch_norm")
         untargeted = [o for o in self.spec.outputs if o not in self.spec.target_outputs]
         if untargeted:  # the module's calling convention takes one target per output
             raise SpecError(f"the generated code takes a target per output; this loss uses none for "

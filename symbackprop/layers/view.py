@@ -166,6 +166,10 @@ def find_layers(d: Derivation) -> list[tuple[str, ...]]:
     spec = d.spec
     if d.network.graph.nodes[d.network.root]["kind"] != "loss":
         raise NotLayered("the layer view needs a loss (this spec differentiates an objective)", key="objective")
+    if spec.batch_norms:
+        first = next(iter(spec.batch_norms))
+        raise NotLayered(f"the layer view needs neurons only; '{first}' is batch statistics (batch_norm)",
+                         key=f"batch_norm.{first}")
     if spec.target_outputs != spec.outputs:
         raise NotLayered("the layer view needs a target per output (this loss uses the inputs instead)",
                          key="loss")

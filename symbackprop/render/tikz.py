@@ -62,6 +62,9 @@ def _entities(network: Network) -> tuple[dict[str, dict], list[Edge]]:
         entities[f"neuron:{name}"] = {"kind": "neuron", "label": latex_name(name), "bias": neuron.bias or ""}
     for name in spec.nodes:
         entities[f"node:{name}"] = {"kind": "node", "label": latex_name(name)}
+    for name, norm in spec.batch_norms.items():  # the batch's mean and variance, then the normalised value
+        for label in (norm.mean, norm.variance, name):
+            entities[f"node:{label}"] = {"kind": "node", "label": latex_name(label)}
     root_kind = g.nodes[network.root]["kind"]
     if root_kind == "loss":
         entities["loss"] = {"kind": "loss", "label": latex_name(network.root)}

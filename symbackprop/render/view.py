@@ -290,10 +290,12 @@ def neuron_net_terms(view: View, neuron: str, example: int | None) -> list[list[
 
 
 def computed_nodes(view: View, example: int | None):
-    """``(node, attrs)`` of every net, out and expression node of one example, in forward order."""
+    """``(node, attrs)`` of every net, out and expression node of one example, in forward order;
+    the first example's also lists the nodes shared by all of them (a batch's mean and variance)."""
     for node in view.network.order:
         attrs = view.g.nodes[node]
-        if attrs["example"] == example and attrs["kind"] in (NodeKind.NET, NodeKind.OUT, NodeKind.NODE):
+        shared = example == 1 and attrs["example"] is None and attrs["kind"] == NodeKind.NODE
+        if (attrs["example"] == example or shared) and attrs["kind"] in (NodeKind.NET, NodeKind.OUT, NodeKind.NODE):
             yield node, attrs
 
 

@@ -19,6 +19,7 @@ from .fields import (
     refuse_unknown_keys,
 )
 from ..suggest import did_you_mean
+from .batchnorm import batch_norm_parameters, batch_norms, check_batch_norm_names
 from .files import read_mapping
 from .matrix_values import expand_matrix_values
 from .marking import marking_from_mapping
@@ -136,6 +137,12 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
             weights.setdefault(p)
         if n.bias:
             biases.setdefault(n.bias)
+    norms = batch_norms(raw)
+    scales, shifts = batch_norm_parameters(norms)
+    for p in scales:
+        weights.setdefault(p)
+    for p in shifts:
+        biases.setdefault(p)
     for p in as_names(raw.get("params", []), "params"):
         weights.setdefault(p)
     biases = [b for b in biases if b not in weights]
@@ -143,6 +150,7 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
     parameters = tuple(weights + biases)
 
     check_namespace(inputs, neurons, nodes, parameters)
+    check_batch_norm_names(norms, {n: None for n in (*inputs, *neurons, *nodes, *parameters)})
 
     objective = check_name(raw["objective"], "objective") if "objective" in raw else None
     if objective is not None:
@@ -161,7 +169,7 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
         if not outputs:
             raise SpecError("say which neurons are 'outputs' (or give an 'objective')", key="outputs")
         for i, o in enumerate(outputs):
-            if o not in neurons and o not in nodes:
+            if o not in neurons and o not in nodes and o not in norms:
                 raise SpecError(f"'{o}' is not a neuron or node", key=f"outputs[{i}]")
         if "loss" not in raw:
             raise SpecError("a 'loss' is needed (half_sse, sse, mse, bce, cross_entropy or an expression)",
@@ -225,5 +233,5 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
         has_data="data" in raw, reduction=reduction, learning_rate=learning_rate,
         backprop_weights=backprop_weights, randomize=randomize, marking=marking, file=file, raw=raw,
         targeted_outputs=target_outputs, targets_from=targets_from,
-        ties=layer_ties(raw.get("tie"), list(raw["layers"])) if "layers" in raw else {},
+        batch_norms=norms, ties=layer_ties(raw.get("tie"), list(raw["layers"])) if "layers" in raw else {},
     )

@@ -41,7 +41,7 @@ TOP_KEYS = {
     "name", "title", "subtitle", "course", "sheet", "notes", "description", "inputs", "neurons", "layers", "activation", "activations",
     "bias", "nodes", "params", "outputs", "loss", "regularization", "objective", "wrt",
     "values", "data", "reduction", "learning_rate", "backprop_weights", "randomize",
-    "marking", "targets", "tie",
+    "marking", "targets", "tie", "batch_norm",
 }
 
 
@@ -120,7 +120,8 @@ class Spec:
     file: str | None = None
     targeted_outputs: tuple[str, ...] | None = None   # outputs whose target the loss uses; None: all
     targets_from: Mapping[str, str] = field(default_factory=dict)  # output -> input ('targets: inputs')
-    ties: Mapping[int, tuple[int, bool]] = field(default_factory=dict)  # layer -> (its weights' layer, transposed)
+    ties: Mapping[int, tuple[int, bool]] = field(default_factory=dict)
+    batch_norms: Mapping[str, Any] = field(default_factory=dict)  # name -> BatchNorm (batch statistics)  # layer -> (its weights' layer, transposed)
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
