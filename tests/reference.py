@@ -185,6 +185,11 @@ def _weight_and_bias_names(spec: dict) -> tuple[set, set]:
         weights.update(w for w in (neuron.get("from") or {}).values() if isinstance(w, str))  # numbers: fixed
         if neuron.get("bias") is not None:
             biases.add(neuron["bias"])
+    for norm in (spec.get("batch_norm") or {}).values():  # gamma scales (a weight), beta shifts (a bias)
+        if norm.get("gamma") is not None:
+            weights.add(norm["gamma"])
+        if norm.get("beta") is not None:
+            biases.add(norm["beta"])
     weights.update(spec.get("params") or [])
     return weights, biases - weights
 
@@ -510,16 +515,18 @@ class _Model:
         env["x"] = net
         return _evaluate(_parse(str(activation)), env, bk.functions)
 
-    def output_value(self, name, values):
+    def output_value(self, name, values, leaves=None):
         if name in self.neurons:
             return values[("out", name)]
+        if name not in self.nodes and leaves is not None:  # a batch_norm quantity
+            return leaves[name]
         return values[("node", name)]
 
     def example_loss(self, leaves: dict, targets: dict, bk):
         values = self.forward(leaves, bk)
         if self.objective is not None:
             return values[("node", self.objective)]
-        outs = [self.output_value(o, values) for o in self.outputs]
+        outs = [self.output_value(o, values, leaves) for o in self.outputs]
         if self.spec.get("targets") == "inputs":  # an autoencoder: output j reconstructs input j
             targets = {o: leaves[i] for o, i in zip(self.outputs, self.inputs)}
         loss = str(self.spec.get("loss"))
@@ -590,6 +597,29 @@ class _Model:
             )
         return params, examples
 
+    def batch_norm_leaves(self, params: dict, examples: list, bk) -> list[dict]:
+        """Per example, the value of every ``batch_norm`` quantity: the source over the batch,
+        normalised by the batch's mean and (biased, 1/m) variance. Each pass computes the sources
+        with the statistics known so far (NaN before), so a chain of them settles in as many passes."""
+        norms = self.spec.get("batch_norm") or {}
+        m = len(examples)
+        known = [{name: bk.lift(float("nan")) for name in norms} for _ in examples]
+        sqrt = bk.functions["sqrt"]
+        for _ in range(len(norms)):
+            values = [self.forward({**inputs, **params, **known[i]}, bk) for i, (inputs, _) in enumerate(examples)]
+            for name, norm in norms.items():
+                source = norm["of"]
+                xs = [v[("out", source)] if source in self.neurons else v[("node", source)] if source in self.nodes
+                      else known[i].get(source, examples[i][0].get(source)) for i, v in enumerate(values)]
+                mu = sum(xs[1:], xs[0]) / m
+                var = sum(((x - mu) ** 2 for x in xs[1:]), (xs[0] - mu) ** 2) / m
+                gamma = params[norm["gamma"]] if norm.get("gamma") is not None else 1.0
+                beta = params[norm["beta"]] if norm.get("beta") is not None else 0.0
+                eps = float(norm.get("eps", 0.001))
+                for i, x in enumerate(xs):
+                    known[i][name] = gamma * (x - mu) / sqrt(var + eps) + beta
+        return known
+
     def regulariser(self, params: dict, bk):
         reg = self.spec.get("regularization") or {}
         lam = float(reg.get("l2", 0) or 0)
@@ -616,7 +646,9 @@ def total_loss(spec: dict, point: dict, *, backend: str = "float"):
     model = _Model(spec)
     bk = _backend(backend)
     params, examples = model.leaves_and_examples(point, bk)
-    losses = [model.example_loss({**inputs, **params}, targets, bk) for inputs, targets in examples]
+    batch = model.batch_norm_leaves(params, examples, bk)
+    losses = [model.example_loss({**inputs, **params, **norms}, targets, bk)
+              for (inputs, targets), norms in zip(examples, batch)]
     reduction = model.spec.get("reduction", "sum")
     if reduction not in ("sum", "mean"):
         raise ValueError(f"unknown reduction {reduction!r}")
