@@ -267,3 +267,39 @@ def test_tied_layers_are_the_tied_autoencoder_and_say_so_in_the_matrix_view():
     assert r"W^{(2)} = \left(W^{(1)}\right)^{\top}" in tex
     total = f"{expected['gradients.w1.value']:.6f}"
     assert total in tex   # ∂E/∂W1 + (∂E/∂W2)^T in numbers
+
+
+def _independent(stem: str) -> dict:
+    """The module globals of examples/independent/<stem>.py (its hand-derived figures)."""
+    import contextlib
+    import io
+    import runpy
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        return runpy.run_path(str(EXAMPLES / "independent" / f"{stem}.py"))
+
+
+def test_batch_statistics_taken_as_constants_are_named():
+    """∂E/∂b of batchnorm-3 with the mean, or the mean and the variance, held constant; the
+    slipped figures come from the independent script's forward and backward values."""
+    r = _independent("batchnorm-3")
+    h, mu, var, d_z, d_var, m = r["h"], r["mu"], r["var"], r["d_z"], r["d_var"], 3
+    g, s = r["P0"]["g"], math.sqrt(r["var"] + r["EPS"])
+    both = sum(d_z[n] * g / s * (1 - h[n] ** 2) for n in range(m))
+    mean_only = sum((d_z[n] * g / s + d_var * 2 * (h[n] - mu) / m) * (1 - h[n] ** 2) for n in range(m))
+    assert both != pytest.approx(r["g"]["b"], rel=1e-3) and mean_only != pytest.approx(r["g"]["b"], rel=1e-3)
+    d = derive(load_spec(EXAMPLES / "batchnorm-3.yaml"))
+    ctx = CheckContext(d)
+    answers = {
+        " + ".join(f"delta_z__{n}*g/sqrt(var_z + 1/1000)*(1 - out_h__{n}**2)" for n in (1, 2, 3)): both,
+        " + ".join(f"(delta_z__{n}*g/sqrt(var_z + 1/1000) + delta_var_z*2*(out_h__{n} - mu_z)/3)"
+                   f"*(1 - out_h__{n}**2)" for n in (1, 2, 3)): mean_only,
+    }
+    values = {sp.Symbol(k): v for k, v in d.numbers.forward.items()}
+    values.update({sp.Symbol(e.symbol.name): d.numbers.deltas[k] for k, e in d.deltas.items()})
+    values[sp.Symbol("g")] = g
+    for answer, slipped in answers.items():
+        assert float(sp.sympify(answer).subs(values)) == pytest.approx(slipped, rel=1e-9)
+        result = check_answer(ctx, "b", answer)
+        assert result.verdict == "wrong"
+        assert "batch_stats_constant" in [m.key for m in result.slips], answer

@@ -64,3 +64,24 @@ def _softmax_sigmoid_delta(ctx: CheckContext, start: str | None):
     if labels:
         yield Change("δ_k written as p_k(1 − p_k)(p_k − t_k), the sigmoid δ, for softmax with cross-entropy "
                      "(whose δ is p_k − t_k)", labels=labels, applies=frozenset({ANSWER, DELTA}))
+
+
+@register("batch_stats_constant", "batch mean or variance taken as a constant",
+          "batch normalisation differentiated as if the batch's mean (or variance, or both) did not depend on "
+          "the examples: the paths through mu and var are missing")
+def _batch_stats_constant(ctx: CheckContext, start: str | None):
+    g, scope = ctx.graph, _scope(ctx, start)
+    for norm in ctx.spec.batch_norms.values():
+        parts = {}
+        for stat, words in ((norm.mean, "mean"), (norm.variance, "variance")):
+            if stat in scope:
+                parts[words] = {(u, stat): sp.Integer(0) for u in g.predecessors(stat)}  # all its inputs
+        for words, labels in parts.items():
+            if labels:
+                stat = norm.mean if words == "mean" else norm.variance
+                yield Change(f"the batch {words} {stat} of {norm.name} is taken as a constant: the paths through "
+                             f"it are missing", labels=labels, applies=frozenset({ANSWER, DELTA, GRADIENT}))
+        if len(parts) == 2 and all(parts.values()):
+            yield Change(f"the batch mean and variance of {norm.name} are taken as constants (only the direct "
+                         f"path through each example's own {norm.name} is kept)",
+                         labels={**parts["mean"], **parts["variance"]}, applies=frozenset({ANSWER, DELTA, GRADIENT}))
