@@ -1435,6 +1435,9 @@ def test_usage_mistakes_of_the_command_group_and_train(tmp_path):
 
 # =========================================================================== issue 18: messages
 
+BATCH = (GOOD.replace("values:", "data: [{inputs: {A: 1, B: 2}, targets: {F: 1}}, "
+                                  "{inputs: {A: 0, B: 1}, targets: {F: 0}}]\nvalues:")
+         .replace("  inputs: {A: 0.35, B: 0.9}\n", "").replace("  targets: {F: 0.5}\n", ""))
 ISSUE_18_MESSAGES = {  # case -> (spec text, the message after "FILE: ")
     "did-you-mean-param": (GOOD.replace("w_TF: 0.3", "W_TF: 0.3"),
                            "values.params.W_TF: not a parameter of this network (did you mean 'w_TF'?)"),
@@ -1462,6 +1465,12 @@ ISSUE_18_MESSAGES = {  # case -> (spec text, the message after "FILE: ")
                   "tie.W2: W2 is 1×3 but W1^T is 2×3"),
     "tie-itself": ("name: t\nlayers: [2, 2, 2]\nactivation: sigmoid\nloss: sse\ntie: {W2: W2}\n",
                    "tie.W2: a layer cannot be tied to itself"),
+    "batch-norm-no-data": (GOOD + "batch_norm: {z: {of: T}}\n",
+                           "batch_norm: batch statistics need 'data' with at least 2 examples"),
+    "batch-norm-source": (BATCH + "batch_norm: {z: {of: Q}}\n", "batch_norm.z.of: unknown source 'Q'"),
+    "batch-norm-key": (BATCH + "batch_norm: {z: {ofs: T}}\n", "batch_norm.z.ofs: unknown key (did you mean 'of'?)"),
+    "batch-norm-clash": (BATCH + "batch_norm: {z: {of: T}}\nparams: [mu_z]\n",
+                         "batch_norm.z: 'mu_z' is already a name of this spec"),
     "tie-value": ("name: t\nlayers: [2, 2, 2]\nactivation: sigmoid\nloss: sse\ntie: {W2: V1}\n",
                   "tie.W2: must be W<k> or W<k>^T for a layer k of 1..2, got the string 'V1'"),
 }
