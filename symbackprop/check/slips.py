@@ -402,6 +402,3 @@ def _learning_rate(ctx: CheckContext, start: str | None):
         return
     yield Change("the update is w − ∂E/∂w: the learning rate η is left out", update_rule="no_eta",
                  applies=frozenset({UPDATE}))
-
-
-from . import slips_shapes  # noqa: E402,F401  (registers the residual and softmax slips)

@@ -1,8 +1,9 @@
-"""Slips of the shapes beyond the MLP: a residual network's skip edge left out, and the
-sigmoid's δ ``p(1 − p)(p − t)`` written for softmax with cross-entropy (whose δ is ``p − t``).
+"""Slips of the shapes beyond the MLP: a residual network's skip edge left out, the sigmoid's δ
+``p(1 − p)(p − t)`` written for softmax with cross-entropy (whose δ is ``p − t``), and batch
+normalisation's mean or variance taken as a constant.
 
-Registered in :data:`~symbackprop.check.slips.SLIPS` like every other slip (this module is
-imported at the end of :mod:`.slips`).
+Registered in :data:`~symbackprop.check.slips.SLIPS` like every other slip (the package's
+``__init__`` imports this module, so the registry holds them whenever :mod:`symbackprop.check` is used).
 """
 from __future__ import annotations
 
