@@ -28,6 +28,7 @@ from typing import Callable, Mapping
 import sympy as sp
 
 from .functions import absolute, leaky_relu, maximum, minimum, relu, sigmoid, softplus
+from .suggest import did_you_mean
 
 __all__ = ["ExpressionError", "FUNCTIONS", "ANSWER_FUNCTIONS", "FunctionRule", "LIMITS", "parse_expression",
            "superscript_text"]
@@ -315,7 +316,7 @@ class _Builder:
             raise self.fail(f"'{ident}' is a function: call it, e.g. {ident}(...)")
         allowed = sorted(self.names)
         hint = f" (allowed names: {', '.join(allowed[:8])}{', …' if len(allowed) > 8 else ''})" if allowed else ""
-        raise self.fail(f"unknown name {_quote(ident)}{hint}")
+        raise self.fail(f"unknown name {_quote(ident)}{did_you_mean(ident, allowed)}{hint}")
 
     def binop(self, node: ast.BinOp) -> sp.Expr:
         if isinstance(node.op, ast.Pow):

@@ -32,6 +32,7 @@ from .errors import SpecError
 from .expressions import ExpressionError, parse_expression
 from .losses import LOSSES
 from .names import suffix
+from .suggest import did_you_mean
 from .spec import Spec
 
 LOSS_SYMBOL_CHOICES = ("E", "J", "E_total")
@@ -147,17 +148,23 @@ def _template_symbols(spec: Spec) -> dict[str, sp.Symbol]:
         names[n] = sp.Symbol(f"out_{n}")
     for n in spec.nodes:
         names[n] = sp.Symbol(n)
+    for n in spec.batch_norms:
+        names[n] = sp.Symbol(n)
     return names
 
 
 def _entity_order(spec: Spec, node_exprs: Mapping[str, sp.Expr], names) -> list[str]:
     """Neurons and nodes in dependency order; a clear error for unknown sources and cycles."""
     deps = nx.DiGraph()
-    deps.add_nodes_from(list(spec.neurons) + list(spec.nodes))
-    by_symbol = {names[n]: n for n in list(spec.neurons) + list(spec.nodes)}
+    computed = list(spec.neurons) + list(spec.nodes) + list(spec.batch_norms)
+    deps.add_nodes_from(computed)
+    by_symbol = {names[n]: n for n in computed}
+    for n, norm in spec.batch_norms.items():
+        if norm.source in by_symbol.values():
+            deps.add_edge(norm.source, n)
     for n, neuron in spec.neurons.items():
         for src, _ in neuron.sources:
-            if src in spec.neurons or src in spec.nodes:
+            if src in spec.neurons or src in spec.nodes or src in spec.batch_norms:
                 deps.add_edge(src, n)
             elif src not in spec.inputs:
                 raise SpecError(f"unknown source '{src}' (not an input, neuron or node)",
@@ -203,11 +210,13 @@ def per_example_loss(spec: Spec) -> sp.Expr:
     targets = [sp.Symbol(f"t_{o}") for o in spec.outputs]
     if spec.loss in LOSSES:
         return LOSSES[spec.loss].build(outs, targets)
-    names = {f"out_{o}": s for o, s in zip(spec.outputs, outs)}
+    names = {i: sp.Symbol(i) for i in spec.inputs}  # a reconstruction loss may use the inputs
+    names.update({f"out_{o}": s for o, s in zip(spec.outputs, outs)})
     names.update({f"t_{o}": t for o, t in zip(spec.outputs, targets)})
     if spec.loss and spec.loss.isidentifier() and spec.loss not in names:
-        raise SpecError(f"unknown loss '{spec.loss}' (choose from {', '.join(LOSSES)} "
-                        "or write an expression in out_<output> and t_<output>)", key="loss")
+        raise SpecError(f"unknown loss '{spec.loss}'{did_you_mean(spec.loss, list(LOSSES) + list(names))} "
+                        f"(choose from {', '.join(LOSSES)} or write an expression in out_<output>, "
+                        "t_<output> and the inputs)", key="loss")
     return _parse(spec.loss, names, "loss")
 
 
@@ -237,8 +246,7 @@ def build_network(spec: Spec) -> Network:
         _add(g, p, "param", label=p)
     has_data = spec.has_data
     copies = [None] if not has_data else list(range(1, len(spec.examples) + 1))
-    for ex in copies:
-        _build_example(g, spec, ex, order, node_exprs, names, activations, softmax_group)
+    _build_examples(g, spec, copies, order, node_exprs, names, activations, softmax_group)
 
     root = _add_root(g, spec, copies)
     wrt_ids = []
@@ -288,13 +296,68 @@ def _add(g: nx.DiGraph, node: str, kind: str, *, definition=None, label: str, ex
     return symbol
 
 
-def _build_example(g, spec: Spec, ex, order, node_exprs, names, activations, softmax_group) -> None:
+def _build_examples(g, spec: Spec, copies, order, node_exprs, names, activations, softmax_group) -> None:
+    """Every example's copy. Without batch statistics one example after the other; with them, in
+    stages: every example up to a ``batch_norm``, its mean and variance across the examples, on."""
+    build = (g, spec, node_exprs, names, activations)
+    if not spec.batch_norms:
+        for ex in copies:
+            local = _example_leaves(g, spec, ex, names)
+            _build_entities(*build, ex, order, local)
+            _finish_example(g, spec, ex, local, names, softmax_group)
+        return
+    locals_ = {ex: _example_leaves(g, spec, ex, names) for ex in copies}
+    stage: list[str] = []
+    for n in list(order) + [None]:
+        if n is not None and n not in spec.batch_norms:
+            stage.append(n)
+            continue
+        for ex in copies:
+            _build_entities(*build, ex, stage, locals_[ex])
+        stage = []
+        if n is not None:
+            _add_batch_norm(g, spec.batch_norms[n], copies, locals_, names)
+    for ex in copies:
+        _finish_example(g, spec, ex, locals_[ex], names, softmax_group)
+
+
+def _add_batch_norm(g, norm, copies, locals_, names) -> None:
+    """``mu`` and ``var`` over every example's copy of the source (one node each), then each
+    example's ``gamma·(x − mu)/sqrt(var + eps) + beta``: edges into them from every example."""
+    xs = [locals_[ex][names[norm.source]] for ex in copies]
+    m = len(xs)
+    mu_def = sp.Add(*xs) / m
+    mu = _add(g, norm.mean, "node", definition=mu_def, label=norm.mean)
+    for x in xs:
+        g.add_edge(str(x), norm.mean, derivative=sp.Rational(1, m))
+    var_def = sp.Add(*[(x - mu) ** 2 for x in xs]) / m
+    var = _add(g, norm.variance, "node", definition=var_def, label=norm.variance)
+    for s in [*xs, mu]:
+        g.add_edge(str(s), norm.variance, derivative=sp.diff(var_def, s))
+    gamma = g.nodes[norm.gamma]["symbol"] if norm.gamma else sp.Integer(1)
+    beta = g.nodes[norm.beta]["symbol"] if norm.beta else sp.Integer(0)
+    for ex, x in zip(copies, xs):
+        node = norm.name + suffix(ex)
+        definition = gamma * (x - mu) / sp.sqrt(var + norm.eps) + beta
+        locals_[ex][names[norm.name]] = _add(g, node, "node", definition=definition, label=norm.name, example=ex)
+        for s in sorted(definition.free_symbols, key=str):
+            g.add_edge(str(s), node, derivative=sp.diff(definition, s))
+
+
+def _example_leaves(g, spec: Spec, ex, names) -> dict[sp.Symbol, sp.Symbol]:
+    """One example's inputs (added to the graph) and the shared parameters: template symbol → its symbol."""
     sfx = suffix(ex)
-    local: dict[sp.Symbol, sp.Symbol] = {}  # template symbol -> this example's symbol
+    local: dict[sp.Symbol, sp.Symbol] = {}
     for i in spec.inputs:
         local[names[i]] = _add(g, i + sfx, "input", label=i, example=ex)
     for p in spec.parameters:
         local[names[p]] = g.nodes[p]["symbol"]
+    return local
+
+
+def _build_entities(g, spec: Spec, node_exprs, names, activations, ex, order, local) -> None:
+    """One example's neurons and expression nodes among ``order``."""
+    sfx = suffix(ex)
     for n in order:
         if n in spec.neurons:
             _add_neuron(g, spec, n, sfx, ex, local, names, activations[n])
@@ -304,6 +367,11 @@ def _build_example(g, spec: Spec, ex, order, node_exprs, names, activations, sof
             local[names[n]] = sym
             for s in sorted(definition.free_symbols, key=str):
                 g.add_edge(str(s), n + sfx, derivative=sp.diff(definition, s))
+
+
+def _finish_example(g, spec: Spec, ex, local, names, softmax_group) -> None:
+    """A softmax group's outputs (once the whole group exists) and the targets of one example."""
+    sfx = suffix(ex)
     if softmax_group:
         nets = [g.nodes[f"net_{n}{sfx}"]["symbol"] for n in softmax_group]
         outs_def = softmax_outputs(nets)
@@ -314,7 +382,7 @@ def _build_example(g, spec: Spec, ex, order, node_exprs, names, activations, sof
             for j, n_j in enumerate(softmax_group):
                 g.add_edge(f"net_{n_j}{sfx}", f"out_{n_k}{sfx}",
                            derivative=softmax_derivative(out_k, outs[j], k == j))
-    for o in spec.outputs:
+    for o in spec.target_outputs:
         _add(g, f"t_{o}{sfx}", "target", label=f"t_{o}", example=ex, owner=o)
 
 
@@ -323,16 +391,19 @@ def _add_neuron(g, spec: Spec, n: str, sfx: str, ex, local, names, activation) -
     terms = []
     uses: dict[str, list[sp.Expr]] = {}  # parameter -> what it multiplies (∂net/∂param sums them)
     net_id = f"net_{n}{sfx}"
+    weight: dict[str, sp.Expr] = {}  # source -> its weight: a parameter's symbol or a constant
     for src, p in neuron.sources:
         src_sym = local[names[src]]
-        terms.append(product(g.nodes[p]["symbol"], src_sym))
-        uses.setdefault(p, []).append(src_sym)
+        weight[src] = g.nodes[p]["symbol"] if isinstance(p, str) else p
+        terms.append(product(weight[src], src_sym))
+        if isinstance(p, str):
+            uses.setdefault(p, []).append(src_sym)
     if neuron.bias:
         terms.append(g.nodes[neuron.bias]["symbol"])
         uses.setdefault(neuron.bias, []).append(sp.Integer(1))
     net = _add(g, net_id, "net", definition=sp.Add(*terms), label=f"net_{n}", example=ex, owner=n)
-    for src, p in neuron.sources:
-        g.add_edge(str(local[names[src]]), net_id, derivative=g.nodes[p]["symbol"])
+    for src, _ in neuron.sources:
+        g.add_edge(str(local[names[src]]), net_id, derivative=weight[src])
     for p, factors in uses.items():
         g.add_edge(p, net_id, derivative=factors[0] if len(factors) == 1 else sp.Add(*factors))
     if activation is None:  # softmax: outputs added once the whole group exists
@@ -362,7 +433,7 @@ def _add_root(g, spec: Spec, copies) -> str:
         for s in mapping.values():
             if str(s) not in g:
                 raise SpecError(f"the loss uses '{str(s).removesuffix(sfx)}', which is not an "
-                                "output symbol", key="loss")
+                                "output, target or input symbol", key="loss")
         parts.append(per_example.xreplace(mapping))
     scale = sp.Rational(1, len(copies)) if spec.reduction == "mean" else sp.Integer(1)
     total = sp.Add(*parts) * scale

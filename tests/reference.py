@@ -67,6 +67,7 @@ __all__ = [
 
 BUILTIN_ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "softmax")
 DEFAULT_LEAKY_ALPHA = 0.01
+_NAMED_LOSSES = ("half_sse", "sse", "mse", "bce", "cross_entropy")
 
 # A spec name never contains "__", so this prefix cannot collide with one.
 _KEYWORD_PREFIX = "kw__"
@@ -121,6 +122,10 @@ def expand_layers(spec: dict) -> dict:
     spec["inputs"] = input_names
 
     neurons = dict(spec.get("neurons") or {})
+    ties = {}  # tie: {W2: W1^T} -> layer 2 uses layer 1's names with row and column swapped
+    for key, value in (spec.pop("tie", None) or {}).items():
+        value = value.replace(" ", "")
+        ties[int(key[1:])] = (int(value[1:].split("^")[0]), value.endswith("^T"))
     previous = input_names
     for layer in range(1, n_layers + 1):
         if layer == n_layers:
@@ -128,8 +133,10 @@ def expand_layers(spec: dict) -> dict:
         else:
             names = [f"h{layer}_{j}" for j in range(1, sizes[layer] + 1)]
         for j, name in enumerate(names, start=1):
+            source_layer, transposed = ties.get(layer, (layer, False))
             neuron = {
-                "from": {source: f"w{layer}_{j}_{i}" for i, source in enumerate(previous, start=1)},
+                "from": {source: (f"w{source_layer}_{i}_{j}" if transposed else f"w{source_layer}_{j}_{i}")
+                         for i, source in enumerate(previous, start=1)},
                 "activation": activations[layer - 1],
             }
             if with_bias:
@@ -175,9 +182,14 @@ def _expand_matrix_values(spec: dict, sizes: list[int], inputs: list[str], outpu
 def _weight_and_bias_names(spec: dict) -> tuple[set, set]:
     weights, biases = set(), set()
     for neuron in (spec.get("neurons") or {}).values():
-        weights.update((neuron.get("from") or {}).values())
+        weights.update(w for w in (neuron.get("from") or {}).values() if isinstance(w, str))  # numbers: fixed
         if neuron.get("bias") is not None:
             biases.add(neuron["bias"])
+    for norm in (spec.get("batch_norm") or {}).values():  # gamma scales (a weight), beta shifts (a bias)
+        if norm.get("gamma") is not None:
+            weights.add(norm["gamma"])
+        if norm.get("beta") is not None:
+            biases.add(norm["beta"])
     weights.update(spec.get("params") or [])
     return weights, biases - weights
 
@@ -467,7 +479,8 @@ class _Model:
                 neuron = self.neurons[name]
                 net = bk.lift(0.0)
                 for source, weight in (neuron.get("from") or {}).items():
-                    net = net + leaves[weight] * read(source)
+                    factor = leaves[weight] if isinstance(weight, str) else bk.lift(weight)
+                    net = net + factor * read(source)
                 if neuron.get("bias") is not None:
                     net = net + leaves[neuron["bias"]]
                 values[("net", name)] = net
@@ -502,16 +515,28 @@ class _Model:
         env["x"] = net
         return _evaluate(_parse(str(activation)), env, bk.functions)
 
-    def output_value(self, name, values):
+    def output_value(self, name, values, leaves=None):
         if name in self.neurons:
             return values[("out", name)]
+        if name not in self.nodes and leaves is not None:  # a batch_norm quantity
+            return leaves[name]
         return values[("node", name)]
 
     def example_loss(self, leaves: dict, targets: dict, bk):
         values = self.forward(leaves, bk)
         if self.objective is not None:
             return values[("node", self.objective)]
-        outs = [self.output_value(o, values) for o in self.outputs]
+        outs = [self.output_value(o, values, leaves) for o in self.outputs]
+        if self.spec.get("targets") == "inputs":  # an autoencoder: output j reconstructs input j
+            targets = {o: leaves[i] for o, i in zip(self.outputs, self.inputs)}
+        loss = str(self.spec.get("loss"))
+        if loss not in _NAMED_LOSSES:  # an expression: it may use the inputs, and only some targets
+            env = {_norm(k): v for k, v in leaves.items()}
+            for o, y in zip(self.outputs, outs):
+                env[_norm(f"out_{o}")] = y
+                if o in targets:
+                    env[_norm(f"t_{o}")] = targets[o]
+            return _evaluate(_parse(loss), env, bk.functions)
         missing = [o for o in self.outputs if o not in targets]
         if missing:
             raise KeyError(f"no target for outputs {missing}")
@@ -572,11 +597,37 @@ class _Model:
             )
         return params, examples
 
+    def batch_norm_leaves(self, params: dict, examples: list, bk) -> list[dict]:
+        """Per example, the value of every ``batch_norm`` quantity: the source over the batch,
+        normalised by the batch's mean and (biased, 1/m) variance. Each pass computes the sources
+        with the statistics known so far (NaN before), so a chain of them settles in as many passes."""
+        norms = self.spec.get("batch_norm") or {}
+        m = len(examples)
+        known = [{name: bk.lift(float("nan")) for name in norms} for _ in examples]
+        sqrt = bk.functions["sqrt"]
+        for _ in range(len(norms)):
+            values = [self.forward({**inputs, **params, **known[i]}, bk) for i, (inputs, _) in enumerate(examples)]
+            for name, norm in norms.items():
+                source = norm["of"]
+                xs = [v[("out", source)] if source in self.neurons else v[("node", source)] if source in self.nodes
+                      else known[i].get(source, examples[i][0].get(source)) for i, v in enumerate(values)]
+                mu = sum(xs[1:], xs[0]) / m
+                var = sum(((x - mu) ** 2 for x in xs[1:]), (xs[0] - mu) ** 2) / m
+                gamma = params[norm["gamma"]] if norm.get("gamma") is not None else 1.0
+                beta = params[norm["beta"]] if norm.get("beta") is not None else 0.0
+                eps = float(norm.get("eps", 0.001))
+                for i, x in enumerate(xs):
+                    known[i][name] = gamma * (x - mu) / sqrt(var + eps) + beta
+        return known
+
     def regulariser(self, params: dict, bk):
         reg = self.spec.get("regularization") or {}
         lam = float(reg.get("l2", 0) or 0)
         if lam == 0:
             return bk.lift(0.0)
+        form = "".join(str(reg.get("form", "lambda*sum")).split())
+        m = len(self.spec.get("data") or [None])  # the examples (1 without data)
+        lam = {"lambda*sum": lam, "lambda/2*sum": lam / 2, "lambda/(2m)*sum": lam / (2 * m)}[form]
         names = set(self.weights)
         if reg.get("include_biases", False):
             names |= self.biases
@@ -595,7 +646,9 @@ def total_loss(spec: dict, point: dict, *, backend: str = "float"):
     model = _Model(spec)
     bk = _backend(backend)
     params, examples = model.leaves_and_examples(point, bk)
-    losses = [model.example_loss({**inputs, **params}, targets, bk) for inputs, targets in examples]
+    batch = model.batch_norm_leaves(params, examples, bk)
+    losses = [model.example_loss({**inputs, **params, **norms}, targets, bk)
+              for (inputs, targets), norms in zip(examples, batch)]
     reduction = model.spec.get("reduction", "sum")
     if reduction not in ("sum", "mean"):
         raise ValueError(f"unknown reduction {reduction!r}")

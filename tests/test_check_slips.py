@@ -87,6 +87,12 @@ INJECTED = [
      None),   # a made-up term no slip explains
     # WE-14: the shared factor of both examples, one example forgotten
     ("we14a-one-neuron", "w", "2*(out_a__1 - t_a__1)*out_a__1*(1 - out_a__1)*x__1", "missing_path"),
+    # issue 18: the residual block's skip h1 -> h2 left out; softmax + CE with the sigmoid's δ
+    # (values checked against independent computations in tests/test_shapes.py)
+    ("residual-block", "w1", "x*v1*(1-out_a1**2)*w2*v2*(1-out_a2**2)*w3*(out_o-t_o)*out_o*(1-out_o)", "missing_skip"),
+    ("we07c-softmax-ce", "delta_p2", "out_p2*(1-out_p2)*(out_p2-t_p2)", "softmax_sigmoid_delta"),
+    ("batchnorm-3", "b", " + ".join(f"delta_z__{n}*g/sqrt(var_z + 1/1000)*(1 - out_h__{n}**2)" for n in (1, 2, 3)),
+     "batch_stats_constant"),
 ]
 
 

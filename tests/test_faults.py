@@ -474,7 +474,8 @@ MALFORMED = {  # case -> (spec text or None for a missing file, the message afte
     "bool-number": (GOOD.replace("A: 0.35", "A: true"), "values.inputs.A: must be a number, got a bool"),
     "bad-name": (GOOD.replace("T:", "_T:", 1), "neurons._T: '_T' is not a valid name"),
     "name-clash": (GOOD.replace("w_TF", "A"), "A: 'A' is both an input and a parameter"),
-    "bool-name": (GOOD.replace("{T: w_TF}", "{T: true}"), "neurons.F.from.T: a name must be a string, got a bool"),
+    "bool-name": (GOOD.replace("{T: w_TF}", "{T: true}"),
+                  "neurons.F.from.T: a weight must be a parameter's name or a number, got a bool"),
     "nfkc-duplicate": (GOOD.replace("{T: w_TF}", "{T: w_TF, \"\uff34\": w_XF}"),
                        "neurons.F.from: two sources are the same name after Unicode normalisation"),
     "complex-constant": (_spec_with_activation("x + sqrt(-4)"),
@@ -1430,3 +1431,68 @@ def test_usage_mistakes_of_the_command_group_and_train(tmp_path):
     refused("train", EXAMPLES / "we13-relu-3layer.yaml", "--steps", "2", "-o", same, "--plot", same,
             fragments=("--plot and -o name the same file",))
     assert not same.exists()
+
+
+# =========================================================================== issue 18: messages
+
+BATCH = (GOOD.replace("values:", "data: [{inputs: {A: 1, B: 2}, targets: {F: 1}}, "
+                                  "{inputs: {A: 0, B: 1}, targets: {F: 0}}]\nvalues:")
+         .replace("  inputs: {A: 0.35, B: 0.9}\n", "").replace("  targets: {F: 0.5}\n", ""))
+ISSUE_18_MESSAGES = {  # case -> (spec text, the message after "FILE: ")
+    "did-you-mean-param": (GOOD.replace("w_TF: 0.3", "W_TF: 0.3"),
+                           "values.params.W_TF: not a parameter of this network (did you mean 'w_TF'?)"),
+    "did-you-mean-key": (GOOD + "lerning_rate: 0.5\n", "lerning_rate: unknown key (did you mean 'learning_rate'?)"),
+    "did-you-mean-neuron-key": (GOOD.replace("activation: sigmoid}", "activaton: sigmoid}", 1),
+                                "neurons.T.activaton: unknown key (did you mean 'activation'?)"),
+    "did-you-mean-loss": (GOOD.replace("half_sse", "half_ssq"), "loss: unknown loss 'half_ssq' (did you mean 'half_sse'?)"),
+    "did-you-mean-expression-name": (GOOD.replace("half_sse", "\"(out_F - t_f)**2\""),
+                                     "loss: unknown name 't_f' (did you mean 't_F'?)"),
+    "list-weight": (GOOD.replace("{T: w_TF}", "{T: [1]}"),
+                    "neurons.F.from.T: a weight must be a parameter's name or a number, got a list"),
+    "an-int": (GOOD.replace("title", "title").replace("name: good", "name: good\ntitle: 3"),
+               "title: must be a string, got an int"),
+    "undeclared-parameter": ("name: u\ninputs: [x]\nnodes: {E: \"(w*x - 1)**2\"}\nobjective: E\n",
+                             "nodes.E: the node uses 'w', which is not declared: list the parameters under 'params'"),
+    "l2-form": (GOOD + "regularization: {l2: 0.1, form: lambda/3*sum}\n",
+                "regularization.form: unknown form 'lambda/3*sum' (choose from lambda*sum, lambda/2*sum, "
+                "lambda/(2m)*sum)"),
+    "targets-shorthand": (GOOD + "targets: outputs\n", "targets: the only shorthand is 'targets: inputs'"),
+    "targets-inputs-count": (GOOD.replace("targets: {F: 0.5}", "") + "targets: inputs\n",
+                             "targets: 'targets: inputs' needs as many outputs as inputs (1 outputs, 2 inputs)"),
+    "loss-unknown-input": (GOOD.replace("half_sse", "\"(out_F - C)**2\""), "loss: unknown name 'C'"),
+    "tie-with-neurons": (GOOD + "tie: {W2: W1^T}\n", "tie: only goes with 'layers'"),
+    "tie-shape": ("name: t\nlayers: [2, 3, 1]\nactivation: sigmoid\nloss: sse\ntie: {W2: W1^T}\n",
+                  "tie.W2: W2 is 1×3 but W1^T is 2×3"),
+    "tie-itself": ("name: t\nlayers: [2, 2, 2]\nactivation: sigmoid\nloss: sse\ntie: {W2: W2}\n",
+                   "tie.W2: a layer cannot be tied to itself"),
+    "batch-norm-no-data": (GOOD + "batch_norm: {z: {of: T}}\n",
+                           "batch_norm: batch statistics need 'data' with at least 2 examples"),
+    "batch-norm-source": (BATCH + "batch_norm: {z: {of: Q}}\n", "batch_norm.z.of: unknown source 'Q'"),
+    "batch-norm-key": (BATCH + "batch_norm: {z: {ofs: T}}\n", "batch_norm.z.ofs: unknown key (did you mean 'of'?)"),
+    "batch-norm-clash": (BATCH + "batch_norm: {z: {of: T}}\nparams: [mu_z]\n",
+                         "batch_norm.z: 'mu_z' is already a name of this spec"),
+    "tie-value": ("name: t\nlayers: [2, 2, 2]\nactivation: sigmoid\nloss: sse\ntie: {W2: V1}\n",
+                  "tie.W2: must be W<k> or W<k>^T for a layer k of 1..2, got the string 'V1'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ISSUE_18_MESSAGES))
+def test_issue_18_messages(case, tmp_path):
+    text, message = ISSUE_18_MESSAGES[case]
+    spec = write(tmp_path, text)
+    refused("derive", spec, "-o", tmp_path / "out.json", fragments=(f"symbackprop: error: {spec}: {message}",))
+    assert not (tmp_path / "out.json").exists()
+
+
+def test_hyphenated_loss_names_are_the_registry_losses(tmp_path):
+    spec = write(tmp_path, GOOD.replace("half_sse", "Half-SSE"))
+    data = json.loads(invoke("derive", spec, "--format", "json").stdout)
+    assert data["loss"]["expression"] == "(-out_F + t_F)**2/2"
+
+
+def test_a_fixed_weight_in_from_is_a_constant_edge(tmp_path):
+    """``from: {A: w_AT, B: 2}``: net_T = w_AT·A + 2·B, so ∂E/∂w_AT keeps A and B has no parameter."""
+    spec = write(tmp_path, GOOD.replace("{A: w_AT, B: w_BT}", "{A: w_AT, B: 2}").replace("w_BT: 0.8, ", ""))
+    data = json.loads(invoke("derive", spec, "--format", "json").stdout)
+    assert list(data["gradients"]) == ["w_AT", "w_TF"]
+    assert data["forward"]["T"]["net"] == pytest.approx(0.1 * 0.35 + 2 * 0.9)

@@ -20,7 +20,9 @@ from symbackprop.layers import (LayerViewMismatch, NotLayered, check_layer_view,
 from symbackprop.layers.view import Matrix
 
 NOT_LAYERED = {"we03-three-formulas": ("neurons.b.from.x2", "skip connection"),
-               "we11-composite-chain": ("objective", "needs a loss")}
+               "we11-composite-chain": ("objective", "needs a loss"),
+               "residual-block": ("neurons.h1.from.x", "skip connection"),
+               "batchnorm-3": ("batch_norm.z", "batch statistics")}
 LAYERED = [p for p in EXAMPLE_SPECS if p.stem not in NOT_LAYERED]
 WE9M, WE10M = EXAMPLES / "we09-matrix.yaml", EXAMPLES / "we10-matrix.yaml"
 WE10 = EXAMPLES / "we10-relu-one-step.yaml"

@@ -34,7 +34,8 @@ VALUE_KEYS = re.compile(r"^(forward\.[^.]+\.(net|out|value)|deltas\.[^.]+\.value
                         r"|updated_params\.[^.]+|loss\.value|loss_after_update|forward_after_update\.[^.]+\.(net|out))$")
 
 
-NOT_LAYERED = {"we03-three-formulas", "we11-composite-chain"}  # a skip connection; an objective
+NOT_LAYERED = {"we03-three-formulas", "we11-composite-chain",  # a skip connection; an objective
+               "residual-block", "batchnorm-3"}           # skip edges; batch statistics
 
 
 def applicable(path: Path) -> list[str]:

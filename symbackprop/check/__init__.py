@@ -23,6 +23,7 @@ from .answers import (
 from .checker import AnswerInput, CheckReport, SolutionInput, run_check
 from .context import CheckContext, Target
 from .slips import SLIPS, Change, Slip
+from . import slips_shapes  # noqa: F401,E402  (registers the residual, softmax and batch-norm slips)
 from .solution import Figure, SolutionResult, Worksheet, grade_solution
 
 __all__ = ["run_check", "AnswerInput", "SolutionInput", "CheckReport", "CheckContext", "Target",

@@ -144,7 +144,7 @@ class CheckContext:
         """Parameter → the (source, target) neuron/input pairs it weights, from the spec."""
         edges: dict[str, list[tuple[str, str]]] = {}
         for n, neuron in self.spec.neurons.items():
-            for src, p in neuron.sources:
+            for src, p in neuron.weighted_sources:
                 edges.setdefault(p, []).append((src, n))
         return edges
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import sympy as sp
 
+from ..plaintext import indicator_text
 from ..templating import render
 from .answers import AnswerResult, SlipMatch
 from .checker import CheckReport
@@ -237,7 +238,7 @@ def text_report(report: CheckReport) -> str:
         lines.append("  " + s.summary)
     lines.append("")
     lines.append(_summary_line(report))
-    return "\n".join(lines) + "\n"
+    return indicator_text("\n".join(lines)) + "\n"
 
 
 def _summary_line(report: CheckReport) -> str:

@@ -5,6 +5,7 @@ import numpy as np
 import sympy as sp
 
 from ..derive import Derivation
+from ..errors import SpecError
 from .lines import CodeLines, batched_code, prune_lines, sum_code, with_cse
 from .printer import FORMS, CodePrinter, Namer
 from .structure import Layer, layered_structure, regularisation_term, stable_program
@@ -15,6 +16,14 @@ class Generator:
     def __init__(self, derivation: Derivation, *, use_cse: bool = True):
         self.derivation = derivation
         self.spec = derivation.spec
+        if self.spec.batch_norms:  # the module batches independent examples; batch statistics couple them
+            raise SpecError("the generated code computes examples independently; batch statistics "
+                            "(batch_norm) couple them", key="batch_norm")
+        untargeted = [o for o in self.spec.outputs if o not in self.spec.target_outputs]
+        if untargeted:  # the module's calling convention takes one target per output
+            raise SpecError(f"the generated code takes a target per output; this loss uses none for "
+                            f"'{untargeted[0]}' (write it with t_{untargeted[0]}, or use 'targets: inputs')",
+                            key="loss")
         self.core = derivation.per_example
         self.stable = stable_program(self.core)
         self.printer = CodePrinter({"fully_qualified_modules": True, "allow_unknown_functions": False})

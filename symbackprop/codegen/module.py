@@ -15,7 +15,7 @@ def _describe_params(gen: Generator, layers: list[Layer] | None) -> list[str]:
     if len(gen.params) <= 60 or not layers:
         lines = []
         for n, neuron in spec.neurons.items():
-            for src, p in neuron.sources:
+            for src, p in neuron.weighted_sources:
                 lines.append(f"{p}: weight {src} -> {n}")
             if neuron.bias:
                 lines.append(f"{neuron.bias}: bias of {n}")

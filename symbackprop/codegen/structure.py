@@ -60,7 +60,8 @@ def layered_structure(spec) -> list[Layer] | None:
     used: set[str] = set()
     while remaining:
         members = [n for n, nr in remaining.items()
-                   if len(nr.sources) == len(previous) and {s for s, _ in nr.sources} == set(previous)]
+                   if len(nr.sources) == len(nr.weighted_sources) == len(previous)  # no fixed weights
+                   and {s for s, _ in nr.sources} == set(previous)]
         if not members:
             return None
         if len(members) == len(remaining):  # the output layer: in the order of the targets

@@ -272,5 +272,7 @@ class Derivation:
             result[name] = {"net": pick(f"net_{name}"), "out": pick(f"out_{name}")}
         for name in spec.nodes:
             result[name] = {"value": pick(name)}
+        for name, norm in spec.batch_norms.items():  # the batch's statistics: one value each
+            result[name] = {"value": pick(name), "mean": values[norm.mean], "variance": values[norm.variance]}
         del g
         return result

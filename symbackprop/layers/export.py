@@ -67,6 +67,9 @@ def layer_view_dict(view: LayerView, numbers: LayerNumbers | None = None) -> dic
             "gradient": _rows(view.weight_gradients[i]),
             "bias_gradient": _vector(view.bias_gradients[i]),
         }
+        if layer.number in d.spec.ties:  # tie: {W2: W1^T}
+            source, transposed = d.spec.ties[layer.number]
+            entry["tied"] = f"W{source}^T" if transposed else f"W{source}"
         if numbers is not None:
             entry["values"] = _values(numbers, i)
         layers[str(layer.number)] = entry

@@ -166,6 +166,13 @@ def find_layers(d: Derivation) -> list[tuple[str, ...]]:
     spec = d.spec
     if d.network.graph.nodes[d.network.root]["kind"] != "loss":
         raise NotLayered("the layer view needs a loss (this spec differentiates an objective)", key="objective")
+    if spec.batch_norms:
+        first = next(iter(spec.batch_norms))
+        raise NotLayered(f"the layer view needs neurons only; '{first}' is batch statistics (batch_norm)",
+                         key=f"batch_norm.{first}")
+    if spec.target_outputs != spec.outputs:
+        raise NotLayered("the layer view needs a target per output (this loss uses the inputs instead)",
+                         key="loss")
     if spec.nodes:
         first = next(iter(spec.nodes))
         raise NotLayered(f"the layer view needs neurons only; '{first}' is an expression node",
@@ -200,8 +207,8 @@ def _build_layers(d: Derivation, units: list[tuple[str, ...]]) -> list[Layer]:
         columns = tuple(spec.inputs) if number == 1 else units[number - 2]
         weights = sp.zeros(len(rows), len(columns))
         for r, n in enumerate(rows):
-            for src, p in spec.neurons[n].sources:
-                weights[r, columns.index(src)] = g.nodes[p]["symbol"]
+            for src, p in spec.neurons[n].sources:  # a fixed weight stays its number
+                weights[r, columns.index(src)] = g.nodes[p]["symbol"] if isinstance(p, str) else p
         has_bias = any(spec.neurons[n].bias for n in rows)
         biases = Matrix([g.nodes[spec.neurons[n].bias]["symbol"] if spec.neurons[n].bias else 0
                          for n in rows]) if has_bias else None

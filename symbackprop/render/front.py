@@ -7,7 +7,7 @@ from ..derive import Derivation
 from ..graph import NodeKind
 from ..latex import latex_name
 from .options import RenderOptions
-from .texmath import LINE_WIDTH, Namer, fmt_given, visual_width
+from .texmath import LINE_WIDTH, Namer, fmt_given, l2_tex, visual_width
 from .tikz import network_picture
 from .view import (
     LOSS_TEXT,
@@ -73,7 +73,7 @@ def network_context(view: View, values: dict[str, str] | None = None) -> dict:
         "loss_symbol": view.loss,
         "examples": view.N if view.generic else 0,
         "reduction": spec.reduction,
-        "l2": fmt_given(spec.l2, 6) if spec.l2 is not None else "",
+        "l2": l2_tex(spec),
         "l2_biases": spec.l2_include_biases,
         "learning_rate": fmt_given(spec.learning_rate, 6) if spec.learning_rate is not None else "",
         "lr": view.lr,

@@ -27,7 +27,7 @@ from ..latex import latex_name, to_latex
 from ..layers import LayerNumbers, LayerView, layer_numbers, layer_view
 from ..layers.view import Matrix
 from .front import document_front, network_context
-from .texmath import LINE_WIDTH, Digits, fmt, fmt_given, precision_words, visual_width
+from .texmath import LINE_WIDTH, Digits, fmt, fmt_given, l2_tex, precision_words, visual_width
 from .view import View, activation_text, per_example_tex
 
 MAX_SHOWN = 8          # rows or columns up to which a matrix is written out
@@ -149,6 +149,9 @@ def _layers(view: LayerView, names: _Names, nums: _Numbers | None) -> list[dict[
                                        ("b", layer.biases, nums.numbers.biases if nums else None)):
             if matrix is not None:
                 steps = [pmatrix(matrix, names.tex)] + ([nums.matrix(values[l - 1])] if values else [])
+                if symbol == "W" and l in view.derivation.spec.ties:  # tie: {W2: W1^T}, as the spec states it
+                    source, transposed = view.derivation.spec.ties[l]
+                    steps.insert(0, rf"\left(W^{{({source})}}\right)^{{\top}}" if transposed else f"W^{{({source})}}")
                 rows.append(_step(f"{symbol}^{{({l})}}", steps, matrix.shape))
         out.append({"number": l, "shape": shape, "activation": activation_text(layer.activation),
                     "units": ", ".join(f"${latex_name(u)}$" for u in layer.units), "rows": rows,
@@ -221,7 +224,7 @@ def _penalty_tex(view: LayerView, i: int, symbol: str, l: int, shared: bool) -> 
         return ""
     if shared:
         return rf" + R^{{({l})}}"
-    return rf" + 2 \cdot {fmt_given(view.derivation.spec.l2, 6)}\, {symbol}^{{({l})}}"
+    return rf" + 2 \cdot {l2_tex(view.derivation.spec)}\, {symbol}^{{({l})}}"
 
 
 def _gradient_rules(view: LayerView, names: _Names) -> list[dict[str, str]]:
@@ -360,6 +363,24 @@ def _per_example_loss_tex(view: LayerView, names: _Names) -> str:
     return _GENERIC_LOSS.get(view.derivation.spec.loss or "", r"\ell\left(z, t\right)")
 
 
+def _ties(view: LayerView, nums: _Numbers | None) -> list[dict[str, str]]:
+    """``tie: {W2: W1^T}``: the rule for the shared matrix's whole gradient, with its numbers."""
+    d, out = view.derivation, []
+    for l, (k, transposed) in sorted(d.spec.ties.items()):
+        mine = rf"\frac{{\partial E}}{{\partial W^{{({l})}}}}"
+        rule = rf"\left({mine}\right)^{{\top}}" if transposed else mine
+        total = ""
+        if nums is not None and d.numbers is not None:
+            weights = view.layers[k - 1].weights
+            g = d.numbers.gradients
+            values = Matrix(weights.rows, weights.cols,
+                            lambda i, j: sp.Float(g[str(weights[i, j])]) if str(weights[i, j]) in g else sp.Integer(0))
+            total = nums.matrix(values)
+        out.append({"tie": rf"W^{{({l})}} = " + (rf"\left(W^{{({k})}}\right)^{{\top}}" if transposed else f"W^{{({k})}}"),
+                    "source": str(k), "rule": rf"\frac{{\partial E}}{{\partial W^{{({k})}}}} + {rule}", "total": total})
+    return out
+
+
 def matrix_context(d: Derivation, digits: Digits = 6, *, solution: bool = False) -> dict[str, Any]:
     """Everything ``matrix.tex.j2`` shows (``solution=True``: the numeric worked solution)."""
     view = layer_view(d)
@@ -384,7 +405,7 @@ def matrix_context(d: Derivation, digits: Digits = 6, *, solution: bool = False)
                  "formula": _per_example_loss_tex(view, names),
                  "data": spec.has_data, "mean": spec.reduction == "mean",
                  "examples": d.network.examples,
-                 "l2": fmt_given(spec.l2, 6) if spec.l2 is not None else "",
+                 "l2": l2_tex(spec),
                  "l2_biases": spec.l2_include_biases},
         "jacobians": _jacobians(view, names),
         "chains": _chains(view),
@@ -393,6 +414,7 @@ def matrix_context(d: Derivation, digits: Digits = 6, *, solution: bool = False)
         "numbers": {"examples": _example_numbers(view, nums), **_totals(view, nums)} if nums else None,
         "one_hot": one_hot[0].condition if one_hot else "",
         "shared": ", ".join(f"${latex_name(p)}$" for p in view.shared()),
+        "ties": _ties(view, nums),
         "masked": any(e == 0 for layer in view.layers for e in layer.weights),
         "partial_wrt": not set(d.gradients) >= set(spec.parameters),
         "variant": d.is_variant,

@@ -109,7 +109,7 @@ def given_tables(view: View, digits: Digits) -> dict:
     spec = view.spec
     params = ", ".join(f"${latex_name(p)} = {fmt_given(v, digits)}$" for p, v in (spec.params_values or {}).items())
     inputs = list(spec.inputs)
-    targets = list(spec.outputs) if spec.objective is None else []
+    targets = list(spec.target_outputs) if spec.objective is None else []
     given = {"params": params, "inputs": "", "targets": "", "example_header": [], "example_rows": [],
              "example_spec": ""}
     if not view.generic:

@@ -83,6 +83,19 @@ def fmt(value: float, digits: Digits) -> str:
     return precision_of(digits)(value)
 
 
+def l2_tex(spec) -> str:
+    r"""The L2 penalty's factor in the spec's form: ``0.01``, ``\frac{0.01}{2}``, ``\frac{0.01}{2 \cdot 3}``
+    (λ/(2m) with m examples); ``""`` without regularisation."""
+    if spec.l2 is None:
+        return ""
+    lam = fmt_given(spec.l2_lambda if spec.l2_lambda is not None else spec.l2, 6)
+    if spec.l2_form == "lambda/2*sum":
+        return rf"\frac{{{lam}}}{{2}}"
+    if spec.l2_form == "lambda/(2m)*sum":
+        return rf"\frac{{{lam}}}{{2 \cdot {max(len(spec.examples), 1) if spec.has_data else 1}}}"
+    return lam
+
+
 def fmt_given(value: sp.Rational | float | int, digits: Digits) -> str:
     """A value from the spec as written when it is a short decimal (``7/20`` → ``0.35``), else rounded.
 

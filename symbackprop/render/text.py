@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..plaintext import indicator_text
+
 
 def _num(value: Any, digits: int) -> str:
     if isinstance(value, list):
@@ -24,7 +26,8 @@ def _layer_view_lines(view: dict[str, Any], loss: str, digits: int) -> list[str]
     for number, layer in view["layers"].items():
         lines.append(f"  Layer {number} ({layer['activation']}): {', '.join(layer['sources'])} -> "
                      f"{', '.join(layer['units'])}")
-        lines.append(f"    W{number} = {_matrix(layer['weights'])}")
+        tied = f"{layer['tied']} = " if "tied" in layer else ""   # tie: {W2: W1^T}
+        lines.append(f"    W{number} = {tied}{_matrix(layer['weights'])}")
         lines.append(f"    delta{number} = {_matrix([[v] for v in layer['delta']])}   (per example, no 1/N)")
         lines.append(f"    d{loss}/dW{number} = {_matrix(layer['gradient'])}")
         if layer["biases"] is not None:
@@ -108,4 +111,4 @@ def text_report(result: dict[str, Any], *, digits: int = 6, stats: dict | None =
         lines += ["", "Note: " + note]
     if result.get("warnings"):  # nodes at a kink or tie
         lines += ["", "Warnings", *(f"  {w['message']}" for w in result["warnings"])]
-    return "\n".join(lines) + "\n"
+    return indicator_text("\n".join(lines)) + "\n"

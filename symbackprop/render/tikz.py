@@ -62,6 +62,9 @@ def _entities(network: Network) -> tuple[dict[str, dict], list[Edge]]:
         entities[f"neuron:{name}"] = {"kind": "neuron", "label": latex_name(name), "bias": neuron.bias or ""}
     for name in spec.nodes:
         entities[f"node:{name}"] = {"kind": "node", "label": latex_name(name)}
+    for name, norm in spec.batch_norms.items():  # the batch's mean and variance, then the normalised value
+        for label in (norm.mean, norm.variance, name):
+            entities[f"node:{label}"] = {"kind": "node", "label": latex_name(label)}
     root_kind = g.nodes[network.root]["kind"]
     if root_kind == "loss":
         entities["loss"] = {"kind": "loss", "label": latex_name(network.root)}
@@ -99,8 +102,9 @@ def _entities(network: Network) -> tuple[dict[str, dict], list[Edge]]:
         if target_kind == "neuron" and g.nodes[v]["kind"] == NodeKind.NET:
             owner = ev.split(":", 1)[1]
             source = eu.split(":", 1)[1]
-            params = tuple(p for s, p in spec.neurons[owner].sources if s == source)
-            label = ", ".join(latex_name(p) for p in params)
+            weights = [p for s, p in spec.neurons[owner].sources if s == source]
+            params = tuple(p for p in weights if isinstance(p, str))
+            label = ", ".join(latex_name(p) if isinstance(p, str) else _fmt(float(p)) for p in weights)
         elif target_kind == "node":
             text = to_latex(_generic(data["derivative"]))
             label = text if len(text) <= MAX_EDGE_LABEL else ""
@@ -251,6 +255,8 @@ GAP = 0.1                    # clearance between a label and a node or another l
 LINE_GAP = 0.1               # clearance between a label and an edge it is not on
 # Where along an edge a label may sit (fraction from the source end), most preferred first.
 LABEL_POSITIONS = (0.25, 0.3, 0.2, 0.35, 0.4, 0.15, 0.45, 0.5, 0.55, 0.6, 0.65)
+BENT_LABEL_POSITIONS = (0.5, 0.4, 0.6, 0.3, 0.7)   # along the top of an arc drawn around a skipped node
+BEND_HEIGHT_CM = 0.85
 # Where a bias label may sit around its neuron (unit direction), most preferred first.
 BIAS_PLACES = ((0.0, -1.0), (0.75, -0.75), (0.75, 0.75), (0.0, 1.0), (-0.75, -0.75))
 HIT = {"box": 10, "line": 3, "near": 1}  # cost of a label meeting a node or label, a line, a line's margin
@@ -352,6 +358,34 @@ class _Scene:
         else:
             self.labels[slot] = candidates[best]
         return best, cost
+
+
+def _bends(edges, column: dict[str, int], centre: dict[str, tuple[float, float]],
+           half: dict[str, tuple[float, float, bool]], y_unit: float) -> dict[tuple[str, str], tuple]:
+    """Long edges whose straight line would run through a node they skip (a residual ``x → h``
+    past ``a``): each drawn as a cubic arc above it; edge → (control 1, control 2, apex offset), cm."""
+    boxes = {e: (*centre[e], half[e][0], half[e][1]) for e in centre}
+    by_column: dict[int, list[str]] = {}
+    for e, c in column.items():
+        by_column.setdefault(c, []).append(e)
+    bends = {}
+    for a, b, *_ in edges:
+        if column[b] - column[a] < 2:
+            continue
+        line = (centre[a], centre[b])
+        if not any(_line_meets(line, boxes[e]) for c in range(column[a] + 1, column[b]) for e in by_column[c]):
+            continue
+        (x0, y0), (x1, y1) = line
+        length = ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5
+        nx_, ny_ = -(y1 - y0) / length, (x1 - x0) / length
+        if ny_ < 0:
+            nx_, ny_ = -nx_, -ny_
+        apex = min(BEND_HEIGHT_CM, 0.45 * y_unit)
+        k = apex / 0.75  # a cubic with both controls k off the chord peaks ¾·k from it
+        bends[(a, b)] = ((x0 + (x1 - x0) / 3 + k * nx_, y0 + (y1 - y0) / 3 + k * ny_),
+                         (x0 + 2 * (x1 - x0) / 3 + k * nx_, y0 + 2 * (y1 - y0) / 3 + k * ny_),
+                         (apex * nx_, apex * ny_))
+    return bends
 
 
 def _with_values(params: tuple[str, ...], values: dict[str, str], names: bool) -> str:
@@ -467,6 +501,10 @@ def network_picture(network: Network, values: dict[str, str] | None = None) -> d
         ux, uy = (x1 - x0) / length, (y1 - y0) / length
         s, t = _border(half[a], ux, uy), length - _border(half[b], -ux, -uy)
         segments[(a, b)] = ((x0 + s * ux, y0 + s * uy), (x0 + t * ux, y0 + t * uy))
+    bends = _bends(edges, column, centre_cm, half, y_unit)
+    for (a, b), (_, _, offset) in bends.items():  # labels of a bent edge go along its top
+        (x0, y0), (x1, y1) = centre_cm[a], centre_cm[b]
+        segments[(a, b)] = ((x0 + offset[0], y0 + offset[1]), (x1 + offset[0], y1 + offset[1]))
     spec = network.spec
     softmax = [f"neuron:{n}" for n, neuron in spec.neurons.items() if neuron.activation == "softmax"]
     node_boxes = {e: ((*centre_cm[e], half[e][0], half[e][1]), half[e][2]) for e in entities}
@@ -480,7 +518,8 @@ def network_picture(network: Network, values: dict[str, str] | None = None) -> d
         cost, bias_boxes, chosen = _place_labels(
             scene, size, {e: (t, *node_boxes[e]) for e, t in texts.items()},
             {e: node_boxes[e][0] for e in softmax},
-            [(lab, segments[(a, b)], [p / (column[b] - column[a]) for p in LABEL_POSITIONS])
+            [(lab, segments[(a, b)], list(BENT_LABEL_POSITIONS) if (a, b) in bends else
+              [p / (column[b] - column[a]) for p in LABEL_POSITIONS])
              for lab, (a, b, *_) in zip(labels, edges)])
         return cost, texts, bias_boxes, [(lab, c) for lab, c in zip(labels, chosen)]
 
@@ -507,8 +546,10 @@ def network_picture(network: Network, values: dict[str, str] | None = None) -> d
     for (a, b, label, _), (text, spot) in zip(edges, chosen):
         pos, box = spot if spot else (0.5, (0.0, 0.0))
         x, y = units(*box[:2])
+        controls = [units(*c) for c in bends[(a, b)][:2]] if (a, b) in bends else []
         drawn_edges.append({"source": ids[a], "target": ids[b], "label": text,
-                            "pos": _fmt(pos), "x": x, "y": y, "loss": entities[b]["kind"] == NodeKind.LOSS})
+                            "pos": _fmt(pos), "x": x, "y": y, "loss": entities[b]["kind"] == NodeKind.LOSS,
+                            "controls": [f"{cx}, {cy}" for cx, cy in controls]})
         if label and not labelled:
             unlabelled.append({"label": label, "source": entities[a]["label"], "target": entities[b]["label"]})
     return {"drawn": True, "nodes": nodes, "edges": drawn_edges, "count": len(entities),

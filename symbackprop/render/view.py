@@ -21,6 +21,7 @@ from .texmath import (
     Namer,
     Sum,
     fmt_given,
+    l2_tex,
     needs_parens,
     parenthesised,
     partial,
@@ -226,6 +227,8 @@ def per_example_expr(view: View, sfx: str) -> sp.Expr:
 def per_example_tex(view: View, sfx: str, namer: Namer) -> str:
     """The per-example loss the way it is written by hand (``½(t − out)²``), or as printed."""
     name = view.spec.loss
+    if name not in ("half_sse", "sse", "mse", "bce", "cross_entropy"):  # an expression: as printed
+        return namer.tex(per_example_expr(view, sfx))
     outs, targets = _output_symbols(view, sfx)
     o = [namer.tex(s) for s in outs]
     t = [namer.tex(s) for s in targets]
@@ -252,7 +255,7 @@ def regularisation_tex(view: View, namer: Namer) -> str:
         return ""
     regularised = list(spec.weights) + (list(spec.biases) if spec.l2_include_biases else [])
     squares = sum_tex([namer.tex(sp.Symbol(p) ** 2) for p in regularised])
-    return rf"{fmt_given(spec.l2, 6)}\left({squares}\right)"
+    return rf"{l2_tex(spec)}\left({squares}\right)"
 
 
 def loss_rows(view: View) -> list[dict]:
@@ -281,17 +284,19 @@ def neuron_net_terms(view: View, neuron: str, example: int | None) -> list[list[
     terms = []
     for src, p in spec.neurons[neuron].sources:
         source = sp.Symbol(f"out_{src}{sfx}") if src in spec.neurons else sp.Symbol(src + sfx)
-        terms.append([sp.Symbol(p), source])
+        terms.append([sp.Symbol(p) if isinstance(p, str) else p, source])  # a constant weight as its number
     if spec.neurons[neuron].bias:
         terms.append([sp.Symbol(spec.neurons[neuron].bias)])
     return terms
 
 
 def computed_nodes(view: View, example: int | None):
-    """``(node, attrs)`` of every net, out and expression node of one example, in forward order."""
+    """``(node, attrs)`` of every net, out and expression node of one example, in forward order;
+    the first example's also lists the nodes shared by all of them (a batch's mean and variance)."""
     for node in view.network.order:
         attrs = view.g.nodes[node]
-        if attrs["example"] == example and attrs["kind"] in (NodeKind.NET, NodeKind.OUT, NodeKind.NODE):
+        shared = example == 1 and attrs["example"] is None and attrs["kind"] == NodeKind.NODE
+        if (attrs["example"] == example or shared) and attrs["kind"] in (NodeKind.NET, NodeKind.OUT, NodeKind.NODE):
             yield node, attrs
 
 

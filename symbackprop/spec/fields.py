@@ -9,6 +9,7 @@ from typing import Any
 import sympy as sp
 
 from ..errors import SpecError
+from ..suggest import did_you_mean
 from .model import MAX_MAGNITUDE, MAX_NAME_LENGTH, NAME_PATTERN
 
 
@@ -71,7 +72,8 @@ def describe(value: Any) -> str:
         return f"the string {quote_user_text(value)}"
     if value is None:
         return "nothing"
-    return f"a {type(value).__name__}"
+    kind = type(value).__name__
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
 
 
 def as_mapping(value: Any, key: str) -> dict:
@@ -106,4 +108,5 @@ def refuse_unknown_keys(mapping: dict, allowed: set[str], key: str | None) -> No
     for k in mapping:
         if k not in allowed:
             prefix = f"{key}." if key else ""
-            raise SpecError(f"unknown key (allowed: {', '.join(sorted(allowed))})", key=f"{prefix}{key_text(k)}")
+            raise SpecError(f"unknown key{did_you_mean(str(k), allowed)} (allowed: {', '.join(sorted(allowed))})",
+                            key=f"{prefix}{key_text(k)}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
+import sympy as sp
+
 from ..errors import SpecError
 from .fields import (
     as_mapping,
@@ -13,14 +15,20 @@ from .fields import (
     describe,
     key_text,
     number,
+    quote_user_text,
     refuse_unknown_keys,
 )
+from ..suggest import did_you_mean
+from .batchnorm import batch_norm_parameters, batch_norms, check_batch_norm_names
 from .files import read_mapping
 from .matrix_values import expand_matrix_values
 from .marking import marking_from_mapping
+from .model import L2_FORMS, l2_coefficient
 from .model import FILE_NAME_PATTERN, MAX_ENTITIES, NEURON_KEYS, TOP_KEYS, Neuron, Spec
-from .shorthand import layered_neurons
+from .shorthand import layer_ties, layered_neurons
 from .symbols import symbols_from_mapping
+from .targets import undeclared_parameter
+from .targets import loss_name, targets_from_inputs, used_targets
 from .values import check_namespace, spec_values
 
 
@@ -36,6 +44,15 @@ def load_spec(path: str | Path) -> Spec:
         raise exc.located(str(path)) from None
 
 
+def _weight(value: Any, key: str) -> str | sp.Rational:
+    """A weight in ``from``: a parameter's name, or a number for a fixed edge (a skip ``x: 1``)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return number(value, key)
+    if not isinstance(value, str):
+        raise SpecError(f"a weight must be a parameter's name or a number, got {describe(value)}", key=key)
+    return check_name(value, key)
+
+
 def _neuron(name: str, raw: Any, key: str) -> Neuron:
     raw = as_mapping(raw, key)
     refuse_unknown_keys(raw, NEURON_KEYS, key)
@@ -44,7 +61,7 @@ def _neuron(name: str, raw: Any, key: str) -> Neuron:
     sources = as_mapping(raw["from"], f"{key}.from")
     if not sources:
         raise SpecError("a neuron needs at least one source", key=f"{key}.from")
-    pairs = tuple((check_name(src, f"{key}.from"), check_name(param, f"{key}.from.{key_text(src)}"))
+    pairs = tuple((check_name(src, f"{key}.from"), _weight(param, f"{key}.from.{key_text(src)}"))
                   for src, param in sources.items())
     if len({src for src, _ in pairs}) != len(pairs):
         raise SpecError("two sources are the same name after Unicode normalisation", key=f"{key}.from")
@@ -80,6 +97,9 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
             raise SpecError("give either 'layers' or 'neurons', not both", key="layers")
         inputs, neuron_maps, layered_outputs = layered_neurons(raw)
     else:
+        if "tie" in raw:
+            raise SpecError("only goes with 'layers' (with 'neurons', tie two edges by giving them the "
+                            "same parameter name)", key="tie")
         for k in ("activation", "activations", "bias"):
             if k in raw:
                 raise SpecError("only goes with 'layers' (give each neuron its own)", key=k)
@@ -114,10 +134,16 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
     weights: dict[str, None] = {}  # ordered sets: a list's `in` would make this quadratic
     biases: dict[str, None] = {}
     for n in neurons.values():
-        for _, p in n.sources:
+        for _, p in n.weighted_sources:
             weights.setdefault(p)
         if n.bias:
             biases.setdefault(n.bias)
+    norms = batch_norms(raw)
+    scales, shifts = batch_norm_parameters(norms)
+    for p in scales:
+        weights.setdefault(p)
+    for p in shifts:
+        biases.setdefault(p)
     for p in as_names(raw.get("params", []), "params"):
         weights.setdefault(p)
     biases = [b for b in biases if b not in weights]
@@ -125,6 +151,7 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
     parameters = tuple(weights + biases)
 
     check_namespace(inputs, neurons, nodes, parameters)
+    check_batch_norm_names(norms, {n: None for n in (*inputs, *neurons, *nodes, *parameters)})
 
     objective = check_name(raw["objective"], "objective") if "objective" in raw else None
     if objective is not None:
@@ -135,17 +162,22 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
             raise SpecError(f"'{objective}' is not a node or neuron", key="objective")
         outputs: tuple[str, ...] = ()
         loss = None
+        if "targets" in raw:
+            raise SpecError("goes with 'outputs' + 'loss', not an 'objective'", key="targets")
+        targets_from, target_outputs = {}, ()
     else:
         outputs = as_names(raw["outputs"], "outputs") if "outputs" in raw else layered_outputs
         if not outputs:
             raise SpecError("say which neurons are 'outputs' (or give an 'objective')", key="outputs")
         for i, o in enumerate(outputs):
-            if o not in neurons and o not in nodes:
+            if o not in neurons and o not in nodes and o not in norms:
                 raise SpecError(f"'{o}' is not a neuron or node", key=f"outputs[{i}]")
         if "loss" not in raw:
             raise SpecError("a 'loss' is needed (half_sse, sse, mse, bce, cross_entropy or an expression)",
                             key="loss")
-        loss = as_string(raw["loss"], "loss").strip()
+        loss = loss_name(as_string(raw["loss"], "loss"))
+    targets_from = targets_from_inputs(raw, inputs, outputs)
+    target_outputs = used_targets(loss, outputs)
 
     wrt = as_names(raw["wrt"], "wrt") if "wrt" in raw else parameters
     differentiable = set(parameters) | set(inputs)
@@ -153,15 +185,25 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
         if w not in differentiable:
             raise SpecError(f"'{w}' is not a parameter or input", key=f"wrt[{i}]")
     if not wrt:
+        undeclared_parameter(nodes, inputs, neurons)
         raise SpecError("nothing to differentiate: the network has no parameters", key="wrt")
+    if targets_from and set(wrt) & set(inputs):
+        raise SpecError("with 'targets: inputs' an input is also a target: differentiate with "
+                        "respect to parameters", key="wrt")
 
-    l2, include_biases = None, False
+    l2, l2_lambda, l2_form, include_biases = None, None, L2_FORMS[0], False
     if "regularization" in raw:
         reg = as_mapping(raw["regularization"], "regularization")
-        refuse_unknown_keys(reg, {"l2", "include_biases"}, "regularization")
+        refuse_unknown_keys(reg, {"l2", "include_biases", "form"}, "regularization")
         if "l2" not in reg:
             raise SpecError("needs 'l2: <lambda>'", key="regularization")
-        l2 = number(reg["l2"], "regularization.l2")
+        l2_lambda = number(reg["l2"], "regularization.l2")
+        l2_form = "".join(as_string(reg.get("form", L2_FORMS[0]), "regularization.form").split())
+        if l2_form not in L2_FORMS:
+            raise SpecError(f"unknown form {quote_user_text(reg['form'])} (choose from "
+                            f"{', '.join(L2_FORMS)}){did_you_mean(l2_form, L2_FORMS)}", key="regularization.form")
+        examples_m = len(raw["data"]) if isinstance(raw.get("data"), list) and raw["data"] else 1
+        l2 = l2_coefficient(l2_lambda, l2_form, examples_m)
         include_biases = reg.get("include_biases", False)
         if not isinstance(include_biases, bool):
             raise SpecError("must be true or false", key="regularization.include_biases")
@@ -181,14 +223,17 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
     if backprop_weights == "updated" and learning_rate is None:
         raise SpecError("'updated' needs a learning_rate", key="backprop_weights")
 
-    params_values, examples = spec_values(raw, inputs, parameters, outputs)
+    params_values, examples = spec_values(raw, inputs, parameters, outputs, target_outputs, targets_from)
     randomize = as_mapping(raw["randomize"], "randomize") if "randomize" in raw else None
     marking = marking_from_mapping(raw["marking"]) if "marking" in raw else None
     return Spec(
         name=name, title=title, description=description, **heading, inputs=inputs, neurons=neurons,
         nodes=nodes, outputs=outputs, loss=loss, objective=objective, wrt=wrt,
         parameters=parameters, weights=tuple(weights), biases=tuple(biases), l2=l2,
-        l2_include_biases=include_biases, params_values=params_values, examples=examples,
+        l2_include_biases=include_biases, l2_lambda=l2_lambda, l2_form=l2_form, params_values=params_values, examples=examples,
         has_data="data" in raw, reduction=reduction, learning_rate=learning_rate,
-        backprop_weights=backprop_weights, randomize=randomize, marking=marking, symbols=symbols_from_mapping(raw), file=file, raw=raw,
+        backprop_weights=backprop_weights, randomize=randomize, marking=marking,
+        symbols=symbols_from_mapping(raw), file=file, raw=raw,
+        targeted_outputs=target_outputs, targets_from=targets_from,
+        batch_norms=norms, ties=layer_ties(raw.get("tie"), list(raw["layers"])) if "layers" in raw else {},
     )

@@ -14,6 +14,7 @@ from .fields import (
     number,
     refuse_unknown_keys,
 )
+from ..suggest import did_you_mean
 from .model import MAX_EXAMPLES, MAX_VALUES, Example
 
 
@@ -23,7 +24,7 @@ def _values_block(raw: Any, key: str, allowed: set[str] | tuple[str, ...], what:
     for k, v in block.items():
         name = check_name(k, f"{key}.{key_text(k)}")
         if name not in allowed:
-            raise SpecError(f"not {what} of this network", key=f"{key}.{key_text(k)}")
+            raise SpecError(f"not {what} of this network{did_you_mean(name, allowed)}", key=f"{key}.{key_text(k)}")
         if name in out:
             raise SpecError("the same name as another key after Unicode normalisation", key=f"{key}.{key_text(k)}")
         out[name] = number(v, f"{key}.{key_text(k)}")
@@ -54,8 +55,25 @@ def check_namespace(inputs, neurons, nodes, parameters) -> None:
                                 key=derived)
 
 
-def spec_values(raw: dict, inputs, parameters, outputs) -> tuple[dict | None, tuple[Example, ...]]:
+def _targets(block: dict, key: str, output_set: set[str], needed, targets_from: Mapping[str, str],
+             inputs: Mapping[str, sp.Rational]) -> dict[str, sp.Rational]:
+    """An example's targets: as given (those the loss uses required), or copied from its inputs."""
+    if targets_from:
+        if block:
+            raise SpecError("the targets are the inputs ('targets: inputs'): give no targets", key=key)
+        return {o: inputs[i] for o, i in targets_from.items() if i in inputs}
+    tgs = _values_block(block, key, output_set, "an output")
+    _require_all(tgs, needed, key, "target of output")
+    return tgs
+
+
+def spec_values(raw: dict, inputs, parameters, outputs, needed=None,
+                targets_from: Mapping[str, str] | None = None) -> tuple[dict | None, tuple[Example, ...]]:
+    """Parameter values and the examples; ``needed``: the outputs whose targets the loss uses
+    (default all), ``targets_from``: output → input whose value is its target."""
     input_set, output_set = set(inputs), set(outputs)
+    needed = tuple(outputs) if needed is None else tuple(needed)
+    targets_from = targets_from or {}
     values = as_mapping(raw["values"], "values") if "values" in raw else {}
     refuse_unknown_keys(values, {"inputs", "params", "targets"}, "values")
     params_values = None
@@ -80,22 +98,21 @@ def spec_values(raw: dict, inputs, parameters, outputs) -> tuple[dict | None, tu
             item = as_mapping(item, key)
             refuse_unknown_keys(item, {"inputs", "targets"}, key)
             ins = _values_block(item.get("inputs", {}), f"{key}.inputs", input_set, "an input")
-            tgs = _values_block(item.get("targets", {}), f"{key}.targets", output_set, "an output")
             _require_all(ins, inputs, f"{key}.inputs", "input")
-            _require_all(tgs, outputs, f"{key}.targets", "target of output")
+            tgs = _targets(item.get("targets", {}), f"{key}.targets", output_set, needed, targets_from, ins)
             examples.append(Example(ins, tgs))
     elif "inputs" in values or "targets" in values:
         ins = _values_block(values.get("inputs", {}), "values.inputs", input_set, "an input")
-        tgs = _values_block(values.get("targets", {}), "values.targets", output_set, "an output")
         _require_all(ins, inputs, "values.inputs", "input")
-        _require_all(tgs, outputs, "values.targets", "target of output")
+        tgs = _targets(values.get("targets", {}), "values.targets", output_set, needed, targets_from, ins)
         examples.append(Example(ins, tgs))
     if examples and params_values is None and not parameters:
         params_values = {}
     if params_values is not None or examples:
         _require_all(params_values or {}, parameters, "values.params", "parameter")
         if not examples:
-            _require_all({}, list(inputs) + [f"t_{o}" for o in outputs], "values", "input/target")
-            if not inputs and not outputs:
+            _require_all({}, list(inputs) + [f"t_{o}" for o in needed if o not in targets_from],
+                         "values", "input/target")
+            if not inputs and not needed:
                 examples.append(Example({}, {}))
     return params_values, tuple(examples)
