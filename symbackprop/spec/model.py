@@ -41,7 +41,7 @@ TOP_KEYS = {
     "name", "title", "subtitle", "course", "sheet", "notes", "description", "inputs", "neurons", "layers", "activation", "activations",
     "bias", "nodes", "params", "outputs", "loss", "regularization", "objective", "wrt",
     "values", "data", "reduction", "learning_rate", "backprop_weights", "randomize",
-    "marking",
+    "marking", "recurrent", "conv",
 }
 
 
@@ -96,6 +96,7 @@ class Spec:
     reduction: str = "sum"
     learning_rate: sp.Rational | None = None
     backprop_weights: str = "old"
+    detached: tuple[tuple[str, str], ...] = ()   # truncate: k, the edges (source, neuron) BPTT does not cross
     randomize: Mapping[str, Any] | None = None
     marking: MarkingPolicy | None = None   # the instructor's (spec key marking:); None: the defaults
     file: str | None = None
