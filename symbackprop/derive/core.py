@@ -87,7 +87,8 @@ def _derive_network(network: Network, method: str, max_paths: int, expansion_lim
         variant = backprop(network, labels=cuts)
         variant_paths = adjoints_by_paths(network, max_paths=max_paths, cut=set(cuts)) if paths else None
         true_d = _assemble(network, method, true, counts, expansion_limit, paths=paths)
-        return _assemble(network, method, variant, counts, expansion_limit, paths=variant_paths, true=true_d,
+        return _assemble(network, method, variant, path_counts(network, frozenset(cuts)), expansion_limit,
+                         paths=variant_paths, true=true_d,
                          adjoints=true, note=truncated_note(spec))
     return _assemble(network, method, true, counts, expansion_limit, paths=paths)
 

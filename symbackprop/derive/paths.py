@@ -30,8 +30,9 @@ class PathTerm:
         return sp.Mul(*self.factors)
 
 
-def path_counts(network: Network) -> dict[str, int]:
-    """Number of paths from every node to the loss (0 where it cannot be reached).
+def path_counts(network: Network, cut: frozenset[tuple[str, str]] = frozenset()) -> dict[str, int]:
+    """Number of paths from every node to the loss (0 where it cannot be reached), none through
+    an edge in ``cut``.
 
     >>> from symbackprop.spec import spec_from_mapping
     >>> from symbackprop.graph import build_network
@@ -45,7 +46,7 @@ def path_counts(network: Network) -> dict[str, int]:
     counts[network.root] = 1
     for u in reversed(network.order):
         if u != network.root:
-            counts[u] = sum(counts[v] for v in g.successors(u))
+            counts[u] = sum(counts[v] for v in g.successors(u) if (u, v) not in cut)
     return counts
 
 

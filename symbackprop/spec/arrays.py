@@ -69,3 +69,25 @@ def expand_arrays(block: Any, shapes: dict[str, tuple[int, ...]], key: str) -> A
             add_named(out, {indexed(name, *i): v for i, v in entries(value, shapes[name], f"{key}.{name}").items()},
                       f"{key}.{name}")
     return out
+
+
+def merge_generated(raw: dict, generated: dict, block: str) -> dict:
+    """``raw`` with the keys a shorthand ``block`` generates; a key the user wrote as well must be
+    exactly what the block generates (as in a spec that was expanded once already)."""
+    for k, value in generated.items():
+        if k in raw and raw[k] != value:
+            raise SpecError(f"the {block} block generates the {k} itself", key=k)
+    return {**raw, **generated}
+
+
+def merge_nodes(raw: dict, generated: dict[str, str]) -> dict:
+    """The spec's own ``nodes`` and a shorthand's generated ones; a name used for two different
+    nodes is an error."""
+    nodes = dict(raw.get("nodes") or {}) if isinstance(raw.get("nodes"), dict) else raw.get("nodes", {})
+    if not isinstance(nodes, dict):
+        return nodes   # the spec's validation reports it
+    for name, text in generated.items():
+        if name in nodes and nodes[name] != text:
+            raise SpecError("is a name the shorthand generates (choose another)", key=f"nodes.{name}")
+        nodes[name] = text
+    return nodes

@@ -24,12 +24,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import SpecError
-from .arrays import add_named, entries, expand_arrays, indexed, positions
+from .arrays import add_named, entries, expand_arrays, indexed, merge_generated, merge_nodes, positions
 from .fields import as_list, as_mapping, as_string, describe, refuse_unknown_keys
 from .model import MAX_ENTITIES
 
 KEYS = {"input", "channels", "layers"}
-GENERATED = ("inputs", "neurons", "outputs", "layers")
 
 
 @dataclass
@@ -177,9 +176,8 @@ def expand_conv(raw: dict) -> dict:
     values (nested lists) in the generated scalar names (see the module docstring)."""
     block = as_mapping(raw["conv"], "conv")
     refuse_unknown_keys(block, KEYS, "conv")
-    for k in GENERATED:
-        if k in raw:
-            raise SpecError(f"the conv block generates the {k} itself", key=k)
+    if "layers" in raw:
+        raise SpecError("give the layers inside the conv block (conv.layers)", key="layers")
     if "input" not in block:
         raise SpecError("needs the 'input' shape, e.g. [6] or [4, 4]", key="conv.input")
     shape = tuple(_int(v, f"conv.input[{i}]") for i, v in enumerate(as_list(block["input"], "conv.input")))
@@ -192,7 +190,7 @@ def expand_conv(raw: dict) -> dict:
     inputs = {(c, *pos): _unit("x", c, channels, pos) for c in range(1, channels + 1) for pos in positions(shape)}
     m = FeatureMap(channels, shape, inputs)
     neurons: dict[str, dict] = {}
-    nodes: dict[str, str] = dict(as_mapping(raw.get("nodes", {}), "nodes"))
+    nodes: dict[str, str] = {}
     shapes: dict[str, tuple[int, ...]] = {"x": ((channels,) if channels > 1 else ()) + shape}
     for l, item in enumerate(layers, start=1):
         key = f"conv.layers[{l - 1}]"
@@ -210,12 +208,10 @@ def expand_conv(raw: dict) -> dict:
         size = len(nodes) + sum(len(n["from"]) + 1 for n in neurons.values())
         if size > MAX_ENTITIES:
             raise SpecError(f"more than {MAX_ENTITIES} neurons, nodes and weighted edges", key=key)
-    raw = dict(raw)
-    raw["inputs"] = list(inputs.values())
-    raw["neurons"] = neurons
+    raw = merge_generated(raw, {"inputs": list(inputs.values()), "neurons": neurons, "outputs": m.flattened()},
+                          "conv")
     if nodes:
-        raw["nodes"] = nodes
-    raw["outputs"] = m.flattened()
+        raw["nodes"] = merge_nodes(raw, nodes)
     if isinstance(raw.get("values"), dict):
         raw["values"] = _values(raw["values"], shapes, raw["outputs"], "values")
     if isinstance(raw.get("data"), list):

@@ -5,16 +5,16 @@ Every time step is a copy of the same neurons, and W, U, V, b, c are *one* param
 (shared by every step), so the unrolled network is one DAG: its paths and cached backprop
 are backpropagation through time, ``δ_{h_t} = f′(net_{h_t})·(W·δ_{h_{t+1}} + V·δ_{y_t})``.
 
-Generated names (a size of 1 drops the unit index): inputs ``x_t`` (``x_t_i``) and the fixed
-``h_0`` (``h_0_j``); neurons ``h_t`` (``h_t_j``) and ``y_t`` (``y_t_k``); parameters ``W``
+Generated names (a size of 1 drops the unit index): inputs ``x_t`` (``x_t_i``); the fixed
+initial state ``h_0`` (``h_0_j``), a constant node; neurons ``h_t`` (``h_t_j``) and ``y_t`` (``y_t_k``); parameters ``W``
 (``W_j_l``, state → state), ``U`` (``U_j_i``, input → state), ``V`` (``V_k_j``, state →
 output), biases ``b`` (``b_j``) and ``c`` (``c_k``). Values may give ``W`` etc. as nested lists
 and the inputs and targets as ``values.sequence: [{x: …, t: …}, …]`` (one entry per step; a
 target ``t`` at each step that has an output).
 
 >>> raw = expand_recurrent({"name": "r", "recurrent": {"steps": 2}, "loss": "half_sse"})
->>> raw["inputs"], raw["outputs"], raw["neurons"]["h_2"]
-(['h_0', 'x_1', 'x_2'], ['y_2'], {'from': {'x_2': 'U', 'h_1': 'W'}, 'activation': 'tanh', 'bias': 'b'})
+>>> raw["inputs"], raw["nodes"], raw["outputs"], raw["neurons"]["h_2"]
+(['x_1', 'x_2'], {'h_0': '0'}, ['y_2'], {'from': {'x_2': 'U', 'h_1': 'W'}, 'activation': 'tanh', 'bias': 'b'})
 >>> detached_edges(expand_recurrent({"name": "r", "recurrent": {"steps": 5, "truncate": 2}}))
 (('h_3', 'h_4'), ('h_1', 'h_2'))
 """
@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import SpecError
-from .arrays import entries, expand_arrays, indexed
-from .fields import as_list, as_mapping, as_string, describe, refuse_unknown_keys
+from .arrays import entries, expand_arrays, indexed, merge_generated, merge_nodes
+from .fields import as_list, as_mapping, as_string, describe, number, refuse_unknown_keys
 from .model import MAX_ENTITIES
 
 KEYS = {"steps", "inputs", "state", "outputs", "activation", "output_activation", "bias", "h0",
         "loss_at", "truncate"}
-GENERATED = ("inputs", "neurons", "outputs", "layers")   # keys the block writes itself
+GENERATED = ("inputs", "neurons", "outputs")   # keys the block writes itself
 LOSS_AT = ("last", "every")
 
 
@@ -120,6 +120,8 @@ def read_recurrent(raw: dict) -> Recurrent:
     h0 = block.get("h0", 0)
     h0_values = tuple(entries(h0, (sizes["state"],), f"{key}.h0").values()) if isinstance(h0, list) \
         else (h0,) * sizes["state"]
+    for j, v in enumerate(h0_values):
+        number(v, f"{key}.h0" + (f"[{j}]" if isinstance(h0, list) else ""))
     truncate = block.get("truncate")
     if truncate is not None:
         if isinstance(truncate, bool) or not isinstance(truncate, int) or not 1 <= truncate < steps:
@@ -153,7 +155,7 @@ def _neurons(r: Recurrent) -> dict[str, dict]:
 
 def _step_values(r: Recurrent, sequence: list, key: str) -> tuple[dict, dict]:
     """``sequence: [{x: …, t: …}, …]`` → the inputs (with ``h_0``) and targets by generated name."""
-    inputs = {r.h(0, j): v for j, v in enumerate(r.h0, start=1)}
+    inputs: dict = {}
     targets: dict = {}
     for t, step in enumerate(sequence, start=1):
         where = f"{key}[{t - 1}]"
@@ -183,27 +185,26 @@ def _example(r: Recurrent, block: dict, key: str) -> dict:
                 raise SpecError("give the inputs and targets in the sequence, not both", key=f"{key}.{k}")
         block["inputs"], block["targets"] = _step_values(r, as_list(block.pop("sequence"), f"{key}.sequence"),
                                                          f"{key}.sequence")
-    elif isinstance(block.get("inputs"), dict):
-        inputs = dict(block["inputs"])
-        for j, v in enumerate(r.h0, start=1):
-            inputs.setdefault(r.h(0, j), v)
-        block["inputs"] = inputs
     return block
+
+
+def _constant(value: Any) -> str:
+    """A fixed number as the text of a constant node (its decimal text, read exactly)."""
+    return repr(value) if isinstance(value, (int, float)) else str(value)
 
 
 def expand_recurrent(raw: dict) -> dict:
     """``raw`` with its ``recurrent:`` block unrolled into inputs, neurons and outputs, and its
     values (arrays, ``sequence``) in the generated scalar names (see the module docstring)."""
     r = read_recurrent(raw)
-    for k in GENERATED:
-        if k in raw:
-            raise SpecError(f"the recurrent block generates the {k} itself", key=k)
-    raw = dict(raw)
+    if "layers" in raw:
+        raise SpecError("give either 'recurrent' or 'layers', not both", key="layers")
+    generated = {"inputs": [r.x(t, i) for t in range(1, r.steps + 1) for i in range(1, r.inputs + 1)],
+                 "neurons": _neurons(r),
+                 "outputs": [r.y(t, k) for t in r.output_steps for k in range(1, r.outputs + 1)]}
+    raw = merge_generated(raw, generated, "recurrent")
     raw["recurrent"] = {**raw["recurrent"], "steps": r.steps}   # once the sequence is expanded
-    raw["inputs"] = [r.h(0, j) for j in range(1, r.state + 1)] + [
-        r.x(t, i) for t in range(1, r.steps + 1) for i in range(1, r.inputs + 1)]
-    raw["neurons"] = _neurons(r)
-    raw["outputs"] = [r.y(t, k) for t in r.output_steps for k in range(1, r.outputs + 1)]
+    raw["nodes"] = merge_nodes(raw, {r.h(0, j): _constant(v) for j, v in enumerate(r.h0, start=1)})
     shapes = {n: s for n, s in r.shapes.items() if any(size > 1 for size in s)}
     if isinstance(raw.get("values"), dict):
         values = _example(r, raw["values"], "values")
