@@ -88,11 +88,13 @@ INJECTED = [
     # WE-14: the shared factor of both examples, one example forgotten
     ("we14a-one-neuron", "w", "2*(out_a__1 - t_a__1)*out_a__1*(1 - out_a__1)*x__1", "missing_path"),
     # issue 18: the residual block's skip h1 -> h2 left out; softmax + CE with the sigmoid's δ
-    # (values checked against independent computations in tests/test_shapes.py)
+    # (values checked against independent computations in tests/test_edges.py)
     ("residual-block", "w1", "x*v1*(1-out_a1**2)*w2*v2*(1-out_a2**2)*w3*(out_o-t_o)*out_o*(1-out_o)", "missing_skip"),
     ("we07c-softmax-ce", "delta_p2", "out_p2*(1-out_p2)*(out_p2-t_p2)", "softmax_sigmoid_delta"),
     ("batchnorm-3", "b", " + ".join(f"delta_z__{n}*g/sqrt(var_z + 1/1000)*(1 - out_h__{n}**2)" for n in (1, 2, 3)),
      "batch_stats_constant"),
+    # the unrolled RNN: ∂E/∂W = Σ_t δ_{h_t}·h_{t−1}, only the last step's term kept (BPTT truncated)
+    ("rnn-three-steps", "W", "delta_h_3*out_h_2", "truncated_sum"),
 ]
 
 
@@ -165,3 +167,39 @@ def test_every_change_of_every_slip_round_trips(stem, targets):
                 assert slip.key in [m.key for m in result.slips], (wrt, change.detail)
                 named += 1
     assert named >= 5
+
+
+# Shared weights of the unrolled shapes: ∂E/∂W of the 3-step RNN is Σ_t δ_{h_t}·h_{t−1}, ∂E/∂k of the
+# 2-D convolution the sum over the kernel's nine positions (examples/independent/rnn-three-steps.py,
+# conv2d-4x4.py); the slip keeps the last term(s) only.
+SHARED = [
+    ("rnn-three-steps", "W", "delta_h_3*out_h_2", "the last time step of its 3"),
+    ("rnn-three-steps", "U", "delta_h_2*x_2 + delta_h_3*x_3", "the last 2 time steps of its 3"),
+    ("conv2d-4x4", "k1_1_1", "delta_c1_3_3*x_3_3", "the last kernel position of its 9"),
+]
+
+
+@pytest.mark.parametrize("stem,wrt,answer,detail", SHARED, ids=[f"{s}-{w}" for s, w, *_ in SHARED])
+def test_shared_weight_summed_over_the_last_uses_only_is_named(stem, wrt, answer, detail):
+    result = check_answer(ctx(stem), wrt, answer)
+    assert result.verdict == "wrong"
+    (match,) = [m for m in result.slips if m.key == "truncated_sum"]
+    assert detail in match.detail, match.detail
+
+
+def test_truncated_bptt_figure_is_named_in_a_worked_solution():
+    """A student's ∂E/∂W_1_1 by BPTT truncated at 2 steps, the figure from the independent
+    script examples/independent/rnn-truncated.py (gradients.W_1_1.value), graded against the
+    true gradient of the same network."""
+    import json
+
+    from symbackprop.check import grade_solution
+
+    expected = {c["key"]: c["value"] for c in json.loads((EXAMPLES / "rnn-truncated.expected.json").read_text())["checks"]
+                if "value" in c}
+    student = round(expected["gradients.W_1_1.value"], 6)
+    assert abs(student - expected["variant.true_gradient_values.W_1_1"]) > 1e-3   # a real difference
+    result = grade_solution(ctx("rnn-truncated"), [("dE_dW_1_1", f"{student:.6f}", "solution.dE_dW_1_1")])
+    (fig,) = result.figures
+    assert fig.status == "wrong"
+    assert "truncated_sum" in [m.key for m in fig.slips], [m.key for m in fig.slips]

@@ -22,7 +22,12 @@ from symbackprop.layers.view import Matrix
 NOT_LAYERED = {"we03-three-formulas": ("neurons.b.from.x2", "skip connection"),
                "we11-composite-chain": ("objective", "needs a loss"),
                "residual-block": ("neurons.h1.from.x", "skip connection"),
-               "batchnorm-3": ("batch_norm.z", "batch statistics")}
+               "batchnorm-3": ("batch_norm.z", "batch statistics"),
+               # unrolled shapes: the recurrence's h_0 and the pooling are expression nodes
+               "rnn-three-steps": ("nodes.h_0", "expression node"),
+               "rnn-truncated": ("nodes.h_0_1", "expression node"),
+               "conv1d-maxpool": ("nodes.p2_1", "expression node"),
+               "conv2d-4x4": ("nodes.p2_1_1", "expression node")}
 LAYERED = [p for p in EXAMPLE_SPECS if p.stem not in NOT_LAYERED]
 WE9M, WE10M = EXAMPLES / "we09-matrix.yaml", EXAMPLES / "we10-matrix.yaml"
 WE10 = EXAMPLES / "we10-relu-one-step.yaml"

@@ -1,305 +1,264 @@
-"""Issue 18, edges and losses: fixed (skip) weights, losses over the inputs, ``targets: inputs``,
-the L2 forms — each checked like the MLPs (paths == backprop symbolically, == ``sympy.diff`` of
-the composite, == central finite differences and torch autograd of the independent reference) —
-and how they print; the residual and softmax slips on hand-written answers.
-
-Shipped examples (residual-block, tied-autoencoder) go through tests/test_gradients.py and
-tests/test_examples.py too; the specs here are the variants that have no example file.
-"""
+"""Recurrent (``recurrent:``) and convolutional (``conv:``) networks are checked like the MLPs:
+paths == backprop symbolically, == sympy.diff of the composite loss, == central finite
+differences and == torch autograd of the independent oracle in tests/shapes_reference.py —
+on the shipped examples and on hypothesis-generated networks. Truncated BPTT is the labelled
+variant: its figures equal the oracle's ``h.detach()`` gradient, its true gradient the full one."""
 from __future__ import annotations
 
-import json
-import math
-import random
+import copy
 
 import numpy as np
 import pytest
 import sympy as sp
-import yaml
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
-import reference
+import shapes_reference as oracle
 from conftest import EXAMPLES
-from symbackprop import derive, load_spec, spec_from_mapping
-from symbackprop.check import CheckContext, check_answer
+from symbackprop import SpecError, derive, load_spec, spec_from_mapping
 from symbackprop.derive.expand import Expander
-from symbackprop.render.text import text_report
-from test_gradients import HAVE_TORCH, _lambdify, lecture_form
+from symbackprop.functions import NUMPY_FUNCTIONS, numpy_printer
 
-RECONSTRUCTION = """\
-name: reconstruction
-inputs: [x1, x2]
-neurons:
-  h: {from: {x1: w1, x2: w2}, activation: tanh}
-  y1: {from: {h: v1}, activation: identity}
-  y2: {from: {h: v2, x2: 0.5}, activation: identity}
-outputs: [y1, y2]
-loss: "(out_y1 - x1)**2 + (out_y2 - x2)**2"
-values:
-  inputs: {x1: 0.5, x2: -0.3}
-  params: {w1: 0.4, w2: 0.7, v1: 0.9, v2: -0.2}
-"""
+try:
+    import torch  # noqa: F401  (the independent autodiff; optional)
+    HAVE_TORCH = True
+except ImportError:
+    HAVE_TORCH = False
 
-AUTOENCODER_DATA = """\
-name: ae-data
-inputs: [x1, x2]
-neurons:
-  h: {from: {x1: w1, x2: w2}, activation: sigmoid}
-  y1: {from: {h: w1}, activation: identity}
-  y2: {from: {h: w2}, activation: identity}
-outputs: [y1, y2]
-targets: inputs
-loss: half_sse
-reduction: mean
-data:
-  - {inputs: {x1: 0.8, x2: -0.4}}
-  - {inputs: {x1: -0.2, x2: 0.6}}
-  - {inputs: {x1: 0.1, x2: 0.3}}
-values:
-  params: {w1: 0.5, w2: -0.7}
-"""
+value = st.integers(-90, 90).filter(lambda k: k != 0).map(lambda k: k / 100)
+SMOOTH = ["identity", "tanh", "sigmoid", "softplus"]
 
 
-TIED_LAYERS = """\
-name: tied-layers
-layers: [2, 1, 2]
-activations: [sigmoid, identity]
-bias: true
-tie: {W2: W1^T}
-targets: inputs
-loss: half_sse
-values:
-  inputs: {x: [0.8, -0.4]}
-  params: {W1: [[0.5, -0.7]], b1: [0.1], b2: [0.2, -0.1]}
-"""
+def _lecture_form(d, expr):
+    return Expander({e.symbol: e.expression for e in d.deltas.values()}, limit=10**7).expand(expr)
 
 
-def _l2(form: str) -> str:
-    raw = yaml.safe_load((EXAMPLES / "we07b-sse-l2.yaml").read_text())
-    raw["regularization"] = {"l2": 0.05, "form": form}
-    raw["name"] = "l2-form"
-    return yaml.safe_dump(raw)
+def with_values(raw: dict, draw) -> dict:
+    """``raw`` with a value drawn for every parameter the spec has (names from the spec)."""
+    names = spec_from_mapping(copy.deepcopy({k: v for k, v in raw.items() if k != "values"})).parameters
+    raw = copy.deepcopy(raw)
+    raw.setdefault("values", {})["params"] = {p: draw(value) for p in names}
+    return raw
 
 
-CASES = {"reconstruction": RECONSTRUCTION, "autoencoder-data": AUTOENCODER_DATA, "tied-layers": TIED_LAYERS,
-         "l2-lambda": _l2("lambda*sum"), "l2-half": _l2("lambda/2*sum"), "l2-2m": _l2("lambda/(2m)*sum")}
-
-
-def _point(raw: dict) -> dict:
-    return {k: float(v) for k, v in reference.expand_layers(raw)["values"]["params"].items()}
-
-
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_paths_equal_backprop_and_diff_of_the_composite(case):
-    spec = spec_from_mapping(yaml.safe_load(CASES[case]))
+def check_all_methods(raw: dict, drawn: bool = True) -> None:
+    """The full battery on one spec with values (see the module docstring); a ``drawn`` one at a
+    switch point (tie, kink) is drawn again, a shipped one must not be at one."""
+    spec = spec_from_mapping(copy.deepcopy(raw))
     b, p = derive(spec, "backprop"), derive(spec, "paths")
-    expander = Expander(dict(b.definitions()), limit=10**7)
-    composite = expander.expand(b.loss_definition)
-    leaves = [b.network.graph.nodes[n]["symbol"] for n in b.network.leaves()]
-    rng = random.Random(5)
-    points = [[rng.uniform(0.2, 0.9) * rng.choice([-1, 1]) for _ in leaves] for _ in range(3)]
-    for w, entry in p.gradients.items():
-        assert sp.cancel(sp.expand(lecture_form(b, b.gradients[w].expression) - entry.expression)) == 0, w
-        by_diff = _lambdify(leaves, sp.diff(composite, b.network.graph.nodes[w]["symbol"]))
-        ours = _lambdify(leaves, expander.expand(b.gradients[w].expression))
-        for point in points:
-            assert np.isclose(float(ours(*point)), float(by_diff(*point)), rtol=1e-9, atol=1e-12), (w, point)
+    if drawn:
+        assume(not b.warnings)                   # away from switch points (ties, kinks)
+    assert not b.warnings
+    detach = bool(spec.detached)
+    true = b.true if detach else b
+    for w in b.gradients:                        # paths == backprop, symbolically (the variant too)
+        assert sp.cancel(sp.expand(_lecture_form(b, b.gradients[w].expression) - p.gradients[w].expression)) == 0, w
+        assert b.numbers.gradients[w] == pytest.approx(p.numbers.gradients[w], rel=1e-9, abs=1e-12)
+    expander = Expander(dict(true.definitions()), limit=10**7)   # == sympy.diff of the composite
+    composite = expander.expand(true.loss_definition)
+    leaves = [true.network.graph.nodes[n]["symbol"] for n in true.network.leaves()]
+    point = [true.numbers.forward[str(s)] for s in leaves]
+    for w, entry in true.gradients.items():
+        f = sp.lambdify(leaves, sp.diff(composite, sp.Symbol(w)), modules=[NUMPY_FUNCTIONS, "numpy"],
+                        printer=numpy_printer())
+        assert np.isclose(float(f(*point)), true.numbers.gradients[w], rtol=1e-9, atol=1e-12), w
+    params = {k: float(v) for k, v in raw["values"]["params"].items()}
+    for shown, cut in ([(b, True), (true, False)] if detach else [(b, False)]):
+        fd = oracle.finite_difference_gradient(raw, params, detach=cut)
+        for w, v in shown.numbers.gradients.items():   # == finite differences of the oracle
+            assert v == pytest.approx(fd[w], rel=1e-4, abs=1e-6), (w, cut)
+        if HAVE_TORCH:                                  # == torch autograd of the oracle
+            tg = oracle.torch_gradient(raw, params, detach=cut)
+            for w, v in shown.numbers.gradients.items():
+                assert v == pytest.approx(tg[w], rel=1e-9, abs=1e-12), (w, cut)
+    if detach:
+        assert true.numbers.gradients == pytest.approx(b.numbers.true_gradients, rel=1e-12)
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_numbers_equal_finite_differences_and_torch(case):
-    raw = yaml.safe_load(CASES[case])
-    fd = reference.finite_difference_gradient(raw, _point(raw))
-    torch_grad = reference.torch_gradient(raw, _point(raw)) if HAVE_TORCH else None
-    loss = reference.total_loss(raw, _point(raw))
-    for method in ("backprop", "paths"):
-        d = derive(spec_from_mapping(raw), method)
-        assert d.numbers.forward[d.network.root] == pytest.approx(loss, rel=1e-12)
-        for w, value in d.numbers.gradients.items():
-            assert value == pytest.approx(fd[w], rel=1e-6, abs=1e-9), (method, w)
-            if torch_grad is not None:
-                assert value == pytest.approx(torch_grad[w], rel=1e-10, abs=1e-12), (method, w)
+# ----------------------------------------------------------------------------- recurrent
+
+@st.composite
+def recurrent_specs(draw):
+    steps = draw(st.integers(1, 4))
+    sizes = {k: draw(st.integers(1, 2)) for k in ("inputs", "state", "outputs")}
+    block = {"steps": steps, **sizes, "activation": draw(st.sampled_from(SMOOTH)),
+             "output_activation": draw(st.sampled_from(SMOOTH)), "bias": draw(st.booleans()),
+             "loss_at": draw(st.sampled_from(["last", "every"]))}
+    if draw(st.booleans()):
+        block["h0"] = [draw(value) for _ in range(sizes["state"])]
+    if steps > 1 and draw(st.booleans()):
+        block["truncate"] = draw(st.integers(1, steps - 1))
+    vec = lambda n: draw(value) if n == 1 else [draw(value) for _ in range(n)]   # noqa: E731
+    sequence = []
+    for t in range(1, steps + 1):
+        step = {"x": vec(sizes["inputs"])}
+        if block["loss_at"] == "every" or t == steps:
+            step["t"] = vec(sizes["outputs"])
+        sequence.append(step)
+    raw = {"name": "random-rnn", "recurrent": block, "loss": draw(st.sampled_from(["half_sse", "sse", "mse"])),
+           "values": {"sequence": sequence}}
+    return with_values(raw, draw)
 
 
-def test_the_l2_forms_scale_the_penalty_by_hand():
-    """λ = 0.05, m = 3 examples: the penalties of the three forms are λΣw², λ/2·Σw², λ/(2·3)·Σw²
-    over the weights w1 = 0.9, w2 = 1.3 (biases not regularised)."""
-    squares = 0.9 ** 2 + 1.3 ** 2
-    def loss(form):
-        d = derive(spec_from_mapping(yaml.safe_load(_l2(form))))
-        return d.numbers.forward[d.network.root]
-
-    plain = loss("lambda*sum")
-    for form, factor in (("lambda/2*sum", 0.05 / 2), ("lambda/(2m)*sum", 0.05 / 6)):
-        assert plain - loss(form) == pytest.approx((0.05 - factor) * squares, rel=1e-12), form
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(recurrent_specs())
+def test_random_recurrent_networks_all_methods_agree(raw):
+    check_all_methods(raw)
 
 
-def _document(d, kind: str) -> str:
-    from symbackprop.render.options import RenderOptions
-    from symbackprop.render.registry import DOCUMENTS
+# ----------------------------------------------------------------------------- conv
 
-    return "".join(text for _, text in DOCUMENTS[kind].write(d, RenderOptions()))
-
-
-def test_the_l2_form_is_printed_as_the_spec_writes_it():
-    spec = spec_from_mapping(yaml.safe_load(_l2("lambda/(2m)*sum")))
-    assert r"\frac{0.05}{2 \cdot 3}" in _document(derive(spec), "derivation")
-    spec = spec_from_mapping(yaml.safe_load(_l2("lambda/2*sum")))
-    assert r"\frac{0.05}{2}" in _document(derive(spec), "solution")
-
-
-def test_a_loss_over_the_inputs_needs_no_targets():
-    spec = spec_from_mapping(yaml.safe_load(RECONSTRUCTION))
-    assert spec.target_outputs == () and spec.examples[0].targets == {}
-    g = derive(spec).network.graph
-    assert not [n for n in g if g.nodes[n]["kind"] == "target"]
-    assert g.has_edge("x1", "E") and g.has_edge("x2", "E")   # the loss reads the inputs
-
-
-def test_targets_inputs_copies_each_input_into_its_output_target():
-    spec = spec_from_mapping(yaml.safe_load(AUTOENCODER_DATA))
-    assert [dict(ex.targets) for ex in spec.examples] == [
-        {"y1": sp.Rational(4, 5), "y2": sp.Rational(-2, 5)}, {"y1": sp.Rational(-1, 5), "y2": sp.Rational(3, 5)},
-        {"y1": sp.Rational(1, 10), "y2": sp.Rational(3, 10)}]
-
-
-# ------------------------------------------------------------------ printing a fixed weight
-
-def test_a_fixed_weight_prints_as_its_number_everywhere():
-    from symbackprop.render.tikz import network_picture
-
-    d = derive(load_spec(EXAMPLES / "residual-block.yaml"))
-    text = text_report(d.to_dict())
-    assert "delta_h1 = delta_a2*w2 + delta_h2" in text
-    data = d.to_dict()
-    assert data["deltas"]["h1"]["expression"] == "delta_a2*w2 + delta_h2"
-    tex = _document(d, "solution")
-    # net_h1 = v1·out_a1 + 1·x with the 1 dropped
-    assert r"v_{1}\,\mathrm{out}_{a_{1}} + x = \left(-0.6\right) \cdot 0.379949 + 0.5 = 0.272031" in tex
-    picture = network_picture(d.network)
-    skips = [e for e in picture["edges"] if e["controls"]]
-    assert len(skips) == 2 and all(e["label"] == "1" for e in skips)   # x → h1 and h1 → h2, drawn as arcs
-    assert all(not e["controls"] for e in picture["edges"] if e not in skips)
+@st.composite
+def conv_specs(draw):
+    dims = draw(st.integers(1, 2))
+    shape = [draw(st.integers(3, 6))] if dims == 1 else [draw(st.integers(3, 4)), draw(st.integers(3, 4))]
+    channels = draw(st.integers(1, 2))
+    kernel = draw(st.integers(1, min(3, *shape)))
+    conv = {"kernel": kernel, "stride": draw(st.integers(1, 2)), "padding": draw(st.integers(0, kernel - 1)),
+            "channels": draw(st.integers(1, 2)), "activation": draw(st.sampled_from(SMOOTH)),
+            "bias": draw(st.booleans())}
+    layers = [{f"conv{dims}d": conv}]
+    out = [(n + 2 * conv["padding"] - kernel) // conv["stride"] + 1 for n in shape]
+    if min(out) >= 2 and draw(st.booleans()):
+        layers.append({draw(st.sampled_from(["max_pool", "avg_pool"])): {"size": 2, "stride": draw(st.integers(1, 2))}})
+    n_out = None
+    if draw(st.booleans()):
+        n_out = draw(st.integers(1, 2))
+        layers += ["flatten", {"dense": {"units": n_out, "activation": draw(st.sampled_from(SMOOTH))}}]
+    block = {"input": shape, "channels": channels, "layers": layers}
+    x = [draw(value) for _ in range(channels * shape[0] * (shape[1] if dims == 2 else 1))]
+    nest = x
+    if dims == 2:
+        nest = [nest[i:i + shape[1]] for i in range(0, len(nest), shape[1])]
+    if channels > 1:
+        per = len(nest) // channels
+        nest = [nest[c * per:(c + 1) * per] for c in range(channels)]
+    raw = {"name": "random-conv", "conv": block, "loss": draw(st.sampled_from(["half_sse", "sse", "mse"]))}
+    outputs = spec_from_mapping(copy.deepcopy({**raw, "conv": block})).outputs
+    raw["values"] = {"inputs": {"x": nest}, "targets": {"y": [draw(value) for _ in outputs]}}
+    return with_values(raw, draw)
 
 
-def test_a_relu_derivative_prints_as_the_lectures_indicator_in_text():
-    d = derive(load_spec(EXAMPLES / "we10-relu-one-step.yaml"))
-    text = text_report(d.to_dict())
-    assert "Heaviside" not in text and "𝟙[net_h1 > 0]" in text
-    assert "Heaviside(net_h1, 0)" in json.dumps(d.to_dict())   # the JSON stays parseable
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(conv_specs())
+def test_random_conv_networks_all_methods_agree(raw):
+    check_all_methods(raw)
 
 
-# ------------------------------------------------------------------ slips on hand-written answers
+# ----------------------------------------------------------------------------- shipped examples
 
-def _residual_values() -> dict[str, float]:
-    """The residual block's forward values, by hand (examples/independent/residual-block.py)."""
-    x, t = 0.5, 1.0
-    w1, v1, w2, v2, w3, b = 0.8, -0.6, 0.3, 0.9, 1.1, -0.2
-    a1 = math.tanh(w1 * x)
-    h1 = x + v1 * a1
-    a2 = math.tanh(w2 * h1)
-    h2 = h1 + v2 * a2
-    o = 1 / (1 + math.exp(-(w3 * h2 + b)))
-    return dict(x=x, t_o=t, w1=w1, v1=v1, w2=w2, v2=v2, w3=w3, b=b, out_a1=a1, out_h1=h1, out_a2=a2,
-                out_h2=h2, out_o=o)
+SHAPES = ["rnn-three-steps", "rnn-truncated", "conv1d-maxpool", "conv2d-4x4"]
 
 
-def _value(answer: str, values: dict[str, float]) -> float:
-    return float(sp.sympify(answer).subs(values))   # test-side evaluation of a literal answer
+@pytest.mark.parametrize("stem", SHAPES)
+def test_shipped_examples_all_methods_agree(stem):
+    from reference import load
+
+    raw = load(EXAMPLES / f"{stem}.yaml")
+    spec = spec_from_mapping(copy.deepcopy(raw))   # the oracle reads nested-list values by generated name
+    raw["values"]["params"] = {p: float(v) for p, v in spec.params_values.items()}
+    check_all_methods(raw, drawn=False)
 
 
-RESIDUAL_SLIPS = [
-    # dE/dw1 with delta_h1 = w2 delta_a2 only (the skip h1 -> h2 dropped)
-    ("w1", "x*v1*(1-out_a1**2)*w2*v2*(1-out_a2**2)*w3*(out_o-t_o)*out_o*(1-out_o)",
-     lambda r: r["x"] * r["v1"] * (1 - r["out_a1"] ** 2) * r["w2"] * r["v2"] * (1 - r["out_a2"] ** 2) * r["w3"]
-     * (r["out_o"] - r["t_o"]) * r["out_o"] * (1 - r["out_o"]), "missing_skip"),
-    ("delta_h1", "w2*v2*(1-out_a2**2)*w3*(out_o-t_o)*out_o*(1-out_o)",
-     lambda r: r["w2"] * r["v2"] * (1 - r["out_a2"] ** 2) * r["w3"] * (r["out_o"] - r["t_o"]) * r["out_o"]
-     * (1 - r["out_o"]), "missing_skip"),
-    # the path through a2 dropped instead: a missing path, but not the skip
-    ("w1", "x*v1*(1-out_a1**2)*w3*(out_o-t_o)*out_o*(1-out_o)",
-     lambda r: r["x"] * r["v1"] * (1 - r["out_a1"] ** 2) * r["w3"] * (r["out_o"] - r["t_o"]) * r["out_o"]
-     * (1 - r["out_o"]), "missing_path"),
-]
+def test_truncated_bptt_is_labelled_and_keeps_the_true_gradient_beside():
+    d = derive(load_spec(EXAMPLES / "rnn-truncated.yaml"))
+    out = d.to_dict()
+    assert d.is_variant and d.variant_kind == "truncated"
+    assert out["variant"]["kind"] == "truncated" and "NOT the gradient" in out["variant"]["note"]
+    assert out["variant"]["true_gradient_values"] == pytest.approx(
+        derive(load_spec(EXAMPLES / "rnn-truncated.yaml"), "backprop").true.numbers.gradients)
+    assert out["variant"]["max_abs_gradient_difference"] > 1e-3
 
 
-@pytest.mark.parametrize("wrt,answer,by_hand,slip", RESIDUAL_SLIPS)
-def test_residual_slips_are_named(wrt, answer, by_hand, slip):
-    values = _residual_values()
-    assert _value(answer, values) == pytest.approx(by_hand(values), rel=1e-12)   # the answer is the slip
-    ctx = CheckContext(derive(load_spec(EXAMPLES / "residual-block.yaml")))
-    names = [m.key for m in check_answer(ctx, wrt, answer).slips]
-    assert slip in names, names
-    if slip != "missing_skip":
-        assert "missing_skip" not in names
+def test_the_delta_chain_reads_as_the_lecture_writes_it():
+    """δ_{h_t} = f′(net_{h_t})·(W δ_{h_{t+1}} + V δ_{y_t}) with loss at every step."""
+    d = derive(spec_from_mapping({"name": "r", "loss": "half_sse",
+                                  "recurrent": {"steps": 3, "loss_at": "every"}}))
+    W, V = sp.symbols("W V")
+    out = sp.Symbol("out_h_2")
+    assert sp.expand(d.deltas["h_2"].expression - (1 - out ** 2) * (W * sp.Symbol("delta_h_3")
+                                                                   + V * sp.Symbol("delta_y_2"))) == 0
+    assert d.gradients["W"].expression == sum(sp.Symbol(f"delta_h_{t}") * s for t, s in
+                                              ((1, sp.Symbol("h_0")), (2, sp.Symbol("out_h_1")),
+                                               (3, sp.Symbol("out_h_2"))))
 
 
-def test_the_sigmoid_delta_for_softmax_is_named():
-    """WE-7c: δ_p2 = p2 − t2 (one-hot); the slip writes p2(1 − p2)(p2 − t2). With the example's
-    values (independent/we07c-softmax-ce.py: p2 and the target 1) the slip's figure differs."""
-    ctx = CheckContext(derive(load_spec(EXAMPLES / "we07c-softmax-ce.yaml")))
-    expected = json.loads((EXAMPLES / "we07c-softmax-ce.expected.json").read_text())["checks"]
-    p2 = next(c["value"] for c in expected if c["key"] == "forward.p2.out")
-    slipped = p2 * (1 - p2) * (p2 - 1)
-    assert slipped != pytest.approx(p2 - 1, rel=1e-3)
-    for wrt, answer in (("delta_p2", "out_p2*(1-out_p2)*(out_p2-t_p2)"),
-                        ("v21", "out_p2*(1-out_p2)*(out_p2-t_p2)*out_h1")):
-        result = check_answer(ctx, wrt, answer)
-        assert result.verdict == "wrong"
-        assert "softmax_sigmoid_delta" in [m.key for m in result.slips]
-    assert check_answer(ctx, "delta_p2", "out_p2 - t_p2").verdict == "correct"
+def test_kernel_gradient_is_the_sum_over_positions():
+    d = derive(spec_from_mapping({"name": "c", "loss": "half_sse",
+                                  "conv": {"input": [4], "layers": [{"conv1d": {"kernel": 2, "bias": False}}]}}))
+    assert d.gradients["k1_2"].expression == sum(sp.Symbol(f"delta_c1_{p}") * sp.Symbol(f"x_{p + 1}")
+                                                 for p in (1, 2, 3))
+    assert d.gradients["k1_2"].path_count == 3
 
 
-def test_tied_layers_are_the_tied_autoencoder_and_say_so_in_the_matrix_view():
-    """``tie: {W2: W1^T}`` on [2, 1, 2] is examples/tied-autoencoder.yaml under generated names; its
-    gradients are that example's independent figures; the layer view states the tie."""
-    from symbackprop.layers import layer_view, layer_view_dict
+# ----------------------------------------------------------------------------- ties and exams
 
-    d = derive(spec_from_mapping(yaml.safe_load(TIED_LAYERS)))
-    assert set(d.spec.parameters) == {"w1_1_1", "w1_1_2", "b1_1", "b2_1", "b2_2"}
-    expected = {c["key"]: c["value"] for c in
-                json.loads((EXAMPLES / "tied-autoencoder.expected.json").read_text())["checks"] if "value" in c}
-    for ours, theirs in (("w1_1_1", "w1"), ("w1_1_2", "w2"), ("b1_1", "b"), ("b2_1", "c1"), ("b2_2", "c2")):
-        assert d.numbers.gradients[ours] == pytest.approx(expected[f"gradients.{theirs}.value"], abs=1e-12)
-    view = layer_view_dict(layer_view(d))
-    assert view["layers"]["2"]["tied"] == "W1^T" and "tied" not in view["layers"]["1"]
-    assert "W2 = W1^T = [w1_1_1; w1_1_2]" in text_report({**d.to_dict(), "layer_view": view})
-    tex = _document(d, "matrix")
-    assert r"W^{(2)} = \left(W^{(1)}\right)^{\top}" in tex
-    total = f"{expected['gradients.w1.value']:.6f}"
-    assert total in tex   # ∂E/∂W1 + (∂E/∂W2)^T in numbers
+def _tied_pool(x: list) -> dict:
+    return {"name": "tie", "loss": "half_sse",
+            "conv": {"input": [4], "layers": [{"conv1d": {"kernel": 1, "bias": False}},
+                                              {"max_pool": {"size": 2}}]},
+            "values": {"inputs": {"x": x}, "params": {"k1_1": 1}, "targets": {"y": [0, 0]}}}
 
 
-def _independent(stem: str) -> dict:
-    """The module globals of examples/independent/<stem>.py (its hand-derived figures)."""
-    import contextlib
-    import io
-    import runpy
+def test_max_pool_at_a_tie_carries_the_warning():
+    d = derive(spec_from_mapping(_tied_pool([0.5, 0.5, 0.2, 0.7])))
+    assert [w["node"] for w in d.warnings] == ["p2_1"]
+    assert "tie" in d.warnings[0]["message"]
+    assert d.to_dict()["warnings"][0]["node"] == "p2_1"
+    # the documented subgradient: the tie goes to the first argument, weights summing to 1
+    assert d.numbers.deltas["c1_1"] == pytest.approx(0.5) and d.numbers.deltas["c1_2"] == 0
 
-    with contextlib.redirect_stdout(io.StringIO()):
-        return runpy.run_path(str(EXAMPLES / "independent" / f"{stem}.py"))
+
+def test_exams_never_draw_a_max_pool_tie():
+    """A grid so coarse that ties are common: every drawn variant is tie-free, and ties were met."""
+    from symbackprop.exams.variants import degenerate, draw_variants
+
+    raw = _tied_pool([1, 1, 0, 1])
+    raw["randomize"] = {"inputs": {"low": 0, "high": 1, "step": 1}}
+    variants = draw_variants(spec_from_mapping(raw), 2, seed=3)
+    assert len(variants) == 2
+    for v in variants:
+        d = v.derivation
+        assert not d.warnings and degenerate(d) is None
+    import itertools
+
+    tied = [x for x in itertools.product([0, 1], repeat=4)
+            if "max at a tie" in (degenerate(derive(spec_from_mapping(_tied_pool(list(x))))) or "")]
+    assert len(tied) == 12   # 3 in 4 draws of this grid tie a pool: the generator drew again
 
 
-def test_batch_statistics_taken_as_constants_are_named():
-    """∂E/∂b of batchnorm-3 with the mean, or the mean and the variance, held constant; the
-    slipped figures come from the independent script's forward and backward values."""
-    r = _independent("batchnorm-3")
-    h, mu, var, d_z, d_var, m = r["h"], r["mu"], r["var"], r["d_z"], r["d_var"], 3
-    g, s = r["P0"]["g"], math.sqrt(r["var"] + r["EPS"])
-    both = sum(d_z[n] * g / s * (1 - h[n] ** 2) for n in range(m))
-    mean_only = sum((d_z[n] * g / s + d_var * 2 * (h[n] - mu) / m) * (1 - h[n] ** 2) for n in range(m))
-    assert both != pytest.approx(r["g"]["b"], rel=1e-3) and mean_only != pytest.approx(r["g"]["b"], rel=1e-3)
-    d = derive(load_spec(EXAMPLES / "batchnorm-3.yaml"))
-    ctx = CheckContext(d)
-    answers = {
-        " + ".join(f"delta_z__{n}*g/sqrt(var_z + 1/1000)*(1 - out_h__{n}**2)" for n in (1, 2, 3)): both,
-        " + ".join(f"(delta_z__{n}*g/sqrt(var_z + 1/1000) + delta_var_z*2*(out_h__{n} - mu_z)/3)"
-                   f"*(1 - out_h__{n}**2)" for n in (1, 2, 3)): mean_only,
-    }
-    values = {sp.Symbol(k): v for k, v in d.numbers.forward.items()}
-    values.update({sp.Symbol(e.symbol.name): d.numbers.deltas[k] for k, e in d.deltas.items()})
-    values[sp.Symbol("g")] = g
-    for answer, slipped in answers.items():
-        assert float(sp.sympify(answer).subs(values)) == pytest.approx(slipped, rel=1e-9)
-        result = check_answer(ctx, "b", answer)
-        assert result.verdict == "wrong"
-        assert "batch_stats_constant" in [m.key for m in result.slips], answer
+def test_exam_variants_of_a_recurrent_spec_keep_h0_fixed():
+    from symbackprop.exams.variants import draw_variants
+
+    spec = load_spec(EXAMPLES / "rnn-three-steps.yaml")
+    raw = dict(spec.raw, randomize={"params": {"low": -1, "high": 1, "step": 0.1}})
+    for v in draw_variants(spec_from_mapping(raw), 2, seed=1):
+        d = v.derivation
+        assert d.numbers.forward["h_0"] == 0.0 and "h_0" not in d.spec.inputs
+
+
+# ----------------------------------------------------------------------------- refusals
+
+@pytest.mark.parametrize("raw,key,message", [
+    ({"recurrent": {}}, "recurrent.steps", "give 'steps"),
+    ({"recurrent": {"steps": 3, "truncate": 3}}, "recurrent.truncate", "from 1 to 2"),
+    ({"recurrent": {"steps": 2, "loss_at": "first"}}, "recurrent.loss_at", "'last' or 'every'"),
+    ({"recurrent": {"steps": 2, "stat": 2}}, "recurrent.stat", "unknown key"),
+    ({"recurrent": {"steps": 2}, "inputs": ["a"]}, "inputs", "generates the inputs"),
+    ({"recurrent": {"steps": 2}, "values": {"sequence": [{"x": 1}]}}, "recurrent.steps", "sequence has 1"),
+    ({"recurrent": {"steps": 1}, "values": {"sequence": [{"x": [1, 2]}]}}, "values.sequence[0].x", "a number"),
+    ({"recurrent": {"steps": 1}, "values": {"sequence": [{"x": 1}]}}, "values.sequence[0]", "target"),
+    ({"recurrent": {"steps": 2}, "conv": {"input": [3], "layers": ["flatten"]}}, "conv", "not both"),
+    ({"conv": {"input": [3], "layers": [{"conv2d": {"kernel": 2}}]}}, "conv.layers[0].conv2d", "2-D input"),
+    ({"conv": {"input": [3], "layers": [{"conv1d": {"kernel": 4}}]}}, "conv.layers[0].conv1d.kernel", "larger"),
+    ({"conv": {"input": [3], "layers": [{"conv1d": {"kernel": 2, "padding": 2}}]}},
+     "conv.layers[0].conv1d.padding", "smaller than the kernel"),
+    ({"conv": {"input": [3], "layers": [{"dense": {"units": 1}}]}}, "conv.layers[0].dense", "flatten"),
+    ({"conv": {"input": [3], "layers": [{"pool": {}}]}}, "conv.layers[0]", "one of conv1d"),
+    ({"conv": {"input": [2, 2], "layers": ["flatten"]}, "values": {"inputs": {"x": [1, 2]}}},
+     "values.inputs.x[0]", "list of 2"),
+])
+def test_bad_shorthands_are_one_clear_error(raw, key, message):
+    with pytest.raises(SpecError) as info:
+        spec_from_mapping({"name": "bad", "loss": "half_sse", **raw})
+    assert info.value.key == key and message in info.value.message, str(info.value)

@@ -118,8 +118,11 @@ def test_the_crowded_lecture_pictures_put_no_label_on_another_edge():
 def test_label_fonts_are_at_least_8pt():
     assert set(tikz.FONT_PT) <= {r"\footnotesize", r"\scriptsize"}
     assert min(tikz.FONT_PT.values()) >= 8
-    for path in EXAMPLE_SPECS:
-        assert tikz.network_picture(derivation(str(path)).network)["font"] in tikz.FONT_PT
+    drawn = [pic for pic in (tikz.network_picture(derivation(str(p)).network) for p in EXAMPLE_SPECS)
+             if pic["drawn"]]
+    assert len(drawn) >= 20
+    for pic in drawn:   # a network too large to draw (conv2d-4x4) has no picture and no font
+        assert pic["font"] in tikz.FONT_PT
     macro = (Path(__file__).parent.parent / "templates" / "macros.tex.j2").read_text()
     picture = macro[macro.index("macro picture(net)"):macro.index("endmacro")]
     assert r"\tiny" not in picture

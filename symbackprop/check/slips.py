@@ -402,3 +402,34 @@ def _learning_rate(ctx: CheckContext, start: str | None):
         return
     yield Change("the update is w − ∂E/∂w: the learning rate η is left out", update_rule="no_eta",
                  applies=frozenset({UPDATE}))
+
+
+def _shared_uses(ctx: CheckContext, p: str, scope: set[str]) -> dict[object, list[str]]:
+    """A parameter's uses (the nodes it feeds, not the L2 term), grouped by example, in order."""
+    position = {n: i for i, n in enumerate(ctx.order)}
+    uses: dict[object, list[str]] = {}
+    for v in sorted((v for v in ctx.graph.successors(p) if v in scope and v != ctx.root), key=position.get):
+        uses.setdefault(ctx.graph.nodes[v].get("example"), []).append(v)
+    return uses
+
+
+@register("truncated_sum", "shared weight summed over the last uses only",
+          "a shared weight's gradient summed over only the last time step(s) (BPTT truncated) or the last "
+          "kernel position(s), instead of over every use")
+def _truncated_sum(ctx: CheckContext, start: str | None):
+    raw = ctx.spec.raw or {}
+    what = "time step" if "recurrent" in raw else "kernel position" if "conv" in raw else "use"
+    scope = _scope(ctx, start)
+    params = [start] if start is not None and ctx.kind(start) == "param" else [
+        n for n in ctx.order if ctx.kind(n) == "param" and n in scope]
+    for p in params:
+        uses = _shared_uses(ctx, p, scope)
+        n = min((len(u) for u in uses.values()), default=0)
+        for kept in range(1, n):
+            labels = {(p, v): sp.Integer(0) for vs in uses.values() for v in vs[:len(vs) - kept]}
+            last = "the last " + (what if kept == 1 else f"{kept} {what}s")
+            yield Change(f"∂E/∂{p} summed over only {last} of its {n}{_examples_note(list(uses))}: "
+                         f"the terms through " + ", ".join(ctx.node_text(v) for vs in uses.values()
+                                                           for v in vs[:len(vs) - kept][:4])
+                         + (", …" if n - kept > 4 else "") + " are missing",
+                         labels=labels, applies=frozenset({ANSWER, GRADIENT}))

@@ -21,6 +21,7 @@ from .kinks import kink_warnings
 from .numbers import compute_numbers
 from .paths import DEFAULT_MAX_PATHS, adjoints_by_paths, path_counts
 from .result import DeltaEntry, Derivation, GradientEntry, PathCheck
+from .truncation import truncated_note, truncation_cuts
 
 METHODS = ("backprop", "paths")
 VARIANT_NOTE = ("backprop_weights: updated - hidden deltas are propagated through the already "
@@ -78,13 +79,16 @@ def _derive(spec: Spec, method: str, max_paths: int, expansion_limit: int, stric
     if method == "paths" and spec.backprop_weights == "updated":
         raise SpecError("the lecture variant is a backprop procedure, not a sum over paths; "
                         "use --method backprop", key="backprop_weights")
+    if spec.detached and spec.backprop_weights == "updated":
+        raise SpecError("give truncate or backprop_weights: updated, not both (each is a variant of "
+                        "the gradient)", key="recurrent.truncate")
     network = build_network(spec)
     derivation = _derive_network(network, method, max_paths, expansion_limit, strict_variant)
     if derivation.is_variant or not set(derivation.gradients) >= set(spec.parameters):
         wrt = tuple(dict.fromkeys(list(spec.parameters) + [w for w in spec.wrt if w in spec.inputs]))
         complete = derivation.true
         if complete is None or set(complete.gradients) != set(wrt):
-            complete = derive(replace(spec, wrt=wrt, backprop_weights="old"), "backprop",
+            complete = derive(replace(spec, wrt=wrt, backprop_weights="old", detached=()), "backprop",
                               expansion_limit=expansion_limit)
         derivation = replace(derivation, complete=complete)
     return derivation
@@ -105,11 +109,20 @@ def _derive_network(network: Network, method: str, max_paths: int, expansion_lim
         true_d = _assemble(network, "backprop", true, counts, expansion_limit)
         return _assemble(network, method, variant, counts, expansion_limit, true=true_d, adjoints=true)
     paths = adjoints_by_paths(network, max_paths=max_paths) if method == "paths" else None
+    if spec.detached:  # truncated BPTT: the labelled variant, the true gradient beside it
+        cuts = truncation_cuts(network)
+        variant = backprop(network, labels=cuts)
+        variant_paths = adjoints_by_paths(network, max_paths=max_paths, cut=set(cuts)) if paths else None
+        true_d = _assemble(network, method, true, counts, expansion_limit, paths=paths)
+        return _assemble(network, method, variant, path_counts(network, frozenset(cuts)), expansion_limit,
+                         paths=variant_paths, true=true_d,
+                         adjoints=true, note=truncated_note(spec))
     return _assemble(network, method, true, counts, expansion_limit, paths=paths)
 
 
 def _assemble(network: Network, method: str, shown: Adjoints, counts: dict[str, int], expansion_limit: int,
-              *, paths=None, true: Derivation | None = None, adjoints: Adjoints | None = None) -> Derivation:
+              *, paths=None, true: Derivation | None = None, adjoints: Adjoints | None = None,
+              note: str = VARIANT_NOTE) -> Derivation:
     deltas = {}
     for node, expr in shown.deltas.items():
         key = node.removeprefix("net_")
@@ -122,7 +135,7 @@ def _assemble(network: Network, method: str, shown: Adjoints, counts: dict[str, 
                                   path_count=counts[w], paths=tuple(paths[2][w]) if paths is not None else None)
                  for w, expr in shown.gradients.items()}
     d = Derivation(network=network, method=method, deltas=deltas, gradients=gradients,
-                   updated_definitions=dict(shown.updated), notes=(VARIANT_NOTE,) if true else (),
+                   updated_definitions=dict(shown.updated), notes=(note,) if true else (),
                    expansion_limit=expansion_limit, adjoints=adjoints or shown,
                    cached=dict(shown.gradients) if paths is not None else None, true=true,
                    rederive=derive)

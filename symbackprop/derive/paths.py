@@ -30,8 +30,9 @@ class PathTerm:
         return sp.Mul(*self.factors)
 
 
-def path_counts(network: Network) -> dict[str, int]:
-    """Number of paths from every node to the loss (0 where it cannot be reached).
+def path_counts(network: Network, cut: frozenset[tuple[str, str]] = frozenset()) -> dict[str, int]:
+    """Number of paths from every node to the loss (0 where it cannot be reached), none through
+    an edge in ``cut``.
 
     >>> from symbackprop.spec import spec_from_mapping
     >>> from symbackprop.graph import build_network
@@ -45,11 +46,12 @@ def path_counts(network: Network) -> dict[str, int]:
     counts[network.root] = 1
     for u in reversed(network.order):
         if u != network.root:
-            counts[u] = sum(counts[v] for v in g.successors(u))
+            counts[u] = sum(counts[v] for v in g.successors(u) if (u, v) not in cut)
     return counts
 
 
-def _walk(network: Network, start: str, relevant: set[str]) -> Iterator[tuple[str, ...]]:
+def _walk(network: Network, start: str, relevant: set[str],
+          cut: frozenset[tuple[str, str]] = frozenset()) -> Iterator[tuple[str, ...]]:
     g = network.graph
     stack = [(start,)]
     while stack:
@@ -58,12 +60,13 @@ def _walk(network: Network, start: str, relevant: set[str]) -> Iterator[tuple[st
         if last == network.root:
             yield path
             continue
-        successors = [v for v in g.successors(last) if v in relevant]
+        successors = [v for v in g.successors(last) if v in relevant and (last, v) not in cut]
         stack.extend(path + (v,) for v in reversed(successors))
 
 
-def enumerate_paths(network: Network, start: str) -> list[PathTerm]:
-    """Every path from ``start`` to the loss with its factors, in a deterministic order.
+def enumerate_paths(network: Network, start: str, cut: frozenset[tuple[str, str]] = frozenset()) -> list[PathTerm]:
+    """Every path from ``start`` to the loss with its factors, in a deterministic order (none
+    through an edge in ``cut``: truncated BPTT's detached edges).
 
     >>> from symbackprop.spec import spec_from_mapping
     >>> from symbackprop.graph import build_network
@@ -77,11 +80,12 @@ def enumerate_paths(network: Network, start: str) -> list[PathTerm]:
     g = network.graph
     relevant = relevant_nodes(network)
     return [PathTerm(p, tuple(g.edges[a, b]["derivative"] for a, b in zip(p, p[1:])))
-            for p in _walk(network, start, relevant)]
+            for p in _walk(network, start, relevant, cut)]
 
 
-def adjoints_by_paths(network: Network, *, max_paths: int = DEFAULT_MAX_PATHS):
-    """Every δ and gradient as a sum over paths. Returns (deltas, gradients, paths per node).
+def adjoints_by_paths(network: Network, *, max_paths: int = DEFAULT_MAX_PATHS, cut=frozenset()):
+    """Every δ and gradient as a sum over paths (none through an edge in ``cut``). Returns
+    (deltas, gradients, paths per node).
 
     Raises :class:`SpecError` when the total number of paths exceeds ``max_paths``.
 
@@ -103,7 +107,7 @@ def adjoints_by_paths(network: Network, *, max_paths: int = DEFAULT_MAX_PATHS):
     if total > max_paths:
         raise SpecError(f"{total:,} paths to enumerate exceed the limit of {max_paths:,}; "
                         "use --method backprop (or raise --max-paths)", key="method")
-    terms = {n: enumerate_paths(network, n) for n in list(network.wrt) + delta_nodes}
+    terms = {n: enumerate_paths(network, n, frozenset(cut)) for n in list(network.wrt) + delta_nodes}
     sums = {n: sp.Add(*[t.product for t in ts]) for n, ts in terms.items()}
     deltas = {n: sums[n] for n in delta_nodes}
     gradients = {w: sums[w] for w in network.wrt}

@@ -123,6 +123,14 @@ class Derivation:
         return self.true is not None
 
     @property
+    def variant_kind(self) -> str | None:
+        """Which variant: ``"updated"`` (backprop_weights: updated), ``"truncated"`` (truncated
+        BPTT, ``recurrent: {truncate: k}``), or None for the gradient itself."""
+        if not self.is_variant:
+            return None
+        return "truncated" if self.spec.detached else "updated"
+
+    @property
     def true_gradients(self) -> dict[str, sp.Expr] | None:
         """The variant's true gradient expressions (None for a plain derivation)."""
         return {k: g.expression for k, g in self.true.gradients.items()} if self.true else None
@@ -145,13 +153,14 @@ class Derivation:
         gradient (not the lecture variant), no values: what generated code batches over.
         ``self`` when it is that already; else derived once, on first use."""
         spec = self.spec
-        if (not spec.has_data and spec.l2 is None and spec.backprop_weights == "old"
+        if (not spec.has_data and spec.l2 is None and spec.backprop_weights == "old" and not spec.detached
                 and self.method == "backprop"):
             return self
         from dataclasses import replace
 
         core = replace(spec, has_data=False, examples=(), params_values=None, l2=None,
-                       l2_include_biases=False, reduction="sum", backprop_weights="old", learning_rate=None)
+                       l2_include_biases=False, reduction="sum", backprop_weights="old", learning_rate=None,
+                       detached=())
         return self.rederive(core, "backprop", expansion_limit=self.expansion_limit)
 
     @property
@@ -241,6 +250,7 @@ class Derivation:
             out["forward_after_update"] = self.forward_json(n.forward_after)
         if self.is_variant:
             variant: dict[str, Any] = {
+                "kind": self.variant_kind,
                 "note": self.notes[0] if self.notes else "",
                 "true_gradients": {k: text(v) for k, v in self.true_gradients.items()},
                 "updated_weights": {str(k): text(v) for k, v in self.updated_definitions.items()},

@@ -23,6 +23,7 @@ from .texmath import (
     visual_width,
 )
 from .view import (
+    VARIANT_WORDS,
     View,
     dEdout_name,
     delta_display_order,
@@ -226,4 +227,4 @@ def _variant_symbolic(view: View) -> dict:
         if key in d.deltas and view.shown(view.g.nodes[d.deltas[key].node]["example"]) \
                 and expr != d.deltas[key].expression:
             rows.append(row(namer.tex(d.deltas[key].symbol), namer.tex(expr)))
-    return {"deltas": rows}
+    return {"deltas": rows, "words": VARIANT_WORDS[d.variant_kind]}

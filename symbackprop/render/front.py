@@ -11,8 +11,7 @@ from .texmath import LINE_WIDTH, Namer, fmt_given, l2_tex, visual_width
 from .tikz import network_picture
 from .view import (
     LOSS_TEXT,
-    VARIANT_HEADING,
-    VARIANT_TEXT,
+    VARIANT_WORDS,
     View,
     activation_rows,
     per_example_tex,
@@ -23,7 +22,8 @@ def document_front(d: Derivation, kind: str, *, tagline: str = "", remarks: Iter
     spec = d.spec
     remarks = list(remarks)
     if d.is_variant:
-        remarks.insert(0, {"heading": VARIANT_HEADING, "text": VARIANT_TEXT})
+        words = VARIANT_WORDS[d.variant_kind]
+        remarks.insert(0, {"heading": words["heading"], "text": words["text"]})
     return {"name": spec.name, "title": spec.title or spec.name, "kind": kind, "tagline": tagline,
             "description": spec.description, "remarks": remarks, "subtitle": spec.subtitle,
             "course": spec.course, "sheet": spec.sheet, "notes": [], "edition": "student"}

@@ -29,6 +29,7 @@ from .texmath import (
     table_context,
 )
 from .view import (
+    VARIANT_WORDS,
     View,
     computed_nodes,
     dEdout_name,
@@ -370,7 +371,7 @@ def _delta_table(view: View, nums: Numbers) -> dict:
         header, spec = ["", "value"], "l r"
         variant = d.numbers.true_deltas is not None
         if variant:
-            header, spec = ["", "lecture variant", "true (old weights)"], "l r r"
+            header, spec = ["", "variant", VARIANT_WORDS[d.variant_kind]["column"]], "l r r"
         rows = []
         for key, entry in d.deltas.items():
             cells = [f"${sym.tex(entry.symbol)}$", f"${fmt(d.numbers.deltas[key], digits)}$"]
@@ -418,6 +419,7 @@ def solution_context(d: Derivation, digits: Digits = 6) -> dict:
         true_deltas = ", ".join(f"${latex_name(e.symbol.name)} = {fmt(n.true_deltas[k], digits)}$"
                                 for k, e in d.deltas.items() if e.symbol in view.tilde)
         variant = {"max_difference": sci(max(diffs) if diffs else 0.0), "true_deltas": true_deltas,
+                   "words": VARIANT_WORDS[d.variant_kind],
                    "true_loss_after": fmt(true.numbers.forward_after[d.loss_name], digits)
                    if true is not None and true.numbers.forward_after is not None else ""}
     return {

@@ -85,7 +85,8 @@ def text_report(result: dict[str, Any], *, digits: int = 6, stats: dict | None =
         lines += ["", f"Loss after one step (learning rate {result['learning_rate']:g}): "
                       f"{_num(loss['value'], digits)} -> {_num(result['loss_after_update'], digits)}"]
     if variant and "true_gradient_values" in variant:
-        lines += ["", "True gradient (old weights), for comparison:"]
+        through = "full backpropagation through time" if variant.get("kind") == "truncated" else "old weights"
+        lines += ["", f"True gradient ({through}), for comparison:"]
         for name, v in variant["true_gradient_values"].items():
             lines.append(f"  d{loss['symbol']}/d{name} = {_num(v, digits)}")
         lines.append(f"  largest difference from the variant: "

@@ -7,6 +7,7 @@ import sympy as sp
 
 from ..activations import ACTIVATIONS, DEFAULT_LEAKY_ALPHA, activation_from_text
 from ..derive import Derivation
+from ..derive.truncation import truncation_cuts
 from ..derive.backprop import (
     cached_carry,
     graph_label,
@@ -40,6 +41,28 @@ VARIANT_TEXT = (r"As in the lecture's own solution, the hidden errors are back-p
                 r"the old weights, are given beside.")
 
 
+VARIANT_WORDS = {
+    "updated": {"heading": VARIANT_HEADING, "text": VARIANT_TEXT,
+                "backward": "(and, as in the lecture, the already-updated output weights)",
+                "true": "through the old weights", "column": "true (old weights)",
+                "remark": "The lecture's figures above back-propagate the hidden errors through the "
+                          "already-updated output weights."},
+    "truncated": {"heading": "Truncated backpropagation through time, not the gradient.",
+                  "text": r"The errors $\delta$ are carried back through the recurrent edges for at most "
+                          r"$k$ time steps: the state is detached every $k$ steps, counting back from the "
+                          r"last, so $\partial \mathrm{net}_{h_{t}} / \partial h_{t-1}$ is taken as 0 there. "
+                          r"That is not the gradient of the loss, so these figures carry a tilde: "
+                          r"$\tilde{\delta}$ for the errors and $\tilde{g}_w$ for what a parameter moves "
+                          r"against. The true figures, by full backpropagation through time, are given beside.",
+                  "backward": r"(truncated: no $\delta$ is carried back across a detached step)",
+                  "true": "by full backpropagation through time",
+                  "column": "true (full BPTT)",
+                  "remark": "The figures above are truncated backpropagation through time: no error is "
+                            "carried back across a detached time step."},
+}
+"""What the documents say about each variant of the gradient (``Derivation.variant_kind``)."""
+
+
 class View:
     """The derivation's graph as the documents read it: ``label(u, v)`` is the backward rule's edge
     label (the lecture variant's, through ``w⁺``, when the derivation is that variant) and
@@ -51,7 +74,7 @@ class View:
         self.network = d.network
         self.g = d.network.graph
         self.relevant = relevant_nodes(d.network)
-        base = graph_label(d.network)
+        base = graph_label(d.network, truncation_cuts(d.network) if d.variant_kind == "truncated" else None)
         self.label = (variant_label(d.network, lambda p, where: sp.Symbol(updated_name(p)), base)
                       if d.updated_definitions else base)
         self.carried = cached_carry(d.network)

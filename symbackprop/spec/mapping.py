@@ -25,6 +25,8 @@ from .matrix_values import expand_matrix_values
 from .marking import marking_from_mapping
 from .model import L2_FORMS, l2_coefficient
 from .model import FILE_NAME_PATTERN, MAX_ENTITIES, NEURON_KEYS, TOP_KEYS, Neuron, Spec
+from .generators import expand_generated
+from .recurrent import detached_edges
 from .shorthand import layer_ties, layered_neurons
 from .symbols import symbols_from_mapping
 from .targets import undeclared_parameter
@@ -80,6 +82,7 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
     """Validate a spec mapping (already read from YAML/JSON) into a :class:`Spec`."""
     raw = dict(as_mapping(raw, "(top level)"))
     refuse_unknown_keys(raw, TOP_KEYS, None)
+    raw = expand_generated(raw)  # recurrent: / conv: → neurons, nodes and values by generated name
     if "layers" in raw:
         raw = expand_matrix_values(raw)  # W1: [[…]], x: […] → the generated scalar names
     if "name" not in raw:
@@ -232,8 +235,8 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
         parameters=parameters, weights=tuple(weights), biases=tuple(biases), l2=l2,
         l2_include_biases=include_biases, l2_lambda=l2_lambda, l2_form=l2_form, params_values=params_values, examples=examples,
         has_data="data" in raw, reduction=reduction, learning_rate=learning_rate,
-        backprop_weights=backprop_weights, randomize=randomize, marking=marking,
-        symbols=symbols_from_mapping(raw), file=file, raw=raw,
+        backprop_weights=backprop_weights, detached=detached_edges(raw), randomize=randomize,
+        marking=marking, symbols=symbols_from_mapping(raw), file=file, raw=raw,
         targeted_outputs=target_outputs, targets_from=targets_from,
         batch_norms=norms, ties=layer_ties(raw.get("tie"), list(raw["layers"])) if "layers" in raw else {},
     )

@@ -41,7 +41,7 @@ TOP_KEYS = {
     "name", "title", "subtitle", "course", "sheet", "notes", "description", "inputs", "neurons", "layers", "activation", "activations",
     "bias", "nodes", "params", "outputs", "loss", "regularization", "objective", "wrt",
     "values", "data", "reduction", "learning_rate", "backprop_weights", "randomize",
-    "marking", "symbols", "targets", "tie", "batch_norm",
+    "marking", "symbols", "targets", "tie", "batch_norm", "recurrent", "conv",
 }
 
 
@@ -115,6 +115,7 @@ class Spec:
     reduction: str = "sum"
     learning_rate: sp.Rational | None = None
     backprop_weights: str = "old"
+    detached: tuple[tuple[str, str], ...] = ()   # truncate: k, the edges (source, neuron) BPTT does not cross
     randomize: Mapping[str, Any] | None = None
     marking: MarkingPolicy | None = None   # the instructor's (spec key marking:); None: the defaults
     symbols: Mapping[str, str] = field(default_factory=dict)   # the lecture's loss/learning-rate names
