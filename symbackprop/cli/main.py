@@ -123,6 +123,8 @@ def _register_commands() -> None:
     main.add_command(render_command, "render")
     main.add_command(code_command, "code")
     main.add_command(train_command, "train")
+    from .export import export_command  # symbackprop export: the lms exporters
+    main.add_command(export_command, "export")
 
 
 _register_commands()
