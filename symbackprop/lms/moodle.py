@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 
+from markupsafe import escape
+
 from lxml import etree
 
 from .cloze import numerical_part
@@ -45,7 +47,7 @@ def moodle_xml(exam: Exam) -> bytes:
     quiz = etree.Element("quiz")
     category = etree.SubElement(quiz, "question", type="category")
     _text(category, "category", f"$course$/top/symbackprop/{plain_text(exam.label)}")
-    _text(category, "info", f"<p>{len(exam.variants)} variants of {plain_text(exam.title)}, made by symbackprop "
+    _text(category, "info", f"<p>{len(exam.variants)} variants of {escape(plain_text(exam.title))}, made by symbackprop "
                             f"from seed {exam.seed}. Add one random question from this category to a quiz.</p>",
           format="html")
     for v in exam.variants:

@@ -22,6 +22,7 @@ import io
 import zipfile
 
 from lxml import etree
+from markupsafe import escape
 
 from .cloze import number_text
 from .html import plain_text
@@ -64,8 +65,8 @@ def picture_path(exam: Exam, v: ExamVariant) -> str:
 def _stem(exam: Exam, v: ExamVariant, part_title: str, figure: Figure) -> str:
     picture = (f'<p><img src="%24IMS-CC-FILEBASE%24/{picture_path(exam, v)}" alt="The network of this exercise" '
                'style="max-width: 100%"></p>\n' if v.svg else "")
-    return (f'<div class="symbackprop">\n{picture}{v.problem}<p><strong>{part_title}.</strong> Compute '
-            f'\\({figure.tex}\\), to {exam.sig} significant figures.</p>\n</div>\n')
+    return (f'<div class="symbackprop">\n{picture}{v.problem}<p><strong>{escape(part_title)}.</strong> Compute '
+            f'\\({escape(figure.tex)}\\), to {exam.sig} significant figures.</p>\n</div>\n')
 
 
 def _item(bank: etree._Element, exam: Exam, v: ExamVariant, part_title: str, figure: Figure, item_id: str) -> None:

@@ -11,16 +11,17 @@ solution, derived again from ``variant_spec``); nothing here computes a figure o
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from math import isfinite, lcm
+from math import lcm
 from pathlib import Path
 from typing import Any, Mapping
 
 from ..derive import Derivation, derive
 from ..errors import SpecError
-from ..exams.manifest import load_manifest, variant_spec
+from ..exams.manifest import load_manifest, validate_manifest, variant_spec
 from ..latex import latex_name
 from ..render.exam import exam_contexts
 from .html import problem_html, solution_html
@@ -29,6 +30,7 @@ from .svg import picture_svg
 SOLUTION_DIGITS = 6          # decimals of the worked solution's figures (the key has the manifest's sig)
 MAX_VARIANTS = 1000
 AFTER = "_after"
+ANSWER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,79}")
 
 
 def figure_tex(name: str, loss: str, params: set[str]) -> str:
@@ -112,20 +114,9 @@ def _weights(questions: list[dict]) -> dict[str, tuple[int, Fraction]]:
 
 def _manifest(source: str | Path | Mapping[str, Any]) -> dict:
     if isinstance(source, Mapping):
-        return dict(source)
+        # a private copy, as the file would hold it (sorted keys: the same exam as from the file)
+        return validate_manifest(json.loads(json.dumps(source, sort_keys=True)))
     return load_manifest(source)
-
-
-def _check_answer(answer: Any, where: str) -> None:
-    if not isinstance(answer, Mapping):
-        raise SpecError("must be a mapping {value, shown, tolerance, question}", key=where)
-    for key, kinds in (("value", (int, float)), ("tolerance", (int, float)), ("shown", (str,))):
-        value = answer.get(key)
-        if not isinstance(value, kinds) or isinstance(value, bool) or (key != "shown" and not isfinite(value)):
-            raise SpecError(f"'{key}' must be a finite number" if key != "shown" else "'shown' must be text",
-                            key=f"{where}.{key}")
-    if answer["tolerance"] < 0:
-        raise SpecError("must not be negative", key=f"{where}.tolerance")
 
 
 def load_exam(source: str | Path | Mapping[str, Any]) -> Exam:
@@ -134,20 +125,26 @@ def load_exam(source: str | Path | Mapping[str, Any]) -> Exam:
     Raises :class:`SpecError` naming the key when an asked figure is missing or malformed.
     """
     manifest = _manifest(source)
-    questions = [q for q in manifest.get("questions", []) if isinstance(q, Mapping)]
-    variants = manifest.get("variants", [])
-    if not questions or not isinstance(variants, list) or not variants:
-        raise SpecError("the manifest asks no questions or has no variants", key="variants")
+    questions, variants = manifest["questions"], manifest["variants"]
+    name = manifest["spec_name"]
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,80}", name):
+        raise SpecError("a spec name is letters, digits, '_', '.' or '-' (it names files)", key="spec_name")
+    if not any(q["answers"] for q in questions):
+        raise SpecError("the manifest asks no figure", key="questions")
     if len(variants) > MAX_VARIANTS:
         raise SpecError(f"more than {MAX_VARIANTS} variants", key="variants")
+    for i, q in enumerate(questions):
+        if q["answers"] and q["marks"] <= 0:
+            raise SpecError("a question exported to a learning platform needs marks above 0",
+                            key=f"questions[{i}].marks")
     weights = _weights(questions)
-    sig = int(manifest.get("sig", 3))
+    sig = manifest["sig"]
     out = []
     for i, variant in enumerate(variants):
         d = derive(variant_spec(manifest, variant), strict_variant=False)
         loss = str(d.network.graph.nodes[d.network.root]["symbol"])
         params = set(d.spec.parameters)
-        answers = variant.get("answers", {})
+        answers = variant["answers"]
         parts = []
         for q in questions:
             if q["name"] not in weights:
@@ -155,15 +152,17 @@ def load_exam(source: str | Path | Mapping[str, Any]) -> Exam:
             weight, share = weights[q["name"]]
             figures = []
             for name in q["answers"]:
-                where = f"variants[{i}].answers.{name}"
+                where = f"variants[{i}].answers.{name[:40]}"
+                if not ANSWER_NAME.fullmatch(name):
+                    raise SpecError("an answer name is letters, digits and '_' (as a worked solution names it)",
+                                    key=where)
                 if name not in answers:
                     raise SpecError("missing: the question asks for it", key=where)
                 a = answers[name]
-                _check_answer(a, where)
                 figures.append(Figure(name, figure_tex(name, loss, params), float(a["value"]), a["shown"],
                                       float(a["tolerance"]), weight, float(share)))
-            parts.append(Part(q["name"], str(q.get("title", q["name"])), float(q.get("marks", 0)), tuple(figures)))
-        ident = str(variant.get("id") or f"v{int(variant['number']):03d}")
+            parts.append(Part(q["name"], q["title"], float(q["marks"]), tuple(figures)))
+        ident = variant["id"]
         if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", ident):
             raise SpecError("an ID is letters, digits, '_', '.' or '-' (at most 64)", key=f"variants[{i}].id")
         problem, solution = exam_contexts(d, SOLUTION_DIGITS)
@@ -171,10 +170,8 @@ def load_exam(source: str | Path | Mapping[str, Any]) -> Exam:
             if problem["network"]["picture"]["drawn"] else ""
         out.append(ExamVariant(int(variant["number"]), ident, d, tuple(parts), svg,
                                problem_html(problem), solution_html(solution)))
-    spec = manifest.get("spec", {})
-    title = str(spec.get("title") or manifest.get("spec_name") or "exam")
-    return Exam(manifest, str(manifest.get("spec_name", "exam")), title, int(manifest.get("seed", 0)), sig,
-                tuple(out))
+    title = str(manifest["spec"].get("title") or name)
+    return Exam(manifest, name, title, manifest["seed"], sig, tuple(out))
 
 
 __all__ = ["Exam", "ExamVariant", "Part", "Figure", "load_exam", "figure_tex"]
