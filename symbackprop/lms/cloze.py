@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 NUMERICAL_TYPES = {"NUMERICAL", "NM"}
 _ESCAPED = "}#~/\"\\"
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+# Moodle's own NUMBER_REGEX (question/type/multianswer): a comma may stand for the decimal point.
+_NUMBER = re.compile(r"-?(?:[0-9]+[.,]?[0-9]*|[.,][0-9]+)(?:[eE][-+]?[0-9]+)?$")
 
 
 class ClozeError(ValueError):
@@ -106,9 +107,10 @@ def _answer(text: str, where: str) -> ClozeAnswer:
     else:
         fraction = 0.0
     value_text, _, tolerance_text = head.partition(":")
-    if not _NUMBER.match(value_text.strip()) or (tolerance_text and not _NUMBER.match(tolerance_text.strip())):
-        raise ClozeError(f"{where}: not a number with a tolerance: {head!r}")
-    return ClozeAnswer(fraction, float(value_text), float(tolerance_text or 0), feedback)
+    if not _NUMBER.match(value_text) or (tolerance_text and not _NUMBER.match(tolerance_text)):
+        raise ClozeError(f"{where}: not a number with a tolerance as Moodle reads them: {head!r}")
+    return ClozeAnswer(fraction, float(value_text.replace(",", ".")),
+                       float(tolerance_text.replace(",", ".") or 0), feedback)
 
 
 def parse_cloze(text: str) -> list[ClozePart]:
