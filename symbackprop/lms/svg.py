@@ -8,8 +8,8 @@ deterministic string (fixed number formatting, elements in the layout's order).
 
 >>> runs("w_{AT} = 0.1")
 [('w', ''), ('AT', 'sub'), (' = 0.1', '')]
->>> runs(r"\mathrm{net}_{T}^{+}"), runs(r"\delta_{\alpha}")
-([('net', ''), ('T', 'sub'), ('+', 'super')], [('δ', ''), ('α', 'sub')])
+>>> runs(r"\mathrm{net}_{T}^{+}"), runs(r"\delta_{\alpha}"), runs(r"\frac{1}{2 \sqrt{S}}")
+([('net', ''), ('T', 'sub'), ('+', 'super')], [('δ', ''), ('α', 'sub')], [('1/2 √S', '')])
 """
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ _SYMBOLS = {"cdot": "·", "times": "×", "partial": "∂", "sigma": "σ", "pm": 
             "infty": "∞", "to": "→", "ldots": "…", "cdots": "⋯", "left": "", "right": "", "sum": "Σ",
             ",": " ", ";": " ", "!": "", " ": " ", "quad": "  ", "qquad": "    ", "{": "{", "}": "}", "|": "|"}
 _WRAPPERS = {"mathrm", "mathit", "mathbf", "text", "operatorname", "mathsf"}
+_UPRIGHT = {"mathrm", "mathbf", "text", "operatorname", "mathsf"}
 
 Run = tuple[str, str]     # text and its shift: "", "sub" or "super"
 
@@ -70,24 +71,26 @@ def _plain(tex: str) -> str:
     return "".join(text for text, _ in runs(tex))
 
 
-def runs(tex: str, shift: str = "") -> list[Run]:
-    """SVG text runs of a LaTeX label (see the module docstring); unknown commands print their name."""
-    out: list[Run] = []
+def styled_runs(tex: str, shift: str = "", upright: bool = False) -> list[tuple[str, str, bool]]:
+    """Runs with their style: ``upright`` for ``\\mathrm``/``\\text`` words, digits and symbols
+    (as TeX sets them), else italic letters."""
+    out: list[tuple[str, str, bool]] = []
 
-    def emit(text: str, where: str = shift) -> None:
-        if not text:
-            return
-        if out and out[-1][1] == where:
-            out[-1] = (out[-1][0] + text, where)
-        else:
-            out.append((text, where))
+    def emit(text: str, where: str = shift, up: bool | None = None) -> None:
+        for chunk in re.findall(r"[^\W\d_]+|[\W\d_]+", text):
+            style = upright or not chunk[0].isalpha() if up is None else up
+            if out and out[-1][1:] == (where, style):
+                out[-1] = (out[-1][0] + chunk, where, style)
+            else:
+                out.append((chunk, where, style))
 
     i = 0
     while i < len(tex):
         ch = tex[i]
         if ch in "_^":
             arg, i = _group(tex, i + 1)
-            emit(_plain(arg), "sub" if ch == "_" else "super")
+            for text, _, up in styled_runs(arg, upright=upright):
+                emit(text, "sub" if ch == "_" else "super", up)
         elif ch == "\\":
             j = i + 1
             while j < len(tex) and tex[j].isalpha():
@@ -96,16 +99,20 @@ def runs(tex: str, shift: str = "") -> list[Run]:
             i = j if j > i + 1 else i + 2
             if name in _WRAPPERS:
                 arg, i = _group(tex, i)
-                for text, where in runs(arg, shift):
-                    emit(text, where)
+                for text, where, up in styled_runs(arg, shift, upright or name in _UPRIGHT):
+                    emit(text, where, up)
             elif name in ("frac", "tfrac", "dfrac"):
                 num, i = _group(tex, i)
                 den, i = _group(tex, i)
                 emit(f"{_plain(num)}/{_plain(den)}")
+            elif name == "sqrt":
+                arg, i = _group(tex, i)
+                inner = _plain(arg)
+                emit("√" + (inner if len(inner) == 1 else f"({inner})"), up=True)
             elif name in _GREEK:
-                emit(_GREEK[name])
+                emit(_GREEK[name], up=name[0].isupper() or upright)
             else:
-                emit(_SYMBOLS.get(name, name))
+                emit(_SYMBOLS.get(name, name), up=True)
         elif ch in "{}":
             i += 1
         else:
@@ -114,14 +121,26 @@ def runs(tex: str, shift: str = "") -> list[Run]:
     return out
 
 
+def runs(tex: str) -> list[Run]:
+    """SVG text runs of a LaTeX label (see the module docstring); unknown commands print their name."""
+    out: list[Run] = []
+    for text, where, _ in styled_runs(tex):
+        if out and out[-1][1] == where:
+            out[-1] = (out[-1][0] + text, where)
+        else:
+            out.append((text, where))
+    return out
+
+
 def _text(tex: str, x: float, y: float, size: float, *, anchor: str = "middle", css: str = "") -> str:
     """One ``<text>`` element centred at (x, y), its runs as shifted ``tspan``s."""
     parts, level = [], 0.0          # level: the current baseline shift, in ems (dy is relative)
-    for text, where in runs(tex):
+    for text, where, upright in styled_runs(tex):
         target = {"sub": 0.3, "super": -0.4}.get(where, 0.0)
         dy = f' dy="{_n((target - level) * size)}"' if target != level else ""
         small = f' font-size="{_n(size * 0.72)}"' if where else ""
-        parts.append(f"<tspan{small}{dy}>{escape(text)}</tspan>")
+        style = ' font-style="normal"' if upright else ""
+        parts.append(f"<tspan{small}{dy}{style}>{escape(text)}</tspan>")
         level = target
     klass = f' class="{css}"' if css else ""
     return (f'<text{klass} x="{_n(x)}" y="{_n(y + size * 0.35)}" font-size="{_n(size)}" '
