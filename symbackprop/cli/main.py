@@ -30,6 +30,9 @@ COMMANDS: dict[str, LazyCommand] = {
                         "Write a Python module (NumPy only) computing the loss and gradients of SPEC."),
     "derive": LazyCommand("symbackprop.cli.derive:derive_command",
                           "Derive dE/dw for every parameter of SPEC (YAML or JSON)."),
+    "export": LazyCommand("symbackprop.cli.export:export_command",
+                          "Export the exam variants in MANIFEST (<name>-variants.json) to a learning "
+                          "platform."),
     "render": LazyCommand("symbackprop.cli.render:render_command",
                           "Write LaTeX documents for SPEC into DIR: <name>-<template>.tex, for exams "
                           "<name>-exam-problem.tex and <name>-exam-solution.tex (per variant -exam-vNN-…, "

@@ -229,6 +229,8 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
     params_values, examples = spec_values(raw, inputs, parameters, outputs, target_outputs, targets_from)
     randomize = as_mapping(raw["randomize"], "randomize") if "randomize" in raw else None
     marking = marking_from_mapping(raw["marking"]) if "marking" in raw else None
+    if "exam" in raw:
+        exam_settings(raw["exam"])
     return Spec(
         name=name, title=title, description=description, **heading, inputs=inputs, neurons=neurons,
         nodes=nodes, outputs=outputs, loss=loss, objective=objective, wrt=wrt,
@@ -240,3 +242,22 @@ def spec_from_mapping(raw: Mapping[str, Any], *, file: str | None = None) -> Spe
         targeted_outputs=target_outputs, targets_from=targets_from,
         batch_norms=norms, ties=layer_ties(raw.get("tie"), list(raw["layers"])) if "layers" in raw else {},
     )
+
+
+MAX_MARKS = 1000
+
+
+def exam_settings(raw: Any) -> dict[str, Any]:
+    """A spec's ``exam:`` block, ``{marks: {question: number}}`` (the exam command checks the names).
+
+    >>> exam_settings({"marks": {"forward": 2, "gradients": 4.5}})
+    {'marks': {'forward': 2, 'gradients': 4.5}}
+    """
+    body = as_mapping(raw, "exam")
+    refuse_unknown_keys(body, {"marks"}, "exam")
+    marks = as_mapping(body.get("marks", {}), "exam.marks")
+    for name, value in marks.items():
+        where = f"exam.marks.{key_text(name)}"
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_MARKS:
+            raise SpecError(f"must be a number of marks from 0 to {MAX_MARKS}", key=where)
+    return dict(body)

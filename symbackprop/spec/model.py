@@ -41,7 +41,7 @@ TOP_KEYS = {
     "name", "title", "subtitle", "course", "sheet", "notes", "description", "inputs", "neurons", "layers", "activation", "activations",
     "bias", "nodes", "params", "outputs", "loss", "regularization", "objective", "wrt",
     "values", "data", "reduction", "learning_rate", "backprop_weights", "randomize",
-    "marking", "symbols", "targets", "tie", "batch_norm", "recurrent", "conv",
+    "marking", "symbols", "targets", "tie", "batch_norm", "recurrent", "conv", "exam",
 }
 
 
