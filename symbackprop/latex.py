@@ -16,8 +16,10 @@ Every symbol gets its LaTeX name from :func:`latex_name` (passed to the printer 
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
-from typing import Mapping
+from typing import Iterator, Mapping
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter, _between_two_numbers_p
@@ -102,19 +104,53 @@ def _head(part: str, *, subscripted: bool) -> str:
     return f"{_word(letters)}^{{({digits})}}" if subscripted else f"{_word(letters)}_{{{digits}}}"
 
 
-@lru_cache(maxsize=1 << 16)
+_TARGET_LETTER: ContextVar[str] = ContextVar("target_letter", default="t")
+
+
+@contextmanager
+def lecture_symbols(target: str = "t") -> Iterator[None]:
+    r"""Within the block, targets print with the lecture's letter (spec key ``symbols.target``):
+    the documents' notation only; names in JSON, text and answers stay ``t_<output>``.
+
+    >>> with lecture_symbols(target="c"):
+    ...     latex_name("t_F"), target_letter()
+    ('c_{F}', 'c')
+    >>> latex_name("t_F")
+    't_{F}'
+    """
+    token = _TARGET_LETTER.set(target)
+    try:
+        yield
+    finally:
+        _TARGET_LETTER.reset(token)
+
+
+def target_letter() -> str:
+    """The LaTeX of the targets' letter in force (``t`` unless :func:`lecture_symbols` says)."""
+    return _latex_name(_TARGET_LETTER.get(), "t")
+
+
 def latex_name(name: str) -> str:
     """The LaTeX of a symbol name (``w_AT`` → ``w_{AT}``, ``x1__2`` → ``x_{1}^{[2]}``).
 
     Layers are parenthesised superscripts (``h1_2`` → ``h^{(1)}_{2}``), examples bracketed
     (``__2`` → ``^{[2]}``), so ``net^{[2]}_{h^{(1)}_{1}}`` reads unambiguously."""
+    return _latex_name(name, _TARGET_LETTER.get())
+
+
+@lru_cache(maxsize=1 << 16)
+def _latex_name(name: str, target: str) -> str:
+    if name == "t" and target != "t":   # the matrix view's target vector (no spec name is "t")
+        return _latex_name(target, "t")
     superscript = ""
     if "__" in name:
         name, tag = name.split("__", 1)
         superscript = "^{+}" if tag == "new" else f"^{{[{_word(tag, wrap=False)}]}}"
     head, _, rest = name.partition("_")
-    if head in _PREFIXES and rest:
-        body = f"{_PREFIXES[head]}_{{{latex_name(rest)}}}"
+    if head == "t" and rest and target != "t":
+        body = f"{_latex_name(target, 't')}_{{{_latex_name(rest, target)}}}"
+    elif head in _PREFIXES and rest:
+        body = f"{_PREFIXES[head]}_{{{_latex_name(rest, target)}}}"
     elif rest:
         subscript = ",".join(_subscript_part(p) for p in rest.split("_"))
         body = f"{_head(head, subscripted=True)}_{{{subscript}}}"

@@ -245,10 +245,28 @@ def test_the_lectures_own_symbols(tmp_path):
     assert d.loss_name == "J" and round(d.numbers.gradients["w_AT"], 6) == 0.000929   # WE-5's figure
 
 
+def test_the_lectures_target_letter(tmp_path):
+    """``symbols.target: c`` writes every target as c in every document (scalar and matrix);
+    the JSON keeps the canonical names t_<output>, as the answer files and the checker do."""
+    spec = tmp_path / "s.yaml"
+    spec.write_text(WE5.read_text() + "symbols: {target: c}\n")
+    for template in ("derivation", "solution", "paths", "matrix"):
+        source = body(tex(spec, template))
+        assert re.search(r"[^a-zA-Z\\]t_\{", source) is None, template
+        assert "c_{F}" in source or (template == "matrix" and r"\left(c - z\right)" in source), template
+    assert r"\mathrm{out}_{F} - c_{F} = 0.690283 - 0.5 = 0.190283" in body(tex(spec, "solution"))  # WE-5
+    from symbackprop import derive, load_spec
+    d = derive(load_spec(spec))
+    assert "t_F" in {s.name for s in d.loss_definition.free_symbols}
+    assert body(tex(WE5, "solution")).count("c_{F}") == 0   # the letter does not leak to other specs
+
+
 @pytest.mark.parametrize("symbols, message", [
     ("{loss: A}", "symbols.loss: 'A' is already a name"),
     ("{loss: out_F}", "symbols.loss:"),
-    ("{rate: alpha}", "symbols.rate: unknown symbol (allowed: learning_rate, loss)"),
+    ("{rate: alpha}", "symbols.rate: unknown symbol (allowed: learning_rate, loss, target)"),
+    ("{target: c_1}", "symbols.target: 'c_1' is not a letter"),
+    ("{learning_rate: a2}", "symbols.learning_rate: 'a2' is not a letter"),
     ("{learning_rate: 3}", "symbols.learning_rate: a name must be a string"),
     ("[J]", "symbols: "),
 ])

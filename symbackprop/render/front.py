@@ -77,6 +77,7 @@ def network_context(view: View, values: dict[str, str] | None = None) -> dict:
         "l2_biases": spec.l2_include_biases,
         "learning_rate": fmt_given(spec.learning_rate, 6) if spec.learning_rate is not None else "",
         "lr": view.lr,
+        "target": view.target,
         "variant": view.d.is_variant,
         "wrt": ", ".join(latex_name(w) for w in view.d.gradients),
     }

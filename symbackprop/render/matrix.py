@@ -23,7 +23,7 @@ from typing import Any, Callable
 import sympy as sp
 
 from ..derive import Derivation
-from ..latex import latex_name, to_latex
+from ..latex import latex_name, target_letter, to_latex
 from ..layers import LayerNumbers, LayerView, layer_numbers, layer_view
 from ..layers.view import Matrix
 from .front import document_front, network_context
@@ -78,7 +78,7 @@ class _Names:
         names: dict[sp.Symbol, str] = {}
         for ex in view.examples:
             names.update(self._vector(ex.inputs, "x"))
-            names.update(self._vector(ex.targets, "t"))
+            names.update(self._vector(ex.targets, target_letter()))
             for l in range(1, top + 1):
                 names.update(self._vector(ex.nets[l - 1], f"a^{{({l})}}"))
                 names.update(self._vector(ex.outs[l - 1], "z" if l == top else f"h^{{({l})}}"))
@@ -360,7 +360,10 @@ def _per_example_loss_tex(view: LayerView, names: _Names) -> str:
     tex = per_example_tex(View(view.derivation), "" if ex.example is None else f"__{ex.example}", names)
     if _fits(_per_example(view), tex):
         return tex
-    return _GENERIC_LOSS.get(view.derivation.spec.loss or "", r"\ell\left(z, t\right)")
+    t = target_letter()
+    if (view.derivation.spec.loss or "") not in _GENERIC_LOSS:
+        return rf"\ell\left(z, {t}\right)"
+    return _GENERIC_LOSS[view.derivation.spec.loss].replace("t_{k}", f"{t}_{{k}}")
 
 
 def _ties(view: LayerView, nums: _Numbers | None) -> list[dict[str, str]]:

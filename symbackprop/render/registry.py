@@ -8,9 +8,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import wraps
 from typing import Callable
 
 from ..derive import Derivation
+from ..latex import lecture_symbols
 from ..templating import render
 from .derivation import derivation_context
 from .exam import exam_contexts
@@ -34,33 +36,48 @@ class DocumentKind:
     method: str | None = None
 
 
+def in_lecture_symbols(write: Callable[..., Files]) -> Callable[..., Files]:
+    """``write`` with the spec's ``symbols.target`` letter in force for every name it prints."""
+    @wraps(write)
+    def written(d: Derivation, *args, **kwargs) -> Files:
+        with lecture_symbols(target=d.spec.symbols.get("target", "t")):
+            return write(d, *args, **kwargs)
+    return written
+
+
 def _document(template: str, context: dict, d: Derivation, options: RenderOptions) -> str:
     finish_front(context["doc"], d.spec, options)
     return render(template, **context)
 
 
+@in_lecture_symbols
 def _derivation(d: Derivation, o: RenderOptions) -> Files:
     return [(f"{d.name}-derivation.tex", _document("derivation.tex.j2", derivation_context(d), d, o))]
 
 
+@in_lecture_symbols
 def _paths(d: Derivation, o: RenderOptions) -> Files:
     return [(f"{d.name}-paths.tex", _document("paths.tex.j2", paths_context(d, o), d, o))]
 
 
+@in_lecture_symbols
 def _solution(d: Derivation, o: RenderOptions) -> Files:
     return [(f"{d.name}-solution.tex", _document("solution.tex.j2", solution_context(d, o.precision), d, o))]
 
 
+@in_lecture_symbols
 def _matrix(d: Derivation, o: RenderOptions) -> Files:
     context = matrix_context(d, o.precision, solution=False)
     return [(f"{d.name}-matrix.tex", _document("matrix.tex.j2", context, d, o))]
 
 
+@in_lecture_symbols
 def _solution_matrix(d: Derivation, o: RenderOptions) -> Files:
     context = matrix_context(d, o.precision, solution=True)
     return [(f"{d.name}-solution-matrix.tex", _document("matrix.tex.j2", context, d, o))]
 
 
+@in_lecture_symbols
 def exam_files(d: Derivation, o: RenderOptions, stem: str | None = None, *, variant: int | None = None,
                seed: int | None = None) -> Files:
     """The problem sheet and its solution (``<stem>-problem.tex``, ``<stem>-solution.tex``); the

@@ -16,7 +16,7 @@ from ..derive.backprop import (
     variant_label,
 )
 from ..graph import NodeKind
-from ..latex import latex_name, to_latex
+from ..latex import latex_name, target_letter, to_latex
 from ..names import updated_name, updated_param
 from .texmath import (
     Namer,
@@ -82,6 +82,7 @@ class View:
         self.N = d.network.examples
         self.loss = latex_name(d.loss_name)
         self.lr = latex_name(d.spec.symbols.get("learning_rate", "eta"))   # η, or the lecture's letter
+        self.target = target_letter()   # t, or the lecture's letter (symbols.target)
         self.tilde, self.variant_params = variant_symbols(d)
 
     def namer(self, generic: bool | None = None) -> Namer:
