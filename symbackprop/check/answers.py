@@ -308,6 +308,20 @@ def read_answer_file(path: str | Path, *, follow_symlinks: bool = False) -> Answ
         raise exc.located(file) from None
 
 
+def answer_file_from_mapping(raw: Any, file: str = "answers") -> AnswerFile:
+    """An answer file given as a mapping (``answers:``, ``solution:``, ...) rather than a file, as
+    a web page sends it; figures may be numbers or the text as written (``"0.80"``).
+
+    >>> f = answer_file_from_mapping({"answers": {"w_AT": "A*delta_T"}, "solution": {"out_T": "0.68"}})
+    >>> f.answers, f.solution
+    ([('w_AT', 'A*delta_T', 'auto', 'answers.w_AT')], [('out_T', '0.68', 'solution.out_T')])
+    """
+    try:
+        return _answer_file(raw, file)
+    except SpecError as exc:
+        raise exc.located(file) from None
+
+
 def _text(value: Any, key: str) -> str:
     if not isinstance(value, str):
         raise SpecError(f"must be text, got {_describe(value)}", key=key)

@@ -38,6 +38,9 @@ COMMANDS: dict[str, LazyCommand] = {
                           "<name>-exam-problem.tex and <name>-exam-solution.tex (per variant -exam-vNN-…, "
                           "plus <name>-exam-contents.tex; <name>-solution-matrix.tex with --notation "
                           "matrix), and each .pdf with --pdf."),
+    "serve": LazyCommand("symbackprop.cli.serve:serve_command",
+                         "Explore SPEC (default: the WE-5 example) in the browser: the network, each "
+                         "weight's paths, each neuron's formulas, the passes step by step, and the checker."),
     "train": LazyCommand("symbackprop.cli.numeric:train_command",
                          "Run gradient descent on the examples of SPEC and print the loss at each step."),
 }

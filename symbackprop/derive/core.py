@@ -170,14 +170,15 @@ def _path_check(d: Derivation, cached: Adjoints) -> PathCheck | None:
     except SpecError:  # e.g. a log of a negative number at the test point
         return None
     values.update(leaves)
-    checked = {}
+    checked, products = {}, {}
     for name, entry in d.gradients.items():
-        path_sum = math.fsum(math.prod(_value(f, values) for f in t.factors) for t in entry.paths or ())
+        products[name] = [math.prod(_value(f, values) for f in t.factors) for t in entry.paths or ()]
+        path_sum = math.fsum(products[name])
         value = values[cached_syms[name]]
         if not math.isclose(path_sum, value, rel_tol=1e-8, abs_tol=1e-12):
             raise RuntimeError(f"paths and backprop disagree for {name}: {path_sum} vs {value}")
         checked[name] = value
-    return PathCheck(where=where, values=checked)
+    return PathCheck(where=where, values=checked, products=products)
 
 
 def _value(expr: sp.Expr, values: dict[sp.Symbol, float]) -> float:

@@ -62,6 +62,7 @@ class PathCheck:
 
     where: str                     # "at the given values" or a test-point sentence
     values: dict[str, float]       # parameter -> the gradient's value there
+    products: dict[str, list[float]] = field(default_factory=dict)   # parameter -> each path's product there
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,12 @@ class Derivation:
         )
 
         return derivation_latex(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows the network: click a weight for its paths, a neuron for its formulas."""
+        from ..serve.notebook import derivation_html  # the other upward hook (see .importlinter)
+
+        return derivation_html(self)
 
     # ------------------------------------------------------------ JSON
     def to_dict(self, *, expanded: bool = True) -> dict[str, Any]:

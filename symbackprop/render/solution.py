@@ -163,28 +163,34 @@ def _forward_table(view: View, values: dict[str, float], digits: Digits) -> dict
 def _forward_arithmetic(view: View, nums: Numbers, *, updated: bool = False) -> list[dict]:
     """net = Σ w·x = numbers = value; out = f(net) = value; per example (``updated``: the
     second pass, the parameters written ``w⁺``)."""
-    namer, sym = nums.namer(), view.namer(False)
-    if updated:
-        sym.names = {**sym.names, **{sp.Symbol(p): latex_name(updated_name(p)) for p in view.spec.parameters}}
     blocks = []
     for ex in view.examples():
-        rows = []
-        for node, attrs in computed_nodes(view, ex):
-            lhs = sym.tex(attrs["symbol"])
-            value = nums.of(node)
-            if attrs["kind"] == NodeKind.NET:
-                terms = neuron_net_terms(view, attrs["owner"], ex)
-                rows.append(row(lhs, Sum(product_tex(t, sym) for t in terms),
-                                Sum(product_tex(t, namer) for t in terms), value))
-            else:
-                rows.append(row(lhs, sym.tex(attrs["definition"]), namer.tex(attrs["definition"]), value))
+        rows = [r for _, r in forward_steps(view, nums, ex, updated=updated)]
         if ex is not None or view.spec.objective is None:
-            rows += _loss_arithmetic(view, nums, ex)
+            rows += loss_arithmetic(view, nums, ex)
         blocks.append({"example": "" if ex is None else str(ex), "rows": rows})
     return blocks
 
 
-def _loss_arithmetic(view: View, nums: Numbers, example: int | None) -> list[dict]:
+def forward_steps(view: View, nums: Numbers, example: int | None, *, updated: bool = False) -> list[tuple[str, dict]]:
+    """Each computed node of one example with its row: formula, numbers substituted, value."""
+    namer, sym = nums.namer(), view.namer(False)
+    if updated:
+        sym.names = {**sym.names, **{sp.Symbol(p): latex_name(updated_name(p)) for p in view.spec.parameters}}
+    steps = []
+    for node, attrs in computed_nodes(view, example):
+        lhs = sym.tex(attrs["symbol"])
+        value = nums.of(node)
+        if attrs["kind"] == NodeKind.NET:
+            terms = neuron_net_terms(view, attrs["owner"], example)
+            steps.append((node, row(lhs, Sum(product_tex(t, sym) for t in terms),
+                                    Sum(product_tex(t, namer) for t in terms), value)))
+        else:
+            steps.append((node, row(lhs, sym.member(attrs["definition"]), namer.member(attrs["definition"]), value)))
+    return steps
+
+
+def loss_arithmetic(view: View, nums: Numbers, example: int | None) -> list[dict]:
     """The loss of one example in numbers (with data: ``E⁽ⁿ⁾``)."""
     sfx = "" if example is None else f"__{example}"
     namer = nums.namer()
@@ -216,36 +222,37 @@ def _total_loss_rows(view: View, nums: Numbers) -> list[dict]:
 
 def _backward_arithmetic(view: View, nums: Numbers) -> list[dict]:
     """Each δ (output layer first): the formula, the numbers substituted, the value."""
+    shown: set[sp.Symbol] = set()
+    return [r for entry in view.d.deltas.values() for r in delta_steps(view, nums, entry, shown)]
+
+
+def delta_steps(view: View, nums: Numbers, entry, shown: set[sp.Symbol]) -> list[dict]:
+    """One δ's rows: the lecture variant's updated weights it needs first (``shown`` holds those
+    already given), then the formula, the numbers substituted and the value (a neuron of its own:
+    the three steps of :func:`neuron_steps`)."""
     d = view.d
     namer, sym = nums.namer(), view.namer(False)
-    rows = []
-    shown: set[sp.Symbol] = set()
-    for entry in d.deltas.values():
-        node = entry.node
-        rows += update_rows_needed(view, entry.expression, shown, nums)
-        value = fmt(d.numbers.deltas[entry.key], nums.digits)
-        if entry.simplified is not None:
-            formula, numeric = sym.tex(entry.simplified), namer.tex(entry.simplified)
-        elif view.g.nodes[node]["kind"] == NodeKind.NET and _own_activation(view, node):
-            rows += _neuron_steps(view, nums, entry, sym, namer)
-            continue
-        elif view.g.nodes[node]["kind"] == NodeKind.NET:
-            out_node, out_terms, net_terms = delta_parts(view, node)
-            formula, numeric = Sum(), Sum()
-            for label, target in net_terms:
-                if target == out_node:
-                    formula.append(times_factor(label, out_terms, sym))
-                    numeric.append(times_factor(label, out_terms, namer))
-                else:
-                    formula.append(times_factor(label, [dEdout_name(view, target, sym)], sym))
-                    numeric.append(times_factor(label, [_numeric_dEdout(view, target, nums)], namer))
-        else:
-            terms = terms_into(view, node)
-            formula, numeric = Sum(render_terms(terms, sym)), Sum(render_terms(terms, namer))
-        rows.append(row(sym.tex(entry.symbol), formula, numeric, value))
-    return rows
-
-
+    node = entry.node
+    rows = update_rows_needed(view, entry.expression, shown, nums)
+    value = fmt(d.numbers.deltas[entry.key], nums.digits)
+    if entry.simplified is not None:
+        formula, numeric = sym.tex(entry.simplified), namer.tex(entry.simplified)
+    elif view.g.nodes[node]["kind"] == NodeKind.NET and _own_activation(view, node):
+        return rows + neuron_steps(view, nums, entry, sym, namer)
+    elif view.g.nodes[node]["kind"] == NodeKind.NET:
+        out_node, out_terms, net_terms = delta_parts(view, node)
+        formula, numeric = Sum(), Sum()
+        for label, target in net_terms:
+            if target == out_node:
+                formula.append(times_factor(label, out_terms, sym))
+                numeric.append(times_factor(label, out_terms, namer))
+            else:
+                formula.append(times_factor(label, [dEdout_name(view, target, sym)], sym))
+                numeric.append(times_factor(label, [_numeric_dEdout(view, target, nums)], namer))
+    else:
+        terms = terms_into(view, node)
+        formula, numeric = Sum(render_terms(terms, sym)), Sum(render_terms(terms, namer))
+    return rows + [row(sym.tex(entry.symbol), formula, numeric, value)]
 
 
 def _own_activation(view: View, net_node: str) -> bool:
@@ -254,7 +261,7 @@ def _own_activation(view: View, net_node: str) -> bool:
     return len(net_terms) == 1
 
 
-def _neuron_steps(view: View, nums: Numbers, entry, sym: Namer, namer: Namer) -> list[dict]:
+def neuron_steps(view: View, nums: Numbers, entry, sym: Namer, namer: Namer) -> list[dict]:
     """The classic walkthrough of one neuron: ``∂E/∂out`` (a sum over its outgoing edges),
     ``f′(net)``, then ``δ = f′(net) · ∂E/∂out``, each with its numbers and the derivation's value."""
     n = view.d.numbers
@@ -302,37 +309,35 @@ def _numeric_dEdout(view: View, out_node: str, nums: Numbers) -> str:
 
 def _gradient_arithmetic(view: View, nums: Numbers) -> list[dict]:
     """Each gradient: ``Σ δ·input`` in symbols, in numbers, its value."""
-    d = view.d
+    return [gradient_step(view, nums, name) for name in view.d.gradients]
+
+
+def gradient_step(view: View, nums: Numbers, name: str) -> dict:
+    """``∂E/∂w = Σ δ·input`` (the cached-backprop form) in symbols, in numbers, its value."""
     namer, sym = nums.namer(), view.namer(False)
-    rows = []
-    for name in d.gradients:
-        formula, numeric = Sum(), Sum()
-        for v in view.succ(name):
-            factors = [view.carried(v), view.label(name, v)]
-            formula.append(product_tex(factors, sym))
-            numeric.append(product_tex(factors, namer))
-        rows.append(row(view.grad_tex(name, slash=True), formula, numeric,
-                        fmt(d.numbers.gradients[name], nums.digits)))
-    return rows
+    formula, numeric = Sum(), Sum()
+    for v in view.succ(name):
+        factors = [view.carried(v), view.label(name, v)]
+        formula.append(product_tex(factors, sym))
+        numeric.append(product_tex(factors, namer))
+    return row(view.grad_tex(name, slash=True), formula, numeric, fmt(view.d.numbers.gradients[name], nums.digits))
 
 
 def _update_rows(view: View, nums: Numbers) -> list[dict]:
     """``w⁺ = w − η ∂E/∂w = old − η·gradient = new`` for every parameter."""
-    d = view.d
-    n = d.numbers
+    n = view.d.numbers
     if n.updated_params is None:
         return []
-    eta = fmt_given(d.spec.learning_rate, nums.digits)
-    rows = []
-    for p, new in n.updated_params.items():
-        if p not in d.gradients:
-            continue
-        old = nums.values[sp.Symbol(p)]
-        grad = number_tex(fmt(n.gradients[p], nums.digits))
-        rows.append(row(latex_name(updated_name(p)),
-                        rf"{latex_name(p)} - {view.lr}\,{view.grad_tex(p, slash=True)}",
-                        rf"{old} - {eta} \cdot {grad}", fmt(new, nums.digits)))
-    return rows
+    return [update_step(view, nums, p) for p in n.updated_params if p in view.d.gradients]
+
+
+def update_step(view: View, nums: Numbers, p: str) -> dict:
+    """``w⁺ = w − η ∂E/∂w = old − η·gradient = new`` for one parameter (with a learning rate)."""
+    n = view.d.numbers
+    eta = fmt_given(view.d.spec.learning_rate, nums.digits)
+    grad = number_tex(fmt(n.gradients[p], nums.digits))
+    return row(latex_name(updated_name(p)), rf"{latex_name(p)} - {view.lr}\,{view.grad_tex(p, slash=True)}",
+               rf"{nums.values[sp.Symbol(p)]} - {eta} \cdot {grad}", fmt(n.updated_params[p], nums.digits))
 
 
 def _summary_head(view: View) -> dict[str, str]:

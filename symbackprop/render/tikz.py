@@ -51,7 +51,7 @@ Edge = tuple[str, str, str, tuple[str, ...]]  # source, target, LaTeX label, par
 def _entities(network: Network) -> tuple[dict[str, dict], list[Edge]]:
     """Entities (id → kind, label, parameter) and edges of the picture."""
     spec, g = network.spec, network.graph
-    node_params = {p for p in spec.parameters if any(g.nodes[v]["kind"] == NodeKind.NODE for v in g.successors(p))}
+    node_params = drawn_parameters(network)
     entities: dict[str, dict] = {}
     for name in spec.inputs:
         entities[f"input:{name}"] = {"kind": "input", "label": latex_name(name)}
@@ -74,21 +74,7 @@ def _entities(network: Network) -> tuple[dict[str, dict], list[Edge]]:
         entities[key]["objective"] = True
 
     def entity(node: str) -> str | None:
-        attrs = g.nodes[node]
-        if attrs["example"] not in (None, 1):
-            return None
-        kind = attrs["kind"]
-        if kind == "input":
-            return f"input:{attrs['label']}"
-        if kind == NodeKind.PARAM:
-            return f"param:{node}" if node in node_params else None
-        if kind in (NodeKind.NET, NodeKind.OUT):
-            return f"neuron:{attrs['owner']}"
-        if kind == "node":
-            return f"node:{attrs['label']}"
-        if kind == "loss":
-            return "loss"
-        return None
+        return entity_of(network, node, node_params)
 
     edges: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
     for u, v, data in g.edges(data=True):
@@ -110,6 +96,32 @@ def _entities(network: Network) -> tuple[dict[str, dict], list[Edge]]:
             label = text if len(text) <= MAX_EDGE_LABEL else ""
         edges[(eu, ev)] = (label, params)
     return entities, [(a, b, lab, params) for (a, b), (lab, params) in edges.items()]
+
+
+def drawn_parameters(network: Network) -> set[str]:
+    """Parameters drawn as nodes of their own: those feeding an expression node (weights are edge labels)."""
+    g = network.graph
+    return {p for p in network.spec.parameters if any(g.nodes[v]["kind"] == NodeKind.NODE for v in g.successors(p))}
+
+
+def entity_of(network: Network, node: str, node_params: set[str]) -> str | None:
+    """The picture entity a graph node belongs to (``neuron:T`` for ``net_T`` and ``out_T``), or
+    None where it is not drawn (other examples, weights on edges, targets)."""
+    attrs = network.graph.nodes[node]
+    if attrs["example"] not in (None, 1):
+        return None
+    kind = attrs["kind"]
+    if kind == "input":
+        return f"input:{attrs['label']}"
+    if kind == NodeKind.PARAM:
+        return f"param:{node}" if node in node_params else None
+    if kind in (NodeKind.NET, NodeKind.OUT):
+        return f"neuron:{attrs['owner']}"
+    if kind == "node":
+        return f"node:{attrs['label']}"
+    if kind == "loss":
+        return "loss"
+    return None
 
 
 def _columns(entities: dict[str, dict], edges) -> dict[str, int]:
@@ -538,18 +550,19 @@ def network_picture(network: Network, values: dict[str, str] | None = None) -> d
     for e, info in entities.items():
         x, y = units(*centre_cm[e])
         bx, by = units(*bias_boxes[e][:2]) if e in bias_boxes else ("", "")
-        nodes.append({"id": ids[e], "kind": info["kind"], "label": node_label[e], "bias": texts.get(e, ""),
+        nodes.append({"id": ids[e], "entity": e, "kind": info["kind"], "label": node_label[e], "bias": texts.get(e, ""),
                       "bias_x": bx, "bias_y": by, "objective": bool(info.get("objective")),
                       "x": x, "y": y, "column": column[e]})
     drawn_edges = []
     unlabelled = []
-    for (a, b, label, _), (text, spot) in zip(edges, chosen):
+    for (a, b, label, params), (text, spot) in zip(edges, chosen):
         pos, box = spot if spot else (0.5, (0.0, 0.0))
         x, y = units(*box[:2])
         controls = [units(*c) for c in bends[(a, b)][:2]] if (a, b) in bends else []
         drawn_edges.append({"source": ids[a], "target": ids[b], "label": text,
                             "pos": _fmt(pos), "x": x, "y": y, "loss": entities[b]["kind"] == NodeKind.LOSS,
-                            "controls": [f"{cx}, {cy}" for cx, cy in controls]})
+                            "controls": [f"{cx}, {cy}" for cx, cy in controls],
+                            "params": list(params)})
         if label and not labelled:
             unlabelled.append({"label": label, "source": entities[a]["label"], "target": entities[b]["label"]})
     return {"drawn": True, "nodes": nodes, "edges": drawn_edges, "count": len(entities),

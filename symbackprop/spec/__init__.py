@@ -16,7 +16,7 @@ values), :mod:`.values` (values and data), :mod:`.mapping` (the whole spec).
 """
 from .fields import check_name, key_text, number, quote_user_text
 from .files import load_yaml, read_mapping, read_text, refuse_tag
-from .mapping import load_spec, spec_from_mapping
+from .mapping import load_spec, spec_from_mapping, spec_from_text
 from .model import (
            MAX_ENTITIES,
            MAX_EXAMPLES,
@@ -28,6 +28,6 @@ from .model import (
            Spec,
 )
 
-__all__ = ["Spec", "Neuron", "Example", "load_spec", "spec_from_mapping", "read_text", "load_yaml",
+__all__ = ["Spec", "Neuron", "Example", "load_spec", "spec_from_mapping", "spec_from_text", "read_text", "load_yaml",
            "read_mapping", "number", "check_name", "key_text", "quote_user_text", "refuse_tag",
            "MAX_ENTITIES", "MAX_EXAMPLES", "MAX_NAME_LENGTH", "MAX_SPEC_BYTES", "MAX_VALUES"]

@@ -135,9 +135,23 @@ def load_yaml(text: str, loader: type[yaml.SafeLoader], file: str):
 def read_mapping(path: str | Path) -> dict:
     """Read a YAML or JSON file into a dict, with clear errors for every way it can be broken."""
     path = Path(path)
-    file = str(path)
-    text = read_text(path)
-    if path.suffix.lower() == ".json":
+    return parse_mapping(read_text(path), str(path), json_text=path.suffix.lower() == ".json")
+
+
+def parse_mapping(text: str, file: str, *, json_text: bool | None = None) -> dict:
+    """A spec's text (YAML, or JSON when ``json_text``; ``None``: JSON if it starts with ``{``
+    and parses as JSON) into a dict, with the same errors as a file, named ``file``.
+
+    >>> parse_mapping('{"name": "t"}', "spec"), parse_mapping("name: t", "spec")
+    ({'name': 't'}, {'name': 't'})
+    """
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_SPEC_BYTES:
+        raise SpecError(f"the spec is larger than {MAX_SPEC_BYTES} bytes", file=file)
+    if not text.strip():
+        raise SpecError("the spec is empty", file=file)
+    if json_text is None:
+        json_text = text.lstrip().startswith("{") and _is_json(text)
+    if json_text:
         try:
             loaded = json.loads(text, object_pairs_hook=_reject_duplicates,
                                 parse_constant=lambda c: _bad_constant(c))
@@ -157,6 +171,15 @@ def read_mapping(path: str | Path) -> dict:
     if not isinstance(loaded, dict):
         raise SpecError("a spec must be a mapping of keys (name, inputs, neurons, ...)", file=file)
     return loaded
+
+
+def _is_json(text: str) -> bool:
+    """Whether ``text`` is well-formed JSON (its errors are then JSON's; else YAML reads it)."""
+    try:
+        json.loads(text, object_pairs_hook=lambda pairs: None, parse_constant=lambda c: None)
+    except (json.JSONDecodeError, RecursionError, ValueError):
+        return False
+    return True
 
 
 def _block_nesting(text: str) -> int:

@@ -20,7 +20,7 @@ from .fields import (
 )
 from ..suggest import did_you_mean
 from .batchnorm import batch_norm_parameters, batch_norms, check_batch_norm_names
-from .files import read_mapping
+from .files import parse_mapping, read_mapping
 from .matrix_values import expand_matrix_values
 from .marking import marking_from_mapping
 from .model import L2_FORMS, l2_coefficient
@@ -53,6 +53,20 @@ def _weight(value: Any, key: str) -> str | sp.Rational:
     if not isinstance(value, str):
         raise SpecError(f"a weight must be a parameter's name or a number, got {describe(value)}", key=key)
     return check_name(value, key)
+
+
+def spec_from_text(text: str, file: str = "spec") -> Spec:
+    """Validate a spec given as text (YAML or JSON) rather than a file; errors name ``file``.
+
+    >>> spec_from_text('{"name": "t", "inputs": ["x"], "neurons": {"o": {"from": {"x": "w"}, '
+    ...                '"activation": "identity"}}, "outputs": ["o"], "loss": "sse"}').parameters
+    ('w',)
+    """
+    raw = parse_mapping(text, file)
+    try:
+        return spec_from_mapping(raw, file=file)
+    except SpecError as exc:
+        raise exc.located(file) from None
 
 
 def _neuron(name: str, raw: Any, key: str) -> Neuron:
