@@ -282,3 +282,21 @@ def test_a_computation_graph_is_not_worked_in_layers():
     assert "From the objective backwards" in solution and "Output layer first" not in solution
     assert r"\text{input} & \text{value} & \partial P / \partial L" in solution
     assert r"\partial P / \partial w" not in solution
+
+
+
+def test_one_parameter_left_out_of_the_paths_listing_is_named_in_words():
+    """Not "the other 1 parameter (9 in all)" (issue 15): the 2-D convolution lists its four
+    kernel weights' paths and leaves out the bias's nine."""
+    source = tex(EXAMPLES / "conv2d-4x4.yaml", "paths")
+    assert "The 9 paths of the remaining parameter follow the same pattern" in source
+    assert "other 1 parameter" not in source
+
+
+def test_long_cached_results_and_path_products_break_across_lines():
+    """The batch-norm example's ∂E/∂g (three long terms) and its path products ran up to 26 pt
+    into the margin in one line of inline math; they are displayed, broken between terms."""
+    source = tex(EXAMPLES / "batchnorm-3.yaml", "paths")
+    cached = source.split(r"the cached backprop result", 4)[3]
+    assert cached.lstrip().startswith(r"\begin{align*}") and r"\\*" in cached.split(r"\end{align*}")[0]
+    assert "product of the edge labels:\n  \\begin{align*}" in source

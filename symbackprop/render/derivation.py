@@ -141,7 +141,10 @@ def gradient_row_list(view: View) -> list[dict]:
         note = f"{entry.path_count} path{'s' if entry.path_count != 1 else ''}" if d.method == "paths" else ""
         rows.append(row(view.grad_tex(name), Sum(terms), note=note))
         if name in d.spec.parameters:
-            rows.append(row(latex_name(updated_name(name)), rf"{latex_name(name)} - {view.lr}\,{parenthesised(terms)}"))
+            lhs, step = latex_name(updated_name(name)), rf"{latex_name(name)} - {view.lr}\,{parenthesised(terms)}"
+            if visual_width(lhs) + visual_width(step) > LINE_WIDTH:  # a long gradient is named, not repeated
+                step = rf"{latex_name(name)} - {view.lr}\,{view.grad_tex(name, slash=True)}"
+            rows.append(row(lhs, step))
             rows[-1]["note"] = "update"
     return rows
 

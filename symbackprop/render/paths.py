@@ -8,12 +8,13 @@ from ..graph import NodeKind
 from ..latex import latex_name, to_latex
 from .front import document_front, network_context
 from .options import RenderOptions
-from .texmath import Namer, fmt, pairs, partial, row
+from .texmath import LINE_WIDTH, Namer, broken_tex, factor_lines, fmt, pairs, partial, row, visual_width
 from .view import View, forward_rows, loss_rows
 
 PATHS_PER_PARAMETER = 20      # paths listed per parameter by default (all of them with --wrt, up to PATHS_CHOSEN)
 PATHS_LISTED = 40             # paths listed in the whole document by default: whole parameters while they fit
 PATHS_CHOSEN = 200            # paths listed per parameter chosen with --wrt
+PRODUCT_WIDTH = 340.0         # estimated points of a path's product on one line of the indented list
 
 
 def paths_section(d: Derivation, view: View, options: RenderOptions = RenderOptions()) -> dict:
@@ -41,20 +42,29 @@ def paths_section(d: Derivation, view: View, options: RenderOptions = RenderOpti
         for term in (paths if chosen else ())[:cap]:
             chain = r" \to ".join(namer.tex(g.nodes[n]["symbol"]) if n != d.network.root else view.loss
                                   for n in term.nodes)
-            factors = [f for f in term.factors if f != 1] or [sp.Integer(1)]
-            shown.append({"chain": chain, "product": r" \cdot ".join(namer.factor(f) for f in factors)})
+            factors = [namer.factor(f) for f in term.factors if f != 1] or ["1"]
+            shown.append({"chain": chain, "product": factor_lines(factors, PRODUCT_WIDTH)})
         listed += len(shown)
         value = (fmt(given[name], options.precision) if given is not None
                  else fmt(check.values[name], 6) if where and check is not None else "")
         params.append({
             "name": latex_name(name), "lhs": partial(view.loss, latex_name(name)), "chosen": chosen,
             "slashed": partial(view.loss, latex_name(name), slash=True), "count": count, "paths": shown,
-            "more": count - len(shown), "cached": to_latex(d.cached[name]), "value": value,
+            "more": count - len(shown), "cached": to_latex(d.cached[name]),
+            "cached_lines": _cached_lines(d.cached[name], partial(view.loss, latex_name(name), slash=True)),
+            "value": value,
         })
     skipped = [p for p in params if not p["chosen"]]
     return {"parameters": params, "where": where, "listed": listed,
             "total": sum(p["count"] for p in params),
             "skipped": {"count": len(skipped), "paths": sum(p["count"] for p in skipped)}}
+
+
+def _cached_lines(expr: sp.Expr, lhs: str) -> list[str]:
+    """The cached result in lines that fit the page: one (shown inline) when it is short, else a
+    long sum broken between its terms (a product between its factors)."""
+    room = LINE_WIDTH - visual_width(lhs) - 25
+    return broken_tex(expr, room, max_lines=12) or [to_latex(expr)]
 
 
 def paths_context(d: Derivation, options: RenderOptions = RenderOptions()) -> dict:

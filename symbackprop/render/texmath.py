@@ -9,7 +9,7 @@ from typing import Any, Sequence, Union
 
 import sympy as sp
 
-from ..latex import to_latex
+from ..latex import lecture_form, to_latex
 
 
 @dataclass(frozen=True)
@@ -251,6 +251,30 @@ class Sum(list):
         return out
 
 
+class ScaledSum(Sum):
+    r"""A number times a sum, ``\frac{1}{9}\left(a + b + …\right)``: broken across lines as a sum
+    is, inside big parentheses that can span them (``\left … \right`` cannot).
+
+    >>> ScaledSum(["a", "b"], scale=r"\frac{1}{9}").tex()
+    '\\frac{1}{9}\\left(a + b\\right)'
+    >>> ScaledSum(["a"] * 40, scale="2").lines(100.0)[-1].endswith(r"\Bigr)")
+    True
+    """
+
+    def __init__(self, terms: Sequence[str], scale: str):
+        super().__init__(terms)
+        self.scale = scale
+
+    def tex(self) -> str:
+        return rf"{self.scale}\left({sum_tex(self)}\right)"
+
+    def lines(self, width: float) -> list[str]:
+        lines = Sum(self).lines(width - visual_width(self.scale) - 10)
+        lines[0] = rf"{self.scale}\Bigl({lines[0]}"
+        lines[-1] += r"\Bigr)"
+        return lines
+
+
 def row(lhs: str, *chain: str | Sum, note: str = "") -> dict[str, Any]:
     """One displayed equation ``lhs = chain[0] = chain[1] = …`` as aligned lines.
 
@@ -323,6 +347,16 @@ class Namer:
             raise KeyError(f"no value for {sorted(map(str, missing))}")
         return to_latex(expr, {s: number_tex(self.values[s]) for s in expr.free_symbols}, mul_symbol="dot",
                         bare_names={s: self.values[s] for s in expr.free_symbols})
+
+    def member(self, expr: sp.Expr) -> str | Sum:
+        """``expr`` as one member of a displayed chain: its LaTeX, or, for a number times a sum too
+        long for a line (an average pool's ``(a + … + i)/9``), a :class:`ScaledSum` that can break."""
+        text = self.tex(expr)
+        factored = lecture_form(sp.sympify(expr))   # (a + … + i)/9, as it prints
+        scale, rest = factored.as_coeff_Mul() if factored.is_Mul else (sp.Integer(1), factored)
+        if visual_width(text) <= LINE_WIDTH / 2 or scale == 1 or not rest.is_Add:
+            return text
+        return ScaledSum([self.tex(t) for t in rest.as_ordered_terms()], scale=to_latex(scale))
 
     def factor(self, expr: sp.Expr) -> str:
         text = self.tex(expr)
@@ -412,18 +446,31 @@ def broken_tex(expr: sp.Expr, width: float = LINE_WIDTH, max_lines: int = 4) -> 
             pieces.insert(0, "-" if coefficient == -1 else to_latex(coefficient))
         if any(visual_width(p) > width - 25 for p in pieces):
             return None
-        lines, current = [], ""
-        for p in pieces:
-            candidate = (current + r"\," + p) if current and current != "-" else current + p
-            if current and current != "-" and visual_width(candidate) > width - 25:
-                lines.append(current)
-                current = r"\cdot " + p
-            else:
-                current = candidate
-        lines.append(current)
+        lines = factor_lines(pieces, width - 25, r"\,")
     else:
         return None
     return lines if len(lines) <= max_lines else None
+
+
+def factor_lines(pieces: Sequence[str], width: float, joiner: str = r" \cdot ") -> list[str]:
+    r"""Factors joined by ``joiner`` in lines of at most ``width`` (a lone ``-`` sticks to the
+    next factor); each further line starts with ``\cdot``.
+
+    >>> factor_lines(["a", "b"], 400.0)
+    ['a \\cdot b']
+    >>> factor_lines([r"\frac{1}{2}"] * 30, 100.0)[1].startswith(r"\cdot ")
+    True
+    """
+    lines, current = [], ""
+    for p in pieces:
+        candidate = (current + joiner + p) if current and current != "-" else current + p
+        if current and current != "-" and visual_width(candidate) > width:
+            lines.append(current)
+            current = r"\cdot " + p
+        else:
+            current = candidate
+    lines.append(current)
+    return lines
 
 
 def pairs(rows: list[dict]) -> list[list[dict]] | None:

@@ -333,7 +333,7 @@ def forward_rows(view: View) -> list[dict]:
         if attrs["kind"] == NodeKind.NET:
             rows.append(row(lhs, Sum(product_tex(t, namer) for t in neuron_net_terms(view, attrs["owner"], example))))
         else:
-            rows.append(row(lhs, namer.tex(attrs["definition"])))
+            rows.append(row(lhs, namer.member(attrs["definition"])))
     return rows
 
 
