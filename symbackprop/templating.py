@@ -28,17 +28,18 @@ import jinja2
 
 from .names import greek_command
 
-def _find_templates() -> Path:
-    """``templates/`` beside the package in a checkout (and an editable install), else where a
-    regular install puts it (``<prefix>/share/symbackprop/templates``, see pyproject.toml)."""
+def shipped_dir(name: str) -> Path:
+    """A folder shipped beside the package (``templates``, ``examples``): the checkout's (and an
+    editable install's), else where a regular install puts it (``<prefix>/share/symbackprop/NAME``,
+    see pyproject.toml)."""
     import sys
 
-    checkout = Path(__file__).resolve().parents[1] / "templates"
-    installed = Path(sys.prefix) / "share" / "symbackprop" / "templates"
+    checkout = Path(__file__).resolve().parents[1] / name
+    installed = Path(sys.prefix) / "share" / "symbackprop" / name
     return checkout if checkout.is_dir() or not installed.is_dir() else installed
 
 
-TEMPLATE_DIR = _find_templates()
+TEMPLATE_DIR = shipped_dir("templates")
 
 _TEX_ESCAPES = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",

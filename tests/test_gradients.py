@@ -11,6 +11,7 @@ import yaml
 
 import reference
 from conftest import EXAMPLE_SPECS, derivation, ids
+from test_shapes import SHAPES  # the shorthand examples, checked there against their own oracle
 from symbackprop import derive, spec_from_mapping
 from symbackprop.derive.expand import Expander
 from symbackprop.functions import NUMPY_FUNCTIONS, numpy_printer
@@ -111,7 +112,7 @@ def _point(spec_raw: dict) -> dict:
 # The recurrent: and conv: shorthands are not read by tests/reference.py; their shipped examples are
 # held against finite differences and torch of their own oracle (tests/shapes_reference.py) in
 # tests/test_shapes.py::test_shipped_examples_all_methods_agree.
-SHAPES_ORACLE = {"rnn-three-steps", "rnn-truncated", "conv1d-maxpool", "conv2d-4x4"}
+SHAPES_ORACLE = set(SHAPES)
 
 
 def _valued_specs():
@@ -168,7 +169,5 @@ def test_kink_trap_is_real():
 
 
 def test_every_shorthand_example_is_held_against_the_shapes_oracle():
-    from test_shapes import SHAPES
-
     shorthand = {p.stem for p in EXAMPLE_SPECS if {"recurrent", "conv"} & set(reference.load(p))}
-    assert shorthand == SHAPES_ORACLE == set(SHAPES)
+    assert shorthand == SHAPES_ORACLE

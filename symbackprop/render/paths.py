@@ -47,11 +47,11 @@ def paths_section(d: Derivation, view: View, options: RenderOptions = RenderOpti
         listed += len(shown)
         value = (fmt(given[name], options.precision) if given is not None
                  else fmt(check.values[name], 6) if where and check is not None else "")
+        slashed = partial(view.loss, latex_name(name), slash=True)
         params.append({
             "name": latex_name(name), "lhs": partial(view.loss, latex_name(name)), "chosen": chosen,
-            "slashed": partial(view.loss, latex_name(name), slash=True), "count": count, "paths": shown,
-            "more": count - len(shown), "cached": to_latex(d.cached[name]),
-            "cached_lines": _cached_lines(d.cached[name], partial(view.loss, latex_name(name), slash=True)),
+            "slashed": slashed, "count": count, "paths": shown, "more": count - len(shown),
+            "cached": to_latex(d.cached[name]), "cached_lines": _cached_lines(d.cached[name], slashed),
             "value": value,
         })
     skipped = [p for p in params if not p["chosen"]]

@@ -16,8 +16,6 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import sys
-from pathlib import Path
 from typing import Any, Callable
 
 from ..check.answers import DEFAULT_POINTS, answer_file_from_mapping
@@ -34,20 +32,14 @@ from ..render.pdf import LatexError, compile_pdf, pdflatex_path
 from ..render.registry import DOCUMENTS
 from ..spec import Spec, spec_from_text
 from ..spec.marking import DEFAULT
+from ..templating import shipped_dir
 from .limits import error
 
 SPEC_LABEL = "spec"          # the "file" an error names: the client's text has no path
 EXPLORE_MAX_PATHS = 2_000    # the explorer lists paths when a parameter has at most this many in all
 
 
-def _find_examples() -> Path:
-    """examples/ of a checkout, or where a regular install puts it (``<prefix>/share/symbackprop/examples``)."""
-    checkout = Path(__file__).resolve().parents[2] / "examples"
-    installed = Path(sys.prefix) / "share" / "symbackprop" / "examples"
-    return checkout if checkout.is_dir() or not installed.is_dir() else installed
-
-
-EXAMPLES_DIR = _find_examples()
+EXAMPLES_DIR = shipped_dir("examples")
 
 
 def _spec(text: Any) -> Spec:
