@@ -39,27 +39,27 @@ class Kink:
     message: str       # the point, the one-sided values and the value the gradient uses
 
 
-def near(value: float, point: float) -> bool:
-    """Whether ``value`` is within 1e-12 of ``point``: relative, or absolute when ``point`` is 0.
+def near(value: float, point: float, tolerance: float = TOLERANCE) -> bool:
+    """Whether ``value`` is within ``tolerance`` (1e-12) of ``point``: relative, or absolute when ``point`` is 0.
 
-    >>> near(1e-13, 0.0), near(0.5 + 1e-14, 0.5), near(0.5 + 1e-9, 0.5)
-    (True, True, False)
+    >>> near(1e-13, 0.0), near(0.5 + 1e-14, 0.5), near(0.5 + 1e-9, 0.5), near(0.5 + 1e-10, 0.5, 1e-9)
+    (True, True, False, True)
     """
-    return abs(value - point) <= TOLERANCE * (abs(point) if point != 0 else 1.0)
+    return abs(value - point) <= tolerance * (abs(point) if point != 0 else 1.0)
 
 
 def _num(value: float) -> str:
     return f"{value:.6g}" if value != 0 else "0"
 
 
-def _at(exact: bool, what: str) -> str:
+def _at(exact: bool, what: str, tolerance: float = TOLERANCE) -> str:
     """``at a tie: the derivative does not exist`` or, just off it, ``within 1e-12 of a tie: …``."""
     if exact:
         return f"{what}" + "{}: the derivative does not exist"
-    return f"within 1e-12 of {what.removeprefix('at ')}" + "{}: the derivative jumps there (rounding can cross it)"
+    return f"within {tolerance:g} of {what.removeprefix('at ')}" + "{}: the derivative jumps there (rounding can cross it)"
 
 
-def _one_argument(call: sp.Expr, x: float) -> Kink:
+def _one_argument(call: sp.Expr, x: float, tolerance: float) -> Kink:
     arg = call.args[0]
     where = f"{arg} = {_num(x)}"
     if isinstance(call, leaky_relu):
@@ -69,27 +69,28 @@ def _one_argument(call: sp.Expr, x: float) -> Kink:
     else:
         kind, below, used = "abs", "-1", "1" if x > 0 else "-1" if x < 0 else "0"
     name = {"leaky_relu": "leaky ReLU"}.get(kind, kind)
-    text = (f"{name} {_at(x == 0, 'at its kink').format(f' ({where})')}; the one-sided values are "
+    text = (f"{name} {_at(x == 0, 'at its kink', tolerance).format(f' ({where})')}; the one-sided values are "
             f"{below} (below) and 1 (above); the gradient uses {used}")
     return Kink(kind, call, text)
 
 
-def _tie(call: sp.Expr, values: list[float], tied: list[int]) -> Kink:
+def _tie(call: sp.Expr, values: list[float], tied: list[int], tolerance: float) -> Kink:
     kind = "max" if isinstance(call, maximum) else "min"
     best = max(values) if kind == "max" else min(values)
     winner = next(i for i, v in enumerate(values) if v == best)   # what fdiff's indicators pick
     names = " = ".join(str(call.args[i]) for i in tied)
     moved = [str(call.args[i]) for i in tied if not call.args[i].is_comparable]
     up, down = ("raising", "lowering") if kind == "max" else ("lowering", "raising")
-    at = _at(len({values[i] for i in tied}) == 1, "at a tie").format(f" ({names} = {_num(best)})")
+    at = _at(len({values[i] for i in tied}) == 1, "at a tie", tolerance).format(f" ({names} = {_num(best)})")
     text = (f"{kind} {at}; the one-sided values of the derivatives with respect to {', '.join(moved)} "
             f"are 1 ({up} the argument) and 0 ({down} it); the gradient uses the subgradient that gives "
             f"the tie to the first argument, {call.args[winner]}")
     return Kink(kind, call, text)
 
 
-def kinks(expr: sp.Expr, values: Mapping[sp.Symbol, float]) -> list[Kink]:
-    """The calls of ``expr`` at a kink or tie at ``values`` (symbol → float), in the order they appear.
+def kinks(expr: sp.Expr, values: Mapping[sp.Symbol, float], tolerance: float = TOLERANCE) -> list[Kink]:
+    """The calls of ``expr`` at a kink or tie at ``values`` (symbol → float), in the order they appear;
+    ``tolerance`` is how near counts as on it (the exam generator rejects draws within 1e-9).
 
     Arguments are evaluated in float64-sized SymPy Floats; a call whose argument cannot be
     evaluated to a real number is skipped.
@@ -105,9 +106,9 @@ def kinks(expr: sp.Expr, values: Mapping[sp.Symbol, float]) -> list[Kink]:
             continue
         if isinstance(call, (maximum, minimum)):
             best = max(args) if isinstance(call, maximum) else min(args)
-            tied = [i for i, v in enumerate(args) if near(v, best)]
+            tied = [i for i, v in enumerate(args) if near(v, best, tolerance)]
             if len(tied) > 1 and any(not call.args[i].is_comparable for i in tied):
-                found.append(_tie(call, args, tied))
-        elif near(args[0], 0.0):
-            found.append(_one_argument(call, args[0]))
+                found.append(_tie(call, args, tied, tolerance))
+        elif near(args[0], 0.0, tolerance):
+            found.append(_one_argument(call, args[0], tolerance))
     return found

@@ -272,3 +272,23 @@ def to_latex(expr: sp.Expr, names: Mapping[sp.Symbol, str] | None = None, **sett
         mapping.update({s: v for s, v in names.items() if s in mapping})
     settings.setdefault("leading", frozenset(s for s, tex in mapping.items() if tex.startswith(r"\delta")))
     return _Printer({"symbol_names": mapping, **settings}).doprint(expr)
+
+
+def figure_tex(name: str, loss: str, params: set[str]) -> str:
+    r"""The TeX of an answer name as a worked-solution file spells it.
+
+    >>> figure_tex("dE_dw_AT", "E", {"w_AT"}), figure_tex("w_TF_new", "E", {"w_TF"})
+    ('\\partial E / \\partial w_{AT}', '{w_{TF}}^{+}')
+    >>> figure_tex("net_T_after", "E", set()), figure_tex("dw_AT", "E", {"w_AT"}), figure_tex("delta_F", "E", set())
+    ('{\\mathrm{net}_{T}}^{+}', '\\Delta w_{AT}', '\\delta_{F}')
+    """
+    after = "_after"
+    if name.endswith(after) and len(name) > len(after):
+        return "{" + figure_tex(name[:-len(after)], loss, params) + "}^{+}"
+    if name.startswith(f"d{loss}_d") and len(name) > len(loss) + 3:
+        return rf"\partial {latex_name(loss)} / \partial {latex_name(name[len(loss) + 3:])}"
+    if name.endswith("_new") and name[:-4] in params:
+        return "{" + latex_name(name[:-4]) + "}^{+}"
+    if name.startswith("d") and name[1:] in params:
+        return rf"\Delta {latex_name(name[1:])}"
+    return latex_name(name)

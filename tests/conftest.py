@@ -132,7 +132,7 @@ SLOW_TESTS = {
     'test_faults.py::test_exact_arithmetic_stays_bounded',
     'test_faults.py::test_hostile_answers_are_refused_in_a_real_process',
     'test_layers.py::test_random_layered_networks',
-    'test_render.py::test_same_spec_and_seed_give_byte_identical_tex',
+    'test_render.py::test_same_spec_gives_byte_identical_tex',
     'test_training.py::test_code_command_writes_an_importable_module',
     'test_training.py::test_train_command_with_a_seeded_normal_start',
     'test_training.py::test_train_plot',

@@ -31,7 +31,6 @@ from symbackprop.render.texmath import fmt, fmt_given, visual_width
 from symbackprop.render.notebook import derivation_latex, gradient_latex
 from symbackprop.templating import tex_escape
 from symbackprop.latex import latex_name, to_latex
-from symbackprop.exams.variants import degenerate, draw_variants, grids
 
 WE5 = EXAMPLES / "we05-221-sigmoid.yaml"
 HOSTILE_TITLE = r"Net \input{/etc/passwd} $x^^5c$ 100%"
@@ -262,91 +261,14 @@ def _cli_tex(tmp: Path, seed_env: str, *args: str) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(tmp.iterdir())}
 
 
-def test_same_spec_and_seed_give_byte_identical_tex(tmp_path):
-    spec = tmp_path / "we05-random.yaml"
-    spec.write_text(WE5.read_text() + "randomize: {params: {low: -1, high: 1, step: 0.1}, "
-                    "inputs: {low: 0, high: 1, step: 0.05}}\n")
-    first = _cli_tex(tmp_path / "a", "1", str(spec), "--template", "exam", "--variants", "3", "--seed", "7")
-    second = _cli_tex(tmp_path / "b", "2", str(spec), "--template", "exam", "--variants", "3", "--seed", "7")
-    assert first == second and len(first) == 7
-    other = _cli_tex(tmp_path / "c", "1", str(spec), "--template", "exam", "--variants", "3", "--seed", "8")
-    assert other["we05-221-sigmoid-exam-v01-problem.tex"] != first["we05-221-sigmoid-exam-v01-problem.tex"]
+def test_same_spec_gives_byte_identical_tex(tmp_path):
     for template in ("derivation", "paths"):
         a = _cli_tex(tmp_path / f"{template}1", "3", str(EXAMPLES / "we07c-softmax-ce.yaml"), "--template", template)
         b = _cli_tex(tmp_path / f"{template}2", "4", str(EXAMPLES / "we07c-softmax-ce.yaml"), "--template", template)
         assert a == b
 
 
-# --------------------------------------------------------------------------- variants
-
-RANDOM = {"params": {"low": -1, "high": 1, "step": 0.1}, "inputs": {"low": 0, "high": 1, "step": 0.05},
-          "targets": {"low": 0, "high": 1, "step": 0.1}}
-
-
-def test_variants_are_deterministic_distinct_on_the_grid_and_usable():
-    spec = with_randomize(WE5, RANDOM)
-    first = draw_variants(spec, 8, seed=7)
-    again = draw_variants(spec, 8, seed=7)
-    assert [v.drawn for v in first] == [v.drawn for v in again]
-    assert len({tuple(sorted(v.drawn.items())) for v in first}) == 8
-    assert [v.drawn for v in draw_variants(spec, 3, seed=7)] == [v.drawn for v in first[:3]]
-    assert [v.drawn for v in draw_variants(spec, 3, seed=8)] != [v.drawn for v in first[:3]]
-    for v in first:
-        assert degenerate(v.derivation) is None
-        for name, value in v.drawn.items():
-            step = 10 if name in v.spec.parameters or name.startswith("t_") else 20
-            assert abs(value * step - round(value * step)) < 1e-9, (name, value)
-            assert -1 <= value <= 1
-        assert v.spec.params_values != spec.params_values
-
-
-def test_degenerate_variants_are_redrawn():
-    relu_spec = with_randomize(EXAMPLES / "we10-relu-one-step.yaml",
-                               {"params": {"low": -1, "high": 1, "step": 1}, "inputs": {"low": 0, "high": 1, "step": 1}})
-    assert "kink" in degenerate(derive(load_spec(EXAMPLES / "we10-relu-one-step.yaml")))
-    for v in draw_variants(relu_spec, 6, seed=1):
-        nets = [x for k, x in v.derivation.numbers.forward.items() if k.startswith("net_h")]
-        assert all(abs(x) > 1e-12 for x in nets)
-        assert max(abs(g) for g in v.derivation.numbers.gradients.values()) > 0
-    saturated = with_randomize(WE5, {"params": {"low": -10, "high": 10, "step": 10}})
-    assert "saturated" in degenerate(derive(spec_from_mapping({**saturated.raw, "values": {
-        **saturated.raw["values"], "params": {p: 10 for p in saturated.parameters}}})))
-    for v in draw_variants(saturated, 3, seed=2):
-        nets = [x for k, x in v.derivation.numbers.forward.items() if k.startswith("net_")]
-        assert all(abs(x) <= 6 for x in nets)
-
-
-def test_impossible_variants_fail_clearly():
-    spec = with_randomize(WE5, {"params": {"low": 0.5, "high": 0.5, "step": 0.1}})
-    assert len(draw_variants(spec, 1, seed=0)) == 1
-    with pytest.raises(SpecError, match="could not draw variant 2") as err:
-        draw_variants(spec, 2, seed=0)
-    assert err.value.key == "randomize"
-
-
-@pytest.mark.parametrize("randomize,key", [
-    ({"params": {"low": -1, "high": 1, "step": 0}}, "randomize.params.step"),
-    ({"params": {"low": -1, "high": 1, "step": -0.1}}, "randomize.params.step"),
-    ({"params": {"low": 1, "high": -1, "step": 0.1}}, "randomize.params.high"),
-    ({"params": {"high": 1, "step": 0.1}}, "randomize.params.low"),
-    ({"params": {"low": "a", "high": 1, "step": 0.1}}, "randomize.params.low"),
-    ({"params": {"low": 0, "high": 1, "step": 0.1, "size": 3}}, "randomize.params.size"),
-    ({"params": [0, 1]}, "randomize.params"),
-    ({"weights": {"low": 0, "high": 1, "step": 0.1}}, "randomize.weights"),
-    ({"params": {"low": 0, "high": 1e9, "step": 1e-3}}, "randomize.params.step"),
-    ({"allow_kink": "yes", "params": {"low": 0, "high": 1, "step": 0.5}}, "randomize.allow_kink"),
-    ({}, "randomize"),
-])
-def test_randomize_mistakes_name_their_key(randomize, key):
-    with pytest.raises(SpecError) as err:
-        grids(with_randomize(WE5, randomize))
-    assert err.value.key == key
-
-
-def test_variants_need_randomize():
-    with pytest.raises(SpecError, match="randomize") as err:
-        draw_variants(load_spec(WE5), 2, seed=0)
-    assert err.value.key == "randomize"
+# Randomised variants and `render --template exam --variants N` (the exam command's alias): tests/test_exam.py.
 
 
 # --------------------------------------------------------------------------- the command
@@ -359,20 +281,17 @@ def test_default_output_directory_and_file_names(tmp_path, monkeypatch):
         assert (tmp_path / "output" / f"we05-221-sigmoid-{template}.tex").exists()
         assert f"wrote output/we05-221-sigmoid-{template}.tex" in result.stderr
     spec = tmp_path / "r.yaml"
-    spec.write_text(WE5.read_text().replace("name: we05-221-sigmoid", "name: r")
-                    + "randomize: {params: {low: -1, high: 1, step: 0.1}}\n")
+    spec.write_text(WE5.read_text().replace("name: we05-221-sigmoid", "name: r"))
     result = runner().invoke(render_command, [str(spec), "--template", "exam", "--variants", "2", "-o", "ex"])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "ex").iterdir()) == [
-        "r-exam-contents.tex", "r-exam-v01-problem.tex", "r-exam-v01-solution.tex",
-        "r-exam-v02-problem.tex", "r-exam-v02-solution.tex"]
+        "r-exam-key.csv", "r-exam-key.tex", "r-exam-problems.tex", "r-exam-solutions.tex", "r-variants.json"]
 
 
 @pytest.mark.parametrize("args,message", [
     (["--template", "solution"], "values: this document needs numbers"),
     (["--template", "exam"], "values: this document needs numbers"),
     (["--template", "derivation", "--variants", "3"], "variants: --variants goes with --template exam"),
-    (["--template", "exam", "--variants", "3"], "randomize: exam variants need a 'randomize' mapping"),
 ])
 def test_user_mistakes_exit_2_with_one_line_and_write_nothing(tmp_path, args, message):
     out = tmp_path / "out"

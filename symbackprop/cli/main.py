@@ -30,14 +30,17 @@ COMMANDS: dict[str, LazyCommand] = {
                         "Write a Python module (NumPy only) computing the loss and gradients of SPEC."),
     "derive": LazyCommand("symbackprop.cli.derive:derive_command",
                           "Derive dE/dw for every parameter of SPEC (YAML or JSON)."),
+    "exam": LazyCommand("symbackprop.cli.exam:exam_command",
+                        "Make randomised exam variants of SPEC: problem sheets, solutions, a marking key "
+                        "and a variant manifest."),
     "export": LazyCommand("symbackprop.cli.export:export_command",
                           "Export the exam variants in MANIFEST (<name>-variants.json) to a learning "
                           "platform."),
     "render": LazyCommand("symbackprop.cli.render:render_command",
                           "Write LaTeX documents for SPEC into DIR: <name>-<template>.tex, for exams "
-                          "<name>-exam-problem.tex and <name>-exam-solution.tex (per variant -exam-vNN-…, "
-                          "plus <name>-exam-contents.tex; <name>-solution-matrix.tex with --notation "
-                          "matrix), and each .pdf with --pdf."),
+                          "<name>-exam-problem.tex and <name>-exam-solution.tex (with --variants N: what "
+                          "`symbackprop exam --variants N` writes); <name>-solution-matrix.tex with "
+                          "--notation matrix; and each .pdf with --pdf."),
     "serve": LazyCommand("symbackprop.cli.serve:serve_command",
                          "Explore SPEC (default: the WE-5 example) in the browser: the network, each "
                          "weight's paths, each neuron's formulas, the passes step by step, and the checker."),

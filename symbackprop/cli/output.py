@@ -1,7 +1,9 @@
 """Checked, atomic output for every command: a refusal is one line and exit status 2."""
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+from typing import Iterator
 
 from ..errors import fail
 import click
@@ -28,3 +30,21 @@ def check_output(path: Path | None, *, force: bool, inputs: dict[Path, str], fol
             check_target(path, force=force, inputs=inputs, follow_symlinks=follow_symlinks)
         except OutputError as exc:
             fail(str(exc))
+
+
+@contextlib.contextmanager
+def spec_errors(spec: Path) -> Iterator[None]:
+    """Turn a mistake in ``spec`` (or what it leads to) into one line ``symbackprop: error: …``, exit 2."""
+    import jinja2
+
+    from ..errors import SpecError
+    from ..expressions import ExpressionError
+
+    try:
+        yield
+    except SpecError as exc:
+        fail(str(exc if exc.file else exc.located(str(spec))))
+    except ExpressionError as exc:
+        fail(f"{spec}: {exc}")
+    except jinja2.TemplateError as exc:
+        fail(f"template error: {exc}")

@@ -7,26 +7,19 @@ output directory exactly as it was.
 """
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import click
-import jinja2
 
 from ..derive import METHODS, derive
 from ..derive.paths import DEFAULT_MAX_PATHS
 from ..errors import SpecError, fail
-from ..exams.variants import draw_variants
-from ..expressions import ExpressionError
 from ..files import FORCE_HELP, OutputError, write_all
-from .output import follow_option
-from ..render.exam import contents_context
+from .output import follow_option, spec_errors
 from ..render.options import EDITIONS, RenderOptions
-from ..render.pdf import NO_TEX, LatexError, compile_pdf, pdflatex_path
-from ..render.registry import DOCUMENTS, exam_files
+from ..render.pdf import NO_TEX, LatexError, compile_all, pdflatex_path
+from ..render.registry import DOCUMENTS
 from ..spec import load_spec
-from ..templating import render
 
 TEMPLATES = ("derivation", "paths", "solution", "exam", "matrix")
 NOTATIONS = ("scalar", "matrix")
@@ -42,34 +35,13 @@ def documents(spec_path: Path, template: str, method: str, options: RenderOption
                         f"{', …' if len(spec.parameters) > 8 else ''})", key="wrt")
     if options.wrt and template != "paths":
         raise SpecError("--wrt goes with --template paths", key="wrt")
-    name = spec.name
-    if variants is not None and template != "exam":
+    if variants is not None:
         raise SpecError("--variants goes with --template exam", key="variants")
     if notation == "matrix" and template not in ("solution", "matrix"):
         raise SpecError("--notation matrix goes with --template solution (or use --template matrix)",
                         key="notation")
     kind = DOCUMENTS["solution-matrix" if notation == "matrix" and template == "solution" else template]
-    if variants is None:
-        return kind.write(derive(spec, kind.method or method, max_paths=max_paths), options)
-    drawn = draw_variants(spec, variants, seed, method=method)
-    width = max(2, len(str(variants)))
-    out, files = [], []
-    for v in drawn:
-        stem = f"{name}-exam-v{v.number:0{width}d}"
-        out += exam_files(v.derivation, options, stem, variant=v.number, seed=seed)
-        files.append((f"{stem}-problem", f"{stem}-solution"))
-    contents = contents_context(spec, drawn, files, seed, options.precision)
-    out.append((f"{name}-exam-contents.tex", render("exam-contents.tex.j2", **contents)))
-    return out
-
-
-def compile_all(texts: list[tuple[str, str]]) -> list[tuple[str, bytes]]:
-    """Compile every ``.tex`` (in parallel, each in its own scratch directory) to PDF bytes."""
-    jobs = [(name[:-len(".tex")], tex) for name, tex in texts]
-    workers = max(1, min(len(jobs), os.cpu_count() or 1, 4))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        pdfs = list(pool.map(lambda job: compile_pdf(job[1], job[0]), jobs))
-    return [(f"{stem}.pdf", pdf) for (stem, _), pdf in zip(jobs, pdfs)]
+    return kind.write(derive(spec, kind.method or method, max_paths=max_paths), options)
 
 
 @click.command("render")
@@ -100,7 +72,7 @@ def compile_all(texts: list[tuple[str, str]]) -> list[tuple[str, bytes]]:
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
               show_default=True, metavar="DIR", help="directory to write the files into")
 @click.option("--variants", type=click.IntRange(1, 1000), default=None,
-              help="with --template exam: this many randomised variants (needs 'randomize' in the spec)")
+              help="with --template exam: this many randomised variants (as `symbackprop exam --variants N`)")
 @click.option("--seed", type=int, default=0, show_default=True, help="seed of the randomised variants")
 @click.option("--max-paths", type=click.IntRange(min=1), default=DEFAULT_MAX_PATHS, show_default=True,
               help="refuse to enumerate more paths than this (paths)")
@@ -111,24 +83,22 @@ def render_command(spec: Path, template: str, notation: str, method: str, digits
                    make_pdf: bool, output: Path, variants: int | None, seed: int, max_paths: int,
                    force: bool, follow_symlinks: bool) -> None:
     """Write LaTeX documents for SPEC into DIR: <name>-<template>.tex, for exams
-    <name>-exam-problem.tex and <name>-exam-solution.tex (per variant -exam-vNN-…, plus
-    <name>-exam-contents.tex; <name>-solution-matrix.tex with --notation matrix), and each .pdf
-    with --pdf."""
+    <name>-exam-problem.tex and <name>-exam-solution.tex (with --variants N: what
+    `symbackprop exam --variants N` writes); <name>-solution-matrix.tex with --notation
+    matrix; and each .pdf with --pdf."""
+    if template == "exam" and variants is not None:   # the alias of `symbackprop exam`
+        from .exam import exam_command
+
+        click.get_current_context().invoke(exam_command, spec=spec, count=variants, seed=seed, sig=sig or 3,
+                                           course=course, sheet=sheet, make_pdf=make_pdf, output=output,
+                                           force=force, follow_symlinks=follow_symlinks)
+        return
     if make_pdf and pdflatex_path() is None:
         fail(NO_TEX)
-    try:
+    with spec_errors(spec):
         options = RenderOptions(digits=digits, sig=sig, edition=edition, course=course, sheet=sheet,
                                 verbose=verbose, wrt=tuple(dict.fromkeys(wrt)))
         texts = documents(spec, template, method, options, variants, seed, max_paths, notation)
-    except SpecError as exc:
-        fail(str(exc.located(str(spec))))
-        return
-    except ExpressionError as exc:
-        fail(f"{spec}: {exc}")
-        return
-    except jinja2.TemplateError as exc:
-        fail(f"template error: {exc}")
-        return
     files: list[tuple[str, str | bytes]] = list(texts)
     if make_pdf:
         try:

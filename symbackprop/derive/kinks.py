@@ -13,11 +13,13 @@ from __future__ import annotations
 from typing import Mapping
 
 from ..graph import Network
-from ..kinks import kinks
+from ..kinks import TOLERANCE, kinks
 
 
-def kink_warnings(network: Network, forward: Mapping[str, float]) -> list[dict[str, str]]:
-    """``{"node", "kind", "message"}`` for every call at a kink or tie, node by node in forward order."""
+def kink_warnings(network: Network, forward: Mapping[str, float],
+                  tolerance: float = TOLERANCE) -> list[dict[str, str]]:
+    """``{"node", "kind", "message"}`` for every call at (within ``tolerance`` of) a kink or tie,
+    node by node in forward order."""
     g = network.graph
     values = {g.nodes[n]["symbol"]: v for n, v in forward.items() if n in g}
     out = []
@@ -25,6 +27,6 @@ def kink_warnings(network: Network, forward: Mapping[str, float]) -> list[dict[s
         definition = g.nodes[node]["definition"]
         if definition is None:
             continue
-        for k in kinks(definition, values):
+        for k in kinks(definition, values, tolerance):
             out.append({"node": node, "kind": k.kind, "message": f"node {node}: {k.message}"})
     return out

@@ -24,6 +24,8 @@ True
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import json
 import math
 from pathlib import Path
@@ -32,7 +34,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from ..errors import SpecError
 from ..spec import Spec, read_text, spec_from_mapping
 from .figures import shown, tolerance
-from .questions import QUESTIONS, asked
+from .questions import QUESTIONS, asked, loss_symbol
 
 MANIFEST_SUFFIX = "-variants.json"
 FORMAT = "symbackprop-exam-manifest"
@@ -80,6 +82,8 @@ def build_manifest(spec: Spec, variants: Sequence[Any], *, seed: int, questions:
         raise SpecError("an exam needs at least one variant", key="variants")
     if ids is not None and len(ids) != len(variants):
         raise SpecError(f"{len(ids)} IDs for {len(variants)} variants", key="roster")
+    if ids is None and variants and all(getattr(v, "id", None) for v in variants):
+        ids = [v.id for v in variants]     # drawn for a roster
     width = max(3, len(str(len(variants))))
     chosen = asked(variants[0].derivation, questions)
     given = {**default_marks(spec), **(marks or {})}
@@ -109,7 +113,26 @@ def build_manifest(spec: Spec, variants: Sequence[Any], *, seed: int, questions:
         entry["answers"] = answers
         out_variants.append(entry)
     return {"format": FORMAT, "version": VERSION, "spec_name": spec_stem(spec), "spec": _json(spec.raw, "spec"),
+            "loss": loss_symbol(variants[0].derivation),
             "seed": seed, "sig": sig, "questions": out_questions, "variants": out_variants}
+
+
+def key_csv(manifest: Mapping) -> str:
+    """The marking key as CSV: one row per variant and figure (``id, number, question, answer,
+    value, shown, tolerance``), in the manifest's order; values at full precision (``repr``).
+
+    >>> key_csv({"variants": [{"id": "s1", "number": 1, "answers": {"E": {"value": 0.5, "shown": "0.5",
+    ...     "tolerance": 0.0005, "question": "forward"}}}]}).splitlines()
+    ['id,number,question,answer,value,shown,tolerance', 's1,1,forward,E,0.5,0.5,0.0005']
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["id", "number", "question", "answer", "value", "shown", "tolerance"])
+    for v in manifest["variants"]:
+        for name, a in v["answers"].items():
+            writer.writerow([v["id"], v["number"], a["question"], name, repr(float(a["value"])), a["shown"],
+                             repr(float(a["tolerance"]))])
+    return out.getvalue()
 
 
 def manifest_text(manifest: Mapping) -> str:

@@ -4,10 +4,7 @@ asked figures (value, tolerance, marks share), network picture, problem and work
 Numbers come from the manifest (the answers) and the variant's Derivation (the worked
 solution, derived again from ``variant_spec``); nothing here computes a figure of its own.
 
->>> figure_tex("dE_dw_AT", "E", {"w_AT"}), figure_tex("w_TF_new", "E", {"w_TF"})
-('\\partial E / \\partial w_{AT}', '{w_{TF}}^{+}')
->>> figure_tex("net_T_after", "E", set()), figure_tex("dw_AT", "E", {"w_AT"}), figure_tex("delta_F", "E", set())
-('{\\mathrm{net}_{T}}^{+}', '\\Delta w_{AT}', '\\delta_{F}')
+Answer names are written in TeX by :func:`symbackprop.latex.figure_tex`.
 """
 from __future__ import annotations
 
@@ -22,28 +19,14 @@ from typing import Any, Mapping
 from ..derive import Derivation, derive
 from ..errors import SpecError
 from ..exams.manifest import load_manifest, validate_manifest, variant_spec
-from ..latex import latex_name
+from ..latex import figure_tex
 from ..render.exam import exam_contexts
 from .html import problem_html, solution_html
 from .svg import picture_svg
 
 SOLUTION_DIGITS = 6          # decimals of the worked solution's figures (the key has the manifest's sig)
 MAX_VARIANTS = 1000
-AFTER = "_after"
 ANSWER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,79}")
-
-
-def figure_tex(name: str, loss: str, params: set[str]) -> str:
-    """The TeX of an answer name as a worked-solution file spells it (see the module docstring)."""
-    if name.endswith(AFTER) and len(name) > len(AFTER):
-        return "{" + figure_tex(name[:-len(AFTER)], loss, params) + "}^{+}"
-    if name.startswith(f"d{loss}_d") and len(name) > len(loss) + 3:
-        return rf"\partial {latex_name(loss)} / \partial {latex_name(name[len(loss) + 3:])}"
-    if name.endswith("_new") and name[:-4] in params:
-        return "{" + latex_name(name[:-4]) + "}^{+}"
-    if name.startswith("d") and name[1:] in params:
-        return rf"\Delta {latex_name(name[1:])}"
-    return latex_name(name)
 
 
 @dataclass(frozen=True)

@@ -1,90 +1,122 @@
-"""Exam documents: the problem sheet and solution of one variant, and the list of variants for the marker."""
+"""Exam documents: the problem sheet and solution of one variant (an exam book repeats them per variant)."""
 from __future__ import annotations
 
-from typing import Any, Sequence
-
-import sympy as sp
+from typing import Any, Callable, Mapping, Sequence
 
 from ..derive import Derivation
 from ..latex import latex_name
 from .front import document_front, network_context
 from .solution import Numbers, edge_values, given_tables, solution_context
-from .texmath import Digits, fmt, fmt_given, precision_words
+from .texmath import Digits, fmt_given, precision_words
 from .view import View, forward_rows, loss_rows
 
 
-def exam_contexts(d: Derivation, digits: Digits = 6, *, variant: int | None = None,
-                  seed: int | None = None) -> tuple[dict, dict]:
-    """The problem sheet and its matching solution (same network, same values)."""
-    Numbers(d, digits)  # an exam needs numbers: a clear error otherwise
-    view = View(d)
+QUESTION_ORDER = ("forward", "deltas", "gradients", "update", "second_pass", "loss_after")
+
+
+def _question_texts(d: Derivation, view: View, digits: Digits) -> dict[str, Callable[[Sequence[str]], tuple[str, str]]]:
+    """Question name → ``(text, math)`` given the parameters it is about (empty: all)."""
     spec = view.spec
-    tag = "" if variant is None else f"Variant {variant:02d}"
     loss_word = "the objective" if spec.objective is not None else "the loss"
     parts = []
     if spec.neurons:
         parts.append("net and out of every neuron")
     if spec.nodes:
         parts.append("the value of every node")
-    texts = [
-        "Forward pass: compute " + " and ".join(parts) + (f", and {loss_word}." if spec.objective is None else "."),
-        ("Backward pass: compute the error δ = ∂E/∂net of every neuron, output layer first"
-         if spec.neurons else "Backward pass: compute the derivative of the objective with respect to every node")
-        + (" (and ∂E/∂v of every node)." if spec.neurons and spec.nodes else ".")
-        + (" As in the lecture, propagate the hidden errors through the output weights after their "
-           "update." if d.is_variant else ""),
-        f"Gradients: compute the derivative of {loss_word} with respect to",
-    ]
-    if spec.learning_rate is not None:
-        texts.append(f"Update: take one gradient-descent step with learning rate "
-                         f"{fmt_given(spec.learning_rate, digits)}, give the new value of every parameter, "
-                         f"repeat the forward pass with them and compare {loss_word} before and after.")
-    wrt = ", ".join(f"${latex_name(p)}$" for p in d.gradients)
-    questions = [{"text": t, "math": wrt + "." if i == 2 else ""} for i, t in enumerate(texts)]
+    forward = "Forward pass: compute " + " and ".join(parts) + (f", and {loss_word}." if spec.objective is None else ".")
+    backward = (("Backward pass: compute the error δ = ∂E/∂net of every neuron, output layer first"
+                 if spec.neurons else "Backward pass: compute the derivative of the objective with respect to every node")
+                + (" (and ∂E/∂v of every node)." if spec.neurons and spec.nodes else ".")
+                + (" As in the lecture, propagate the hidden errors through the output weights after their "
+                   "update." if d.is_variant else ""))
+
+    def names(only: Sequence[str]) -> str:
+        return ", ".join(f"${latex_name(p)}$" for p in (only or d.gradients)) + "."
+
+    lr = fmt_given(spec.learning_rate, digits) if spec.learning_rate is not None else ""
+    return {
+        "forward": lambda only: (forward, ""),
+        "deltas": lambda only: (backward, ""),
+        "gradients": lambda only: (f"Gradients: compute the derivative of {loss_word} with respect to", names(only)),
+        "update": lambda only: (f"Update: take one gradient-descent step with learning rate {lr} and give the "
+                                "new value of", names(only)),
+        "second_pass": lambda only: ("Second forward pass: repeat the forward pass with the new values.", ""),
+        "loss_after": lambda only: (f"Loss after the step: compute {loss_word} with the new values and compare "
+                                    "it with its value before the step.", ""),
+    }
+
+
+def answer_lines(figures: int) -> int:
+    """Ruled answer lines under a question asking for ``figures`` numbers (3 to 14)."""
+    return max(3, min(14, figures + 3))
+
+
+def exam_contexts(d: Derivation, digits: Digits = 6, *, variant: int | None = None,
+                  seed: int | None = None, questions: Sequence[Mapping[str, Any]] | None = None,
+                  student: str | None = None, title: str | None = None, width: int = 2) -> tuple[dict, dict]:
+    """The problem sheet and its matching solution (same network, same values).
+
+    ``questions`` are ``{"name", "only", "marks", "figures"}`` in exam order (None: the forward
+    and backward pass, the gradients and, with a learning rate, the step); ``student`` the ID
+    printed in the header and the ID field; ``title`` heads both sheets instead of the spec's.
+    """
+    Numbers(d, digits)  # an exam needs numbers: a clear error otherwise
+    view = View(d)
+    spec = view.spec
+    texts = _question_texts(d, view, digits)
+    if questions is None:
+        chosen = [{"name": n, "only": [], "marks": None, "figures": 0} for n in QUESTION_ORDER[:3]]
+        if spec.learning_rate is not None:
+            chosen.append({"name": "update", "only": [], "marks": None, "figures": 0})
+    else:
+        chosen = [dict(q) for q in questions]
+    if questions is None and spec.learning_rate is not None:
+        update_text = (f"Update: take one gradient-descent step with learning rate "
+                       f"{fmt_given(spec.learning_rate, digits)}, give the new value of every parameter, "
+                       f"repeat the forward pass with them and compare "
+                       f"{'the objective' if spec.objective is not None else 'the loss'} before and after.")
+    rows = []
+    for q in chosen:
+        text, math = texts[q["name"]](q.get("only") or [])
+        if questions is None and q["name"] == "update":
+            text, math = update_text, ""
+        marks = q.get("marks")
+        rows.append({"text": text, "math": math, "name": q["name"],
+                     "marks": "" if marks is None else _marks_words(marks),
+                     "lines": answer_lines(q.get("figures") or 0)})
+    tag = "" if variant is None else f"Variant {variant:0{width}d}"
     doc = document_front(d, "Exercise" + (f" — {tag}" if tag else ""))
     doc["description"] = ""
     doc["remarks"] = []
+    if title:
+        doc["title"], doc["subtitle"] = title, ""
     problem = {
         "doc": doc,
         "network": network_context(view, edge_values(view, digits)),
         "given": given_tables(view, digits),
         "loss": loss_rows(view),
         "forward": forward_rows(view),
-        "questions": questions,
+        "questions": rows,
+        "answer_space": questions is not None,
+        "student": student or "",
+        "total": _marks_words(sum(q["marks"] for q in chosen)) if all(q.get("marks") is not None for q in chosen)
+        and questions is not None else "",
         "digits": digits,
         "precision": precision_words(digits),
         "generic": view.generic,
     }
     solution = solution_context(d, digits)
-    solution["doc"]["kind"] = "Solution" + (f" — {tag}" + ("" if seed is None else f" (seed {seed})") if tag else "")
-    solution["questions"] = questions
+    if title:
+        solution["doc"]["title"], solution["doc"]["subtitle"] = title, ""
+    who = f"{student} — " if student else ""
+    solution["doc"]["kind"] = "Solution" + (f" — {who}{tag}" + ("" if seed is None else f" (seed {seed})") if tag else "")
+    if student:
+        doc["kind"] = f"Exercise — {tag}"
+    solution["questions"] = rows
+    problem["header"] = solution["header"] = (f"{student} · {tag}" if student else tag)
     return problem, solution
 
 
-def contents_context(spec, variants: Sequence[Any], files: Sequence[tuple[str, str]], seed: int,
-                     digits: Digits = 6) -> dict:
-    """The list of exam variants: files, drawn values and key figures (for the marker)."""
-    ranges = []
-    names = {"params": "Parameters", "inputs": "Inputs", "targets": "Targets"}
-    for group, body in (spec.randomize or {}).items():
-        if group in names and isinstance(body, dict):
-            ranges.append({"what": names[group], "low": fmt_given(sp.Rational(str(body["low"])), 6),
-                           "high": fmt_given(sp.Rational(str(body["high"])), 6),
-                           "step": fmt_given(sp.Rational(str(body["step"])), 6)})
-    rows = []
-    has_after = False
-    for v, (problem, solution) in zip(variants, files):
-        d = v.derivation
-        values = ", ".join(f"${latex_name(k)} = {fmt_given(sp.Rational(str(x)), digits)}$" for k, x in v.drawn.items())
-        after = ""
-        if d.numbers.forward_after is not None:
-            after = fmt(d.numbers.forward_after[d.loss_name], digits)
-            has_after = True
-        rows.append({"number": f"{v.number:02d}", "problem": problem, "solution": solution, "drawn": values,
-                     "loss": fmt(d.numbers.forward[d.loss_name], digits), "loss_after": after})
-    doc = {"name": spec.name, "title": spec.title or spec.name, "kind": "Exam variants", "tagline": "",
-           "description": "", "remarks": [], "subtitle": spec.subtitle, "course": spec.course,
-           "sheet": spec.sheet, "notes": [], "edition": "instructor"}
-    loss = variants[0].derivation.loss_name if variants else "E"
-    return {"doc": doc, "variants": rows, "count": len(rows), "seed": seed, "ranges": ranges,
-            "has_after": has_after, "loss_symbol": latex_name(loss)}
+def _marks_words(marks: float) -> str:
+    value = int(marks) if float(marks).is_integer() else marks
+    return f"{value} mark{'' if value == 1 else 's'}"

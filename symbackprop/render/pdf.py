@@ -21,6 +21,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator
 
@@ -169,3 +170,12 @@ def compile_pdf(tex: str, jobname: str = "document", *, timeout: float = DEFAULT
         if not pdf.exists():
             raise LatexError(f"pdflatex produced no PDF for {jobname}.tex", error_lines(log))
         return pdf.read_bytes()
+
+
+def compile_all(texts: list[tuple[str, str]]) -> list[tuple[str, bytes]]:
+    """Compile every ``.tex`` (in parallel, each in its own scratch directory) to PDF bytes."""
+    jobs = [(name[:-len(".tex")], tex) for name, tex in texts]
+    workers = max(1, min(len(jobs), os.cpu_count() or 1, 4))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pdfs = list(pool.map(lambda job: compile_pdf(job[1], job[0]), jobs))
+    return [(f"{stem}.pdf", pdf) for (stem, _), pdf in zip(jobs, pdfs)]

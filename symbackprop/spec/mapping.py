@@ -262,13 +262,16 @@ MAX_MARKS = 1000
 
 
 def exam_settings(raw: Any) -> dict[str, Any]:
-    """A spec's ``exam:`` block, ``{marks: {question: number}}`` (the exam command checks the names).
+    """A spec's ``exam:`` block, ``{marks: {question: number}, title: text}`` (the exam command
+    checks the question names; ``title`` heads the sheets instead of the spec's title).
 
     >>> exam_settings({"marks": {"forward": 2, "gradients": 4.5}})
     {'marks': {'forward': 2, 'gradients': 4.5}}
     """
     body = as_mapping(raw, "exam")
-    refuse_unknown_keys(body, {"marks"}, "exam")
+    refuse_unknown_keys(body, {"marks", "title"}, "exam")
+    if "title" in body and (not isinstance(body["title"], str) or not 0 < len(body["title"]) <= 200):
+        raise SpecError("must be a text of 1 to 200 characters", key="exam.title")
     marks = as_mapping(body.get("marks", {}), "exam.marks")
     for name, value in marks.items():
         where = f"exam.marks.{key_text(name)}"
