@@ -361,3 +361,25 @@ def test_parse_marks():
     assert parse_marks("forward=2, gradients=4.5") == {"forward": 2.0, "gradients": 4.5}
     with pytest.raises(SpecError):
         parse_marks("forward=2000")
+
+
+@pytest.mark.skipif(__import__("shutil").which("pdflatex") is None, reason="needs pdflatex (TeX Live)")
+def test_the_books_compile_one_page_set_per_student(tmp_path):
+    roster = tmp_path / "class.csv"
+    roster.write_text("id\nst01\nst02\n")
+    result, out = _exam(tmp_path, "--roster", str(roster), "--pdf", "--questions", "forward,gradients")
+    assert result.exit_code == 0, result.stderr
+    name = "we05-221-sigmoid"
+    text = subprocess.run(["pdftotext", "-layout", str(out / f"{name}-exam-problems.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    pages = text.split("\f")
+    assert sum("Student ID:" in p for p in pages) == 2
+    first_of = [i for i, p in enumerate(pages) if "Student ID:" in p]
+    assert "st01" in pages[first_of[0]] and "st02" in pages[first_of[1]]
+    assert all("Variant" in p.splitlines()[0] for p in pages if p.strip())      # the running header
+    assert "seed" not in text.lower() and "symbackprop" not in text.lower()
+    key = subprocess.run(["pdftotext", str(out / f"{name}-exam-key.pdf"), "-"], capture_output=True, text=True,
+                         check=True).stdout
+    manifest = load_manifest(out / f"{name}-variants.json")
+    for v in manifest["variants"]:
+        assert v["answers"]["dE_dw_AT"]["shown"].replace("-", "−") in key.replace("-", "−")
