@@ -383,3 +383,17 @@ def test_the_books_compile_one_page_set_per_student(tmp_path):
     manifest = load_manifest(out / f"{name}-variants.json")
     for v in manifest["variants"]:
         assert v["answers"]["dE_dw_AT"]["shown"].replace("-", "−") in key.replace("-", "−")
+
+
+def test_the_key_shows_tolerances_only_when_the_spec_sets_them(tmp_path):
+    from symbackprop.exams.manifest import build_manifest
+    from symbackprop.render.key import key_tex
+
+    plain = load_spec(WE5)
+    marked = spec_from_mapping({**plain.raw, "marking": {"tolerance": {"relative": 0.01}}})
+    for spec, shows in ((plain, False), (marked, True)):
+        m = build_manifest(spec, draw_variants(spec, 2, seed=0), seed=0, questions="gradients", sig=3)
+        assert m["tolerance"] == ("marking" if shows else "half_unit")
+        tex = key_tex(m, "t")
+        assert ("\\pm" in tex) is shows
+        assert "within half a unit" in tex or shows

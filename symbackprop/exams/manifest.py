@@ -114,6 +114,7 @@ def build_manifest(spec: Spec, variants: Sequence[Any], *, seed: int, questions:
         out_variants.append(entry)
     return {"format": FORMAT, "version": VERSION, "spec_name": spec_stem(spec), "spec": _json(spec.raw, "spec"),
             "loss": loss_symbol(variants[0].derivation),
+            "tolerance": "marking" if policy is not None else "half_unit",
             "seed": seed, "sig": sig, "questions": out_questions, "variants": out_variants}
 
 
