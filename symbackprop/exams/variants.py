@@ -27,7 +27,7 @@ from .questions import asked
 from .randomize import DrawPlan, draw_plan
 from .rules import RULES, Candidate, rejections
 
-MAX_ATTEMPTS = 200
+MAX_ATTEMPTS = 1000
 MAX_VARIANTS = 1000
 STEP_QUESTIONS = ("update", "second_pass", "loss_after")
 
@@ -81,12 +81,19 @@ def asked_of(d: Derivation, questions: str | Iterable[str] | None) -> tuple[list
 
 
 def _attempt(plan: DrawPlan, rng: random.Random, method: str, questions, sig: int,
-             seen: set, log: DrawLog) -> tuple[Variant | None, str, str]:
-    """One draw: the variant (None when rejected), and the rule and reason that rejected it."""
+             seen: set, tried: dict, log: DrawLog) -> tuple[Variant | None, str, str]:
+    """One draw: the variant (None when rejected), and the rule and reason that rejected it.
+    ``tried`` remembers this variant's rejected draws (a draw met again is not derived again)."""
     spec = plan.spec
     raw, drawn, targets = plan.draw(rng)
     log.attempts += 1
     key = tuple(sorted(drawn.items()))
+    if key in tried:
+        log.fired[tried[key][0]] += 1
+        return None, *tried[key]
+    if key in seen and "duplicate" not in plan.allow and not log.every:
+        log.fired["duplicate"] += 1
+        return None, "duplicate", "the same values as an earlier variant"
     try:
         new_spec = spec_from_mapping(raw, file=spec.file)
         d = derive(new_spec, method)
@@ -96,9 +103,11 @@ def _attempt(plan: DrawPlan, rng: random.Random, method: str, questions, sig: in
         if "missing value" in exc.message:
             raise SpecError(f"{exc.message}: give them in 'values' or draw them too", key="randomize") from None
         log.fired["not_finite"] += 1
+        tried[key] = ("not_finite", exc.message)
         return None, "not_finite", exc.message
     except (ExpressionError, ZeroDivisionError, OverflowError, ValueError) as exc:
         log.fired["not_finite"] += 1
+        tried[key] = ("not_finite", str(exc))
         return None, "not_finite", str(exc)
     if d.numbers is None:
         raise SpecError("exam variants need numbers: give the spec values (or draw them)", key="values")
@@ -109,6 +118,7 @@ def _attempt(plan: DrawPlan, rng: random.Random, method: str, questions, sig: in
     for rule, _ in found:
         log.fired[rule] += 1
     if found:
+        tried[key] = found[0]
         return None, found[0][0], found[0][1]
     seen.add(key)
     return Variant(0, new_spec, d, drawn, targets=targets), "", ""
@@ -136,17 +146,21 @@ def draw_variants(spec: Spec, count: int | None = None, seed: int = 0, *, ids: S
     log = log if log is not None else DrawLog()
     variants: list[Variant] = []
     seen: set[tuple] = set()
+    space = plan.space()
     for number, sid, text in seeds:
         rng = random.Random(text)
         rejected: Counter = Counter()
+        tried: dict[tuple, tuple[str, str]] = {}
         for _ in range(MAX_ATTEMPTS):
-            variant, rule, reason = _attempt(plan, rng, method, questions, sig, seen, log)
+            variant, rule, reason = _attempt(plan, rng, method, questions, sig, seen, tried, log)
             if variant is not None:
                 variants.append(Variant(number, variant.spec, variant.derivation, variant.drawn, sid, variant.targets))
                 break
             rejected[rule] += 1
-        else:
+            if len(tried) + len(seen) >= space:   # every possible draw was met and rejected
+                break
+        if variant is None:
             common = ", ".join(f"{r} {n}×" for r, n in rejected.most_common(3))
-            raise SpecError(f"could not draw variant {sid or number} in {MAX_ATTEMPTS} attempts (rejected: "
+            raise SpecError(f"could not draw variant {sid or number} in {sum(rejected.values())} attempts (rejected: "
                             f"{common}; last: {reason}); widen the ranges or allow a rule", key="randomize")
     return variants
