@@ -23,6 +23,7 @@ import types
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import settings
 
 # Property tests draw the same examples on every run (CI included): a failure reproduces, and no
@@ -64,6 +65,14 @@ def result(path: str, method: str = "backprop") -> dict:
     except NotLayered:
         pass
     return json.loads(json.dumps(out))
+
+
+def runner() -> CliRunner:
+    """A CLI runner whose result keeps stderr apart from stdout (on every click version)."""
+    try:
+        return CliRunner(mix_stderr=False)  # click < 8.2
+    except TypeError:
+        return CliRunner()
 
 
 def ids(paths):

@@ -17,11 +17,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from lxml import etree
 
 import shapes_reference
-from conftest import EXAMPLES
+from conftest import EXAMPLES, runner
 from symbackprop import derive, load_spec, spec_from_mapping
 from symbackprop.cli.exam import exam_command, parse_marks
 from symbackprop.cli.render import render_command
@@ -37,12 +36,6 @@ VALUED = sorted(p.stem for p in EXAMPLES.glob("*.yaml")
                 if "lecture-answers" not in p.stem and load_spec(p).has_values)
 SLOW_TO_DRAW = {"we13-relu-3layer", "we10-relu-one-step", "we10-matrix", "batchnorm-3", "conv1d-maxpool"}
 
-
-def runner() -> CliRunner:
-    try:
-        return CliRunner(mix_stderr=False)
-    except TypeError:  # click >= 8.2 keeps stderr apart already
-        return CliRunner()
 
 
 def with_randomize(path: Path, randomize: dict):

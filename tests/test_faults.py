@@ -28,9 +28,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sympy as sp
-from click.testing import CliRunner
 
-from conftest import EXAMPLES, at_most_steps
+from conftest import EXAMPLES, at_most_steps, runner
 from symbackprop import SpecError, derive, load_spec, spec_from_mapping
 from symbackprop.activations import ACTIVATIONS, GROUP_ACTIVATIONS, softmax_outputs
 from symbackprop.check import CheckContext, check_answer
@@ -66,12 +65,6 @@ values:
   targets: {F: 0.5}
 """
 
-
-def runner() -> CliRunner:
-    try:
-        return CliRunner(mix_stderr=False)  # click < 8.2
-    except TypeError:
-        return CliRunner()
 
 
 def invoke(*args: str):

@@ -13,13 +13,11 @@ from pathlib import Path
 
 import pytest
 import sympy as sp
-from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import EXAMPLES, EXAMPLE_SPECS, derivation, ids
+from conftest import EXAMPLES, EXAMPLE_SPECS, derivation, ids, runner
 from symbackprop.render.options import RenderOptions
-from symbackprop import SpecError, derive, load_spec, spec_from_mapping
 from symbackprop.functions import relu
 from symbackprop.cli import render as command_module
 from symbackprop.cli.render import documents, render_command
@@ -45,19 +43,6 @@ _OUR_ESCAPES = re.compile(
     r"\\textbackslash\{\}|\\text(?:asciicircum|asciitilde|less|greater|bar)\{\}|\\[{}$&#_%]"
     r"|\{\\ttfamily\\char\d+\}|\{\\ttfamily\[U\+[0-9A-F]+\]\}|\\ensuremath\{(?:[^{}]|\{[^{}]*\})*\}|-\{\}|\\nobreakspace\{\}")
 
-
-def runner() -> CliRunner:
-    try:
-        return CliRunner(mix_stderr=False)  # click < 8.2
-    except TypeError:
-        return CliRunner()
-
-
-def with_randomize(path: Path, randomize: dict, **changes) -> object:
-    raw = dict(load_spec(path).raw)
-    raw["randomize"] = randomize
-    raw.update(changes)
-    return spec_from_mapping(raw)
 
 
 # --------------------------------------------------------------------------- escaping

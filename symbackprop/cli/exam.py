@@ -20,10 +20,10 @@ from ..exams.questions import asked
 from ..exams.randomize import draw_plan, exam_title
 from ..exams.roster import read_roster
 from ..exams.rules import RULES
-from ..exams.stress import stress
+from ..exams.stress import stress as stress_test
 from ..exams.variants import MAX_VARIANTS, draw_variants
 from ..files import FORCE_HELP, OutputError, write_all
-from ..lms import EXPORTERS, export_files
+from ..lms import EXPORTERS, load_exam
 from ..render.book import exam_books
 from ..render.key import key_tex
 from ..render.options import RenderOptions
@@ -90,9 +90,10 @@ def exam_outputs(spec: Spec, *, count: int | None, roster: Sequence[str] | None,
         files += [(f"{name}-exam/{stem}.tex", tex) for stem, tex in singles]
     data: list[tuple[str, str | bytes]] = [(f"{name}-exam-key.csv", key_csv(manifest)),
                                            (f"{name}{MANIFEST_SUFFIX}", manifest_text(manifest))]
+    exam = load_exam(manifest) if to else None       # every variant derived again once, for every platform
     for platform in to:
         exporter = EXPORTERS[platform]
-        for rel, blob in sorted(export_files(manifest, platform).items()):
+        for rel, blob in sorted(exporter.write(exam).items()):
             base = f"{name}-{platform}{exporter.suffix}"
             data.append((f"{base}/{rel}" if rel else base, blob))
     return files + data
@@ -135,7 +136,7 @@ def exam_command(spec: Path, count: int | None, roster: Path | None, seed: int, 
             raise SpecError("give --variants or --roster, not both", key="variants")
         parsed = load_spec(spec)
         if stress is not None:
-            click.echo(_stress(parsed, stress, seed, questions, sig), nl=False)
+            click.echo(stress_test(parsed, stress, seed, questions=questions, sig=sig).markdown(), nl=False)
             return
         ids = read_roster(roster) if roster is not None else None
         options = RenderOptions(sig=sig, course=course, sheet=sheet)
@@ -164,6 +165,3 @@ def exam_command(spec: Path, count: int | None, roster: Path | None, seed: int, 
     for folder in folders:
         click.echo(f"wrote {output / folder}/ ({sum(n.startswith(folder + '/') for n, _ in files)} files)", err=True)
 
-
-def _stress(spec: Spec, count: int, seed: int, questions: str | None, sig: int) -> str:
-    return stress(spec, count, seed, questions=questions, sig=sig).markdown()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Sequence
 
 from ..derive import Derivation, derive
@@ -154,7 +154,7 @@ def draw_variants(spec: Spec, count: int | None = None, seed: int = 0, *, ids: S
         for _ in range(MAX_ATTEMPTS):
             variant, rule, reason = _attempt(plan, rng, method, questions, sig, seen, tried, log)
             if variant is not None:
-                variants.append(Variant(number, variant.spec, variant.derivation, variant.drawn, sid, variant.targets))
+                variants.append(replace(variant, number=number, id=sid))
                 break
             rejected[rule] += 1
             if len(tried) + len(seen) >= space:   # every possible draw was met and rejected

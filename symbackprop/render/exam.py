@@ -43,6 +43,10 @@ def _question_texts(d: Derivation, view: View, digits: Digits) -> dict[str, Call
         "second_pass": lambda only: ("Second forward pass: repeat the forward pass with the new values.", ""),
         "loss_after": lambda only: (f"Loss after the step: compute {loss_word} with the new values and compare "
                                     "it with its value before the step.", ""),
+        # the spec's own exercise (no question list) asks the whole step as one question
+        "step": lambda only: (f"Update: take one gradient-descent step with learning rate {lr}, give the new "
+                              f"value of every parameter, repeat the forward pass with them and compare "
+                              f"{loss_word} before and after.", ""),
     }
 
 
@@ -65,21 +69,13 @@ def exam_contexts(d: Derivation, digits: Digits = 6, *, variant: int | None = No
     spec = view.spec
     texts = _question_texts(d, view, digits)
     if questions is None:
-        chosen = [{"name": n, "only": [], "marks": None, "figures": 0} for n in QUESTION_ORDER[:3]]
-        if spec.learning_rate is not None:
-            chosen.append({"name": "update", "only": [], "marks": None, "figures": 0})
+        names = [*QUESTION_ORDER[:3], *(["step"] if spec.learning_rate is not None else [])]
+        chosen = [{"name": n, "only": [], "marks": None, "figures": 0} for n in names]
     else:
         chosen = [dict(q) for q in questions]
-    if questions is None and spec.learning_rate is not None:
-        update_text = (f"Update: take one gradient-descent step with learning rate "
-                       f"{fmt_given(spec.learning_rate, digits)}, give the new value of every parameter, "
-                       f"repeat the forward pass with them and compare "
-                       f"{'the objective' if spec.objective is not None else 'the loss'} before and after.")
     rows = []
     for q in chosen:
         text, math = texts[q["name"]](q.get("only") or [])
-        if questions is None and q["name"] == "update":
-            text, math = update_text, ""
         marks = q.get("marks")
         rows.append({"text": text, "math": math, "name": q["name"],
                      "marks": "" if marks is None else _marks_words(marks),
@@ -100,7 +96,7 @@ def exam_contexts(d: Derivation, digits: Digits = 6, *, variant: int | None = No
         "answer_space": questions is not None,
         "student": student or "",
         "total": _marks_words(sum(q["marks"] for q in chosen)) if all(q.get("marks") is not None for q in chosen)
-        and questions is not None else "",
+        else "",
         "digits": digits,
         "precision": precision_words(digits),
         "generic": view.generic,
@@ -110,8 +106,6 @@ def exam_contexts(d: Derivation, digits: Digits = 6, *, variant: int | None = No
         solution["doc"]["title"], solution["doc"]["subtitle"] = title, ""
     who = f"{student} — " if student else ""
     solution["doc"]["kind"] = "Solution" + (f" — {who}{tag}" + ("" if seed is None else f" (seed {seed})") if tag else "")
-    if student:
-        doc["kind"] = f"Exercise — {tag}"
     solution["questions"] = rows
     problem["header"] = solution["header"] = (f"{student} · {tag}" if student else tag)
     return problem, solution

@@ -35,8 +35,7 @@ def key_context(manifest: Mapping[str, Any], title: str) -> dict:
     spec = manifest["spec"]
     loss = str(manifest.get("loss", "E"))
     names = [a for q in manifest["questions"] for a in q["answers"]]
-    params = {n[:-len("_new")] for n in names if n.endswith("_new")}
-    params |= {n[len(loss) + 2:] for n in names if n.startswith(f"d{loss}_d")}
+    params = {n[:-len("_new")] for n in names if n.endswith("_new")}   # what figure_tex needs to know
     plain = manifest.get("tolerance") == "half_unit"     # else the spec's marking rules: each cell its own
     columns = COLUMNS if plain else 4
     tables = []
