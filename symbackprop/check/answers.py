@@ -300,12 +300,21 @@ def read_answer_file(path: str | Path, *, follow_symlinks: bool = False) -> Answ
     file = str(path)
     if not follow_symlinks and Path(path).is_symlink():
         raise SpecError("the answer file is a symbolic link; give the file itself (or --follow-symlinks)", file=file)
-    text = read_text(path, "answer", MAX_FILE_BYTES)
-    raw = load_yaml(text, _Loader, file)
+    raw = answer_yaml(read_text(path, "answer", MAX_FILE_BYTES), file)
     try:
         return _answer_file(raw, file)
     except SpecError as exc:
         raise exc.located(file) from None
+
+
+def answer_yaml(text: str, file: str = "answers") -> Any:
+    """The YAML of an answer file as read by the checker: safe, duplicate keys refused, numbers
+    kept as written (:class:`Written`); a SpecError naming ``file`` for anything else.
+
+    >>> answer_yaml("out_T: 0.680")
+    {'out_T': '0.680'}
+    """
+    return load_yaml(text, _Loader, file)
 
 
 def answer_file_from_mapping(raw: Any, file: str = "answers") -> AnswerFile:

@@ -62,6 +62,40 @@ class CheckReport:
         return all(a.ok for a in self.answers) and all(s.ok for s in self.solutions)
 
 
+class SolutionGrader:
+    """Worked solutions graded against one derivation, the checker's context and worksheet made
+    once (``symbackprop grade`` grades every submission of a variant with one of these).
+
+    >>> from symbackprop import derive, load_spec
+    >>> grader = SolutionGrader(derive(load_spec("examples/we05-221-sigmoid.yaml")))
+    >>> [f.status for f in grader.grade(SolutionInput("s.yaml", (("out_T", "0.68", "solution.out_T"),))).figures]
+    ['correct']
+    """
+
+    def __init__(self, derivation: Derivation, policy: MarkingPolicy | None = None,
+                 ctx: CheckContext | None = None, needs_worksheet: bool = True):
+        self.ctx = ctx or CheckContext(derivation)
+        self.policy = policy or derivation.spec.marking or DEFAULT
+        self.worksheet = None
+        if needs_worksheet:
+            try:
+                self.worksheet = Worksheet(self.ctx)
+            except SpecError as exc:
+                raise exc.located(derivation.spec.file) from None
+        try:
+            self.applied = AppliedPolicy(self.ctx, self.policy, self.worksheet)
+        except SpecError as exc:
+            raise exc.located(derivation.spec.file) from None
+
+    def grade(self, s: SolutionInput) -> SolutionResult:
+        """Grade one worked solution (a SpecError located by its file for bad input)."""
+        try:
+            return grade_solution(self.ctx, s.entries, file=s.file, title=s.title, worksheet=self.worksheet,
+                                  default=self.policy.tolerance, rule_for=self.applied.tolerance)
+        except SpecError as exc:
+            raise exc.located(s.file) from None
+
+
 def run_check(derivation: Derivation, *, answers: Sequence[AnswerInput] = (), solutions: Sequence[SolutionInput] = (),
               points: int = DEFAULT_POINTS, seed: int = 0, policy: MarkingPolicy | None = None) -> CheckReport:
     """Check ``answers`` and grade ``solutions`` against the derivation of a spec.
@@ -70,18 +104,10 @@ def run_check(derivation: Derivation, *, answers: Sequence[AnswerInput] = (), so
     defaults of :mod:`symbackprop.spec.marking`). Raises :class:`SpecError`, located by the
     file the bad input came from, for bad input.
     """
-    ctx = CheckContext(derivation)
     policy = policy or derivation.spec.marking or DEFAULT
-    worksheet = None
-    if solutions or (policy.questions and derivation.spec.has_values):
-        try:
-            worksheet = Worksheet(ctx)
-        except SpecError as exc:
-            raise exc.located(derivation.spec.file) from None
-    try:
-        applied = AppliedPolicy(ctx, policy, worksheet)
-    except SpecError as exc:
-        raise exc.located(derivation.spec.file) from None
+    grader = SolutionGrader(derivation, policy,
+                            needs_worksheet=bool(solutions) or bool(policy.questions and derivation.spec.has_values))
+    ctx, applied = grader.ctx, grader.applied
     report = CheckReport(derivation.spec, context=ctx, policy=policy, seed=seed)
     if ctx.variant_requested:
         report.notes.append(VARIANT_NOTE)
@@ -96,9 +122,5 @@ def run_check(derivation: Derivation, *, answers: Sequence[AnswerInput] = (), so
         except SpecError as exc:
             raise (exc.located(a.file) if a.file else exc) from None
     for s in solutions:
-        try:
-            report.solutions.append(grade_solution(ctx, s.entries, file=s.file, title=s.title, worksheet=worksheet,
-                                                   default=policy.tolerance, rule_for=applied.tolerance))
-        except SpecError as exc:
-            raise exc.located(s.file) from None
+        report.solutions.append(grader.grade(s))
     return report
