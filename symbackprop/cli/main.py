@@ -36,6 +36,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "export": LazyCommand("symbackprop.cli.export:export_command",
                           "Export the exam variants in MANIFEST (<name>-variants.json) to a learning "
                           "platform."),
+    "grade": LazyCommand("symbackprop.cli.grade:grade_command",
+                         "Grade a class's submissions against an exam MANIFEST (<name>-variants.json of "
+                         "symbackprop exam)."),
     "render": LazyCommand("symbackprop.cli.render:render_command",
                           "Write LaTeX documents for SPEC into DIR: <name>-<template>.tex, for exams "
                           "<name>-exam-problem.tex and <name>-exam-solution.tex (with --variants N: what "

@@ -18,6 +18,7 @@ A record (one per student, ``results/<id>.json``)::
                             | "unreadable",
                   "credit": 1.0, "marks": 1.0, "out_of": 1.0, "correct": "0.555",
                   "slip": "sign" | null, "slip_title": "", "slip_detail": "", "note": "",
-                  "working": "out_T = 1/(1 + exp(-net_T)) with net_T = 0.220"}, …],
+                  "working": "out_T = sigmoid(net_T)", "using": "net_T = 0.220"}, …],
+                                                          # working, using: "" when the figure is right
      "ignored": ["foo: not a figure of this network"], "summary": "…", "likely_cause": "sign" | null}
 """

@@ -67,7 +67,10 @@ def connect(workers: int, scheduler: str | None = None, *, memory_mb: int = MEMO
         client = Client(scheduler, timeout="20s")
         cluster = None
     else:
+        # one task on a worker at a time (no task queued behind it), and a task on a worker that
+        # dies fails at once: a dead worker then names the one submission (or chunk) that killed it
         dask.config.set({"distributed.scheduler.allowed-failures": 0,
+                         "distributed.scheduler.worker-saturation": 1.0,
                          "distributed.worker.daemon": False,
                          "distributed.admin.log-length": 0})
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,

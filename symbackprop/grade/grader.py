@@ -128,13 +128,13 @@ def _usable(ws: Worksheet, entries: Sequence[tuple[str, str, str]]) -> tuple[lis
     return keep, ignored, unreadable
 
 
-def _working(ws: Worksheet, name: str, answers: Mapping[str, dict], sig: int) -> str:
-    """How the figure is computed: its formula in the sheet's names, with the inputs' correct values."""
+def _working(ws: Worksheet, name: str, answers: Mapping[str, dict], sig: int) -> tuple[str, str]:
+    """How the figure is computed: its formula in the sheet's names, and the correct values it uses."""
     q = ws.resolve(name)
     if q is None or q.formula is None:
-        return ""
+        return "", ""
     inputs = []
-    for s in sorted(q.formula.free_symbols, key=str)[:6]:
+    for s in sorted(q.formula.free_symbols, key=str)[:8]:
         used = ws.by_symbol.get(s)
         if used is not None:
             given = answers[used.key]["shown"] if used.key in answers else shown(used.exact, sig)
@@ -142,11 +142,11 @@ def _working(ws: Worksheet, name: str, answers: Mapping[str, dict], sig: int) ->
     text = f"{q.key} = {ws.display(q.formula)}"
     if len(text) > MAX_WORKING:
         text = text[:MAX_WORKING - 1] + "…"
-    return text + (f" with {', '.join(inputs)}" if inputs else "")
+    return text, ", ".join(inputs)
 
 
 def _figure(name: str, answer: Mapping, fig: Figure | None, written: str | None, scheme: Scheme,
-            out_of: float, working: str) -> dict:
+            out_of: float, working: tuple[str, str]) -> dict:
     status = fig.status if fig is not None else ("unreadable" if written is not None else "missing")
     slip = fig.slips[0] if fig is not None and fig.slips else None
     credit = scheme.credit(status, slip.key if slip else None)
@@ -154,7 +154,7 @@ def _figure(name: str, answer: Mapping, fig: Figure | None, written: str | None,
             "status": status, "credit": credit, "marks": round(credit * out_of, 6), "out_of": out_of,
             "correct": answer["shown"], "slip": slip.key if slip else None,
             "slip_title": slip.title if slip else "", "slip_detail": slip.detail if slip else "",
-            "note": fig.note if fig is not None else "", "working": working if status != "correct" else ""}
+            "note": fig.note if fig is not None else "", "working": working[0], "using": working[1]}
 
 
 def grade_submission(manifest: Mapping, sub: Submission, scheme: Scheme, digest: str | None = None) -> dict:
@@ -179,7 +179,8 @@ def grade_submission(manifest: Mapping, sub: Submission, scheme: Scheme, digest:
     for key, name in ready.keys.items():
         answer = ready.answers[name]
         fig = graded.get(key)
-        working = _working(ws, name, ready.answers, manifest["sig"]) if fig is None or fig.status != "correct" else ""
+        working = (_working(ws, name, ready.answers, manifest["sig"]) if fig is None or fig.status != "correct"
+                   else ("", ""))
         figures.append(_figure(name, answer, fig, unreadable.get(key), scheme, share[answer["question"]], working))
     order = {name: i for q in manifest["questions"] for i, name in enumerate(q["answers"])}
     qindex = {q["name"]: i for i, q in enumerate(manifest["questions"])}

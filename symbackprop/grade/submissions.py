@@ -267,3 +267,24 @@ def read_table(text: str, source: str, answers: Sequence[str], *, id_column: str
             pairs.append(("variant", row["variant"], "column variant"))
         out.append(_made(row[id_column], where, pairs))
     return out
+
+
+def unique(subs: Iterable[Submission]) -> list[Submission]:
+    """One submission per student ID: an ID handed in twice (two files, two rows) becomes one error.
+
+    >>> a, b = parse_text("s1", "out_T = 1", "a.txt"), parse_text("s1", "out_T = 2", "b.txt")
+    >>> [(s.id, s.error) for s in unique([a, b])]
+    [('s1', 'handed in 2 times (a.txt; b.txt): which one to grade is for the instructor to say')]
+    """
+    by_id: dict[str, list[Submission]] = {}
+    for s in subs:
+        by_id.setdefault(s.id, []).append(s)
+    out = []
+    for sid, group in sorted(by_id.items()):
+        if len(group) == 1:
+            out.append(group[0])
+        else:
+            sources = "; ".join(s.source for s in group)[:200]
+            out.append(_failed(sid, sources, f"handed in {len(group)} times ({sources}): which one to grade "
+                                             "is for the instructor to say"))
+    return out
