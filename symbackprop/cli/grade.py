@@ -131,6 +131,10 @@ def grade_command(manifest: Path, submissions: tuple[Path, ...], output: Path, k
     try:
         m = load_manifest(manifest)
         scheme = Scheme.parse(ecf, penalties)
+        if canvas_assignment is not None:
+            from ..grade.gradebook import check_assignment
+
+            check_assignment(canvas_assignment)
         subs = read_submissions(submissions, m, kind=kind, id_column=id_column, columns=_parse_columns(columns))
         if not subs:
             raise SpecError("no submissions found (files named <id>.yaml, <id>.csv or <id>.txt, or CSV rows)",

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from ..errors import SpecError
-from .lms_csv import CSV_READERS, detect
+from .lms_csv import CSV_READERS, csv_header, detect
 from .submissions import (FILE_READERS, MAX_SUBMISSION_BYTES, MAX_TABLE_BYTES, Submission, read_bounded, read_folder,
-                          read_table, table_rows, unique)
+                          read_table, unique)
 
 KINDS = ("auto", "folder", "table", *sorted(CSV_READERS))
 
@@ -46,8 +46,7 @@ def read_one(path: Path, manifest: Mapping, *, kind: str = "auto", id_column: st
     except SpecError as exc:
         raise SpecError(exc.message, file=str(path)) from None
     if kind == "auto":
-        rows = table_rows(text, str(path))
-        kind = detect(list(rows[0]) if rows else [])
+        kind = detect(csv_header(text, str(path)))
     if kind == "table":
         return read_table(text, str(path), answer_names(manifest), id_column=id_column or "id", columns=columns)
     if columns:

@@ -42,10 +42,13 @@ MAX_SUBMISSION_BYTES = 256_000
 MAX_TABLE_BYTES = 50_000_000
 """A class table or platform export (2,000 students × 100 figures is about 4 MB)."""
 MAX_STUDENTS = 20_000
+MAX_NESTING = 20
+"""Brackets a submission's YAML may nest (a solution needs none; YAML's scanner slows with each)."""
 ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
 LINE = re.compile(r"\s*([A-Za-z_][\w]*)\s*[=:]\s*(\S.*?)\s*")
 SUFFIXES = (".yaml", ".yml", ".csv", ".txt")
 META = ("variant", "id")
+BRACKETS = re.compile(r"[\[\]{}]")
 
 
 @dataclass(frozen=True)
@@ -102,8 +105,23 @@ def _made(sid: str, source: str, pairs: Iterable[tuple[str, Any, str]]) -> Submi
 
 
 # ------------------------------------------------------------------ one file per student
+def flow_nesting(text: str) -> int:
+    """How deep ``[``/``{`` nest in ``text`` (quotes not looked at: an upper bound), in one pass.
+
+    >>> flow_nesting("solution: {out_T: 0.5}"), flow_nesting("[[[]]]")
+    (1, 3)
+    """
+    depth = deepest = 0
+    for ch in BRACKETS.findall(text):
+        depth += 1 if ch in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def parse_yaml(sid: str, text: str, source: str) -> Submission:
     """A ``solution:`` file as ``check`` reads it (or the figures at the top level)."""
+    if flow_nesting(text) > MAX_NESTING:
+        return _failed(sid, source, f"nested too deeply (more than {MAX_NESTING} brackets)")
     try:
         raw = answer_yaml(text, source)
         if not isinstance(raw, dict):

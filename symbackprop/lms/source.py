@@ -134,15 +134,15 @@ def load_exam(source: str | Path | Mapping[str, Any]) -> Exam:
                 continue
             weight, share = weights[q["name"]]
             figures = []
-            for name in q["answers"]:
-                where = f"variants[{i}].answers.{name[:40]}"
-                if not ANSWER_NAME.fullmatch(name):
+            for answer in q["answers"]:
+                where = f"variants[{i}].answers.{answer[:40]}"
+                if not ANSWER_NAME.fullmatch(answer):
                     raise SpecError("an answer name is letters, digits and '_' (as a worked solution names it)",
                                     key=where)
-                if name not in answers:
+                if answer not in answers:
                     raise SpecError("missing: the question asks for it", key=where)
-                a = answers[name]
-                figures.append(Figure(name, figure_tex(name, loss, params), float(a["value"]), a["shown"],
+                a = answers[answer]
+                figures.append(Figure(answer, figure_tex(answer, loss, params), float(a["value"]), a["shown"],
                                       float(a["tolerance"]), weight, float(share)))
             parts.append(Part(q["name"], q["title"], float(q["marks"]), tuple(figures)))
         ident = variant["id"]
