@@ -389,3 +389,25 @@ def test_ctrl_c_leaves_a_gradebook_of_what_finished_and_the_rerun_finishes(tmp_p
     assert f"graded 120 of 120 submissions, {done} unchanged since the last run" in rerun.stderr
     assert len(list(csv.DictReader((out / "gradebook.csv").open()))) == 120
     shutil.rmtree(out)
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="needs pdflatex (TeX Live)")
+def test_feedback_pdf_compiles_and_reads_back(tmp_path, manifest):
+    """A slipped student's feedback as PDF, read back with pdftotext: the total, the slip, the working."""
+    from symbackprop.files import produced_by_symbackprop
+    from symbackprop.grade.feedback import feedback_tex
+    from symbackprop.render.pdf import compile_pdf
+
+    figures = right(manifest, "s02")
+    figures["delta_F"] = flipped(figures["delta_F"])
+    del figures["E"]
+    text = "".join(f"{n} = {v}\n" for n, v in figures.items()) + "E = {\\input{/etc/passwd}}_$^\n"
+    r = grade_submission(manifest, parse_text("s02", text, "s02.txt"), Scheme())
+    pdf = tmp_path / "s02.pdf"
+    pdf.write_bytes(compile_pdf(feedback_tex(r, manifest), "s02"))
+    assert produced_by_symbackprop(pdf)
+    words = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout
+    # pdftotext shows an underscore in typewriter text as a space
+    assert "Total: 27 of 29" in words and "sign flipped" in words and "Working: delta F = out F*(1 - out F)" in words
+    assert "root:" not in words and "input{/etc/passwd}" in words.replace("\\", "")
