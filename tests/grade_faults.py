@@ -23,6 +23,8 @@ def faulty_task(manifest, subs, scheme, digest, time_limit):
                 bytearray(16 * 2**30)  # more than the worker's address-space limit
             if sub.id == "crash":
                 os._exit(3)
+            if sub.id == "boom":
+                raise ValueError("a bug that strikes every time")
             return grader._unpatched(m, sub, scheme, digest)
 
         grader.grade_submission = patched

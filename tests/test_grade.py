@@ -97,10 +97,25 @@ def test_the_three_file_forms_and_a_table_read_the_same_figures(manifest):
 
 
 def test_yaml_keeps_numbers_as_written_and_reads_the_variant(manifest):
-    s = parse_yaml("x1", "variant: s03\nsolution:\n  out_T: 0.50\n  net_T: 1e-3\n", "x1.yaml")
-    assert s.variant == "s03" and s.entries[0][:2] == ("out_T", "0.50") and s.entries[1][:2] == ("net_T", "1e-3")
-    record = grade_submission(manifest, s, Scheme())
-    assert record["variant"] == "s03" and record["id"] == "x1"
+    s = parse_yaml("x1", "variant: v002\nsolution:\n  out_T: 0.50\n  net_T: 1e-3\n", "x1.yaml")
+    assert s.variant == "v002" and s.claimed
+    assert s.entries[0][:2] == ("out_T", "0.50") and s.entries[1][:2] == ("net_T", "1e-3")
+    spec = load_spec(ROOT / "examples/we05-221-sigmoid.yaml")
+    numbered = build_manifest(spec, draw_variants(spec, 3, seed=2), seed=2, questions="forward", sig=3)
+    record = grade_submission(numbered, s, Scheme())        # numbered variants: the student says which
+    assert (record["status"], record["variant"], record["id"]) == ("graded", "v002", "x1")
+
+
+def test_a_student_cannot_claim_another_students_variant(manifest):
+    """On a roster exam the variant is the one drawn for the ID: naming a friend's is refused."""
+    figures = right(manifest, "s02")
+    text = "variant = s02\n" + "".join(f"{n} = {v}\n" for n, v in figures.items())
+    r = grade_submission(manifest, parse_text("s01", text, "s01.txt"), Scheme())
+    assert r["status"] == "error" and r["total"] == 0.0
+    assert r["reason"] == "names the variant 's02', but the variant drawn for this student is 's01'"
+    stranger = grade_submission(manifest, parse_text("x9", text, "x9.txt"), Scheme())
+    assert stranger["reason"] == ("names the variant 's02', but this exam was drawn for a roster and 'x9' is "
+                                  "not on it")
 
 
 def test_a_table_maps_columns_and_refuses_unknown_ones(manifest):
@@ -148,15 +163,55 @@ def test_an_unsafe_student_id_is_an_error_row(sid):
 
 def test_an_id_handed_in_twice_is_one_error_not_two_grades():
     subs = unique([parse_text("s01", "out_T = 1", "s01.txt"), parse_text("s01", "out_T = 2", "s01.yaml"),
-                   parse_text("s02", "out_T = 2", "s02.txt")])
-    assert [(s.id, s.error is None) for s in subs] == [("s01", False), ("s02", True)]
+                   parse_text("s02", "out_T = 2", "s02.txt"), parse_text("S03", "out_T = 2", "S03.txt"),
+                   parse_text("s03", "out_T = 2", "s03.txt")])
+    # S03 and s03 would share feedback files on a case-insensitive file system
+    assert [(s.id, s.error is None) for s in subs] == [("s01", False), ("s02", True), ("S03", False)]
+
+
+@pytest.mark.parametrize("value", ["0.2\u202e2", "٠.٥٥٥", "０.５５５", "0.22" + "0" * 80 + "e7"])
+def test_a_value_is_read_as_written_or_not_at_all(manifest, value):
+    """Control characters, non-ASCII digits and an 80-character tail never become another number."""
+    r = grade_submission(manifest, parse_text("s01", f"net_T = {value}\n", "s01.txt"), Scheme())
+    net = next(f for f in r["figures"] if f["name"] == "net_T")
+    assert net["status"] == "unreadable" and net["marks"] == 0.0
+
+
+def test_a_long_line_is_refused_at_once():
+    s = parse_text("s01", "out_T = x" + " " * 64_000 + "y\n", "s01.txt")
+    assert s.error == "line 1: longer than 400 characters"
+
+
+@pytest.mark.parametrize("written", ["0.e9", "0.", "1.", "0.0", "1e5", "0.e-9"])
+@pytest.mark.parametrize("penalty", [[], ["precision=0"]])
+def test_figures_without_a_digit_of_the_answer_earn_nothing(manifest, written, penalty):
+    """0.e9 (±5·10⁸ by its stated precision) everywhere once earned precision credit on every figure."""
+    text = "".join(f"{n} = {written}\n" for n in right(manifest, "s01"))
+    r = grade_submission(manifest, parse_text("s01", text, "s01.txt"), Scheme.parse("full", penalty))
+    assert r["total"] == 0.0, [(f["name"], f["status"]) for f in r["figures"] if f["marks"]]
+
+
+def test_unasked_figures_are_not_graded_and_carry_nothing_forward():
+    """An update-only exam: wrong gradients (not asked) and updates consistent with them earn nothing."""
+    spec = load_spec(ROOT / "examples/we05-221-sigmoid.yaml")
+    m = build_manifest(spec, draw_variants(spec, 1, seed=4), seed=4, questions="update", sig=3)
+    v = m["variants"][0]
+    eta = spec.raw["learning_rate"]
+    lines = []
+    for name in v["answers"]:
+        w = name[:-len("_new")]
+        lines += [f"dE_d{w} = 0.500", f"{name} = {v['values']['params'][w] - eta * 0.5:.3f}"]
+    r = grade_submission(m, parse_text("v001", "\n".join(lines), "v001.txt"), Scheme())
+    assert r["total"] == 0.0 and {f["status"] for f in r["figures"]} == {"wrong"}
+    assert "dE_dw_AT: not asked in this exam (not graded)" in r["ignored"]
 
 
 # ----------------------------------------------------------------------------- grading and marks
 def test_unknown_id_is_an_error_record(manifest):
     r = guarded(manifest, parse_text("nobody", "out_T = 0.5\n", "nobody.txt"), Scheme(), manifest_digest(manifest))
     assert r["status"] == "error" and r["total"] == 0.0 and r["out_of"] == 29.0
-    assert r["reason"] == "no variant 'nobody' in the manifest (unknown student ID or variant)"
+    assert r["reason"] == ("no variant for the student ID 'nobody' in the manifest (unknown student ID, and the "
+                           "submission names no variant)")
 
 
 def test_a_sign_slip_costs_its_figure_and_is_named(manifest):
@@ -291,6 +346,55 @@ def test_a_class_on_two_workers_then_resumed_changed_and_forced(tmp_path, manife
                    "--force")
     assert "unchanged" not in forced.stderr
 
+    (out / "feedback" / "s02.html").unlink()          # lost feedback is written again from the stored result
+    grade(str(manifest_file), str(tmp_path / "class"), "-o", str(out), "--scheduler", dask_cluster)
+    assert (out / "feedback" / "s02.html").read_bytes() == before["feedback/s02.html"]
+
+
+@pytest.mark.slow
+def test_no_student_id_writes_outside_the_output_folder(tmp_path, manifest, manifest_file, dask_cluster):
+    """IDs from a class table (and a list of single files, one of them binary) that try to leave OUTDIR."""
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "index.html").write_text("the instructor's page")
+    net = right(manifest, "s01")["net_T"]
+    rows = ["../victim/index", str(victim / "abs"), "a", "a.md/b", "..", "s01"]
+    (tmp_path / "class.csv").write_text("id,net_T\n" + "".join(f"{r},{net}\n" for r in rows))
+    (tmp_path / "s02.txt").write_text("net_T = " + right(manifest, "s02")["net_T"] + "\n")
+    (tmp_path / "s03.yaml").write_bytes(b"\x00\x01binary")
+    out = tmp_path / "graded"
+    result = grade(str(manifest_file), str(tmp_path / "class.csv"), str(tmp_path / "s02.txt"),
+                   str(tmp_path / "s03.yaml"), "-o", str(out), "--scheduler", dask_cluster)
+    assert result.exit_code == 1, result.output
+    assert sorted(p.name for p in victim.iterdir()) == ["index.html"]
+    assert (victim / "index.html").read_text() == "the instructor's page"
+    rows = {r["id"]: r for r in csv.DictReader((out / "gradebook.csv").open())}
+    assert rows["s01"]["status"] == rows["s02"]["status"] == "graded" and rows["s01"]["forward"] == "1.00"
+    assert rows["s03"]["reason"] == "s03.yaml is a binary file, not text"
+    invalid = [i for i in rows if i.startswith("invalid-")]
+    assert len(invalid) == 4 and all("is not a plain ID" in rows[i]["reason"] for i in invalid)
+    assert rows["a"]["status"] == "error"             # 'a' and 'a.md/b': no folder made of a file name
+    written = {p.relative_to(out).parts[0] for p in out.rglob("*")}
+    assert written <= {"results", "feedback", "class-report", "gradebook.csv", "class-report.md",
+                       "class-report.html", ".symbackprop-grade.json"}
+
+
+@pytest.mark.slow
+def test_a_scheduler_without_workers_is_one_line_not_a_hang(tmp_path, manifest_file, monkeypatch):
+    from distributed import LocalCluster
+
+    import symbackprop.grade.cluster as cluster_module
+
+    monkeypatch.setattr(cluster_module, "WAIT_FOR_WORKERS", 2.0)
+    (tmp_path / "class").mkdir()
+    (tmp_path / "class" / "s01.txt").write_text("out_T = 0.5\n")
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as empty:
+        out = grade(str(manifest_file), str(tmp_path / "class"), "-o", str(tmp_path / "graded"), "--scheduler",
+                    empty.scheduler_address)
+    assert out.exit_code == 2
+    assert out.stderr.strip().startswith("symbackprop: error: the Dask scheduler ")
+    assert "has no worker" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
 
 @pytest.mark.slow
 def test_output_is_byte_identical_on_one_and_two_workers(tmp_path, manifest, manifest_file, dask_cluster):
@@ -311,7 +415,7 @@ def test_a_hanging_a_hungry_and_a_crashing_submission_do_not_cost_the_others(man
 
     cloudpickle.register_pickle_by_value(grade_faults)
     spec = load_spec(ROOT / "examples/we05-221-sigmoid.yaml")
-    ids = IDS + ["hang", "hog", "crash"]
+    ids = IDS + ["hang", "hog", "crash", "boom"]
     m = build_manifest(spec, draw_variants(spec, len(ids), seed=5, ids=ids), seed=5, questions="forward", sig=3)
     subs = [parse_text(v["id"], "".join(f"{n} = {a['shown']}\n" for n, a in v["answers"].items()), "f.txt")
             for v in m["variants"]]
@@ -329,6 +433,9 @@ def test_a_hanging_a_hungry_and_a_crashing_submission_do_not_cost_the_others(man
     assert by["hang"]["reason"] == "grading took longer than 3 s (the limit per submission)"
     assert by["hog"]["reason"] == "grading needed more memory than one submission may use"
     assert by["crash"]["reason"].startswith("grading stopped its worker")
+    assert by["boom"]["reason"] == "could not be graded (ValueError: a bug that strikes every time)"
+    assert all(by[i].get("transient") for i in ("hang", "hog", "crash"))   # the machine's: tried again next run
+    assert not by["boom"].get("transient")
     assert all(by[i]["status"] == "graded" and by[i]["total"] == 7.0 for i in IDS)
     assert workers == 2
 
@@ -345,8 +452,12 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, manifest_file):
         ([str(manifest_file), str(tmp_path / "class"), "--penalty", "sgn=1"], "unknown slip 'sgn'"),
         ([str(manifest_file), str(tmp_path / "absent")], "absent: cannot read: No such file"),
         ([str(manifest_file), str(tmp_path / "table.csv")], "no 'id' column"),
+        ([str(manifest_file), str(tmp_path / "class"), "--scheduler", "notaurl"], "cannot use the Dask scheduler"),
+        ([str(manifest_file), str(tmp_path / "class"), "--scheduler", "tcp://[::1"], "cannot use the Dask scheduler"),
     ]
     for args, message in cases:
+        if "-o" not in args:
+            args = [*args, "-o", str(tmp_path / "graded")]
         out = grade(*args)
         assert out.exit_code == 2, (args, out.output)
         lines = out.stderr.strip().splitlines()

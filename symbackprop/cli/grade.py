@@ -13,6 +13,7 @@ interrupted.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -112,6 +113,9 @@ def _parse_columns(items: tuple[str, ...]) -> dict[str, str]:
               help="memory one submission may add to its worker")
 @click.option("--canvas-assignment", default=None, metavar="NAME",
               help="also write gradebook-canvas.csv for Canvas' grade import, into this assignment")
+@click.option("--canvas-id-field", type=click.Choice(["SIS User ID", "ID", "SIS Login ID"]), default="SIS User ID",
+              show_default=True, help="which Canvas column the student IDs are: ID for Canvas' own numeric user IDs "
+                                      "(a student analysis without sis_id, or --id-column id)")
 @click.option("--pdf", "make_pdf", is_flag=True, help="also each student's feedback as PDF (needs TeX Live)")
 @click.option("--quiet", is_flag=True, help="no progress lines")
 @click.option("--force", is_flag=True, help="grade every submission again (not only new or changed ones); "
@@ -119,8 +123,9 @@ def _parse_columns(items: tuple[str, ...]) -> dict[str, str]:
 def grade_command(manifest: Path, submissions: tuple[Path, ...], output: Path, kind: str, id_column: str | None,
                   columns: tuple[str, ...], ecf: str, penalties: tuple[str, ...], workers: int | None,
                   scheduler: str | None, time_limit: float, memory_limit: int, canvas_assignment: str | None,
-                  make_pdf: bool, quiet: bool, force: bool) -> None:
+                  canvas_id_field: str, make_pdf: bool, quiet: bool, force: bool) -> None:
     from ..exams.manifest import load_manifest
+    from ..grade.cluster import ClusterError
     from ..grade.inputs import read_submissions
     from ..grade.marks import Scheme
     from ..grade.store import Store
@@ -153,9 +158,9 @@ def grade_command(manifest: Path, submissions: tuple[Path, ...], output: Path, k
                       memory_mb=memory_limit)
         except KeyboardInterrupt:
             interrupted = True
-        except OSError as exc:
-            fail(f"cannot reach the Dask scheduler {scheduler}: {exc}" if scheduler else f"Dask: {exc}")
-    run.finish(subs, canvas_assignment)
+        except ClusterError as exc:
+            fail(str(exc))
+    run.finish(subs, canvas_assignment, canvas_id_field)
     if interrupted:
         click.echo(f"interrupted: {len(run.records)} of {len(subs)} submissions graded; the gradebook holds "
                    "those; run the same command again to grade the rest", err=True)
@@ -176,6 +181,7 @@ class _Run:
         self.keys: dict[str, str] = {}
         self.reused = 0
         self.fresh: set[str] = set()
+        self.critical = self.interrupted = False
 
     def reuse(self, subs: list, *, force: bool) -> list:
         """Records already in the store for these submissions; those that need no worker made here; the rest."""
@@ -190,25 +196,51 @@ class _Run:
             if stored is not None:
                 self.records[sub.id] = stored
                 self.reused += 1
-            elif sub.error is not None or find_variant(self.manifest, sub) is None:
+                if not all(self.store.has(f"feedback/{sub.id}.{x}") for x in ("md", "html")):
+                    self.feedback(stored)       # deleted, or the last run stopped between the two
+            elif sub.error is not None or find_variant(self.manifest, sub)[0] is None:
                 self.record(guarded(self.manifest, sub, self.scheme, self.digest))
             else:
                 todo.append(sub)
         return todo
 
-    def record(self, record: dict) -> None:
-        """Keep one finished record and write its result and feedback at once."""
+    def feedback(self, record: dict) -> bool:
+        """Write one student's feedback (a warning, not a stop, when it cannot be written)."""
         from ..grade.feedback import feedback_html, feedback_markdown
 
         sid = record["id"]
-        self.records[sid] = record
-        self.fresh.add(sid)
         try:
-            self.store.save(record, key=self.keys[sid])
             self.store.write(f"feedback/{sid}.md", feedback_markdown(record, self.manifest))
             self.store.write(f"feedback/{sid}.html", feedback_html(record, self.manifest))
-        except OutputError as exc:
+        except (OutputError, OSError) as exc:
             click.echo(f"symbackprop: warning: {exc}", err=True)
+            return False
+        return True
+
+    def record(self, record: dict) -> None:
+        """Keep one finished record; write its feedback, then its result (so a result on disk
+        always has its feedback). A transient error (a limit, a dead worker) is not kept.
+        Ctrl-C waits until the record is in the gradebook and on disk, or neither."""
+        sid = record["id"]
+        self.critical = True
+        try:
+            if self.feedback(record) and not record.get("transient"):
+                try:
+                    self.store.save(record, key=self.keys[sid])
+                except (OutputError, OSError) as exc:
+                    click.echo(f"symbackprop: warning: {exc}", err=True)
+            self.records[sid] = record
+            self.fresh.add(sid)
+        finally:
+            self.critical = False
+        if self.interrupted:
+            raise KeyboardInterrupt
+
+    def _on_sigint(self, signum, frame) -> None:
+        if self.critical:
+            self.interrupted = True      # raised as soon as the record in hand is complete
+        else:
+            raise KeyboardInterrupt
 
     def grade(self, todo: list, workers: int, scheduler: str | None, *, time_limit: float, memory_mb: int,
               task: Callable | None = None) -> None:
@@ -216,6 +248,7 @@ class _Run:
 
         client, cluster = connect(workers, scheduler, memory_mb=memory_mb)
         progress = _Progress(len(todo), self.quiet)
+        previous = signal.signal(signal.SIGINT, self._on_sigint)
         try:
             def done(record: dict) -> None:
                 self.record(record)
@@ -224,12 +257,13 @@ class _Run:
             grade_all(client, self.manifest, todo, self.scheme, self.digest, on_record=done,
                       time_limit=time_limit, task=task or run_chunk)
         finally:
+            signal.signal(signal.SIGINT, previous)
             progress.stop()
             client.close()
             if cluster is not None:
                 cluster.close()
 
-    def finish(self, subs: list, canvas_assignment: str | None) -> None:
+    def finish(self, subs: list, canvas_assignment: str | None, canvas_id_field: str = "SIS User ID") -> None:
         """The gradebook, the class report (and the PDFs) of every record there is, then a summary line."""
         from ..grade.classreport import class_report
         from ..grade.feedback import feedback_tex
@@ -238,7 +272,8 @@ class _Run:
         records = [self.records[s.id] for s in subs if s.id in self.records]
         files: dict[str, str | bytes] = {"gradebook.csv": gradebook_csv(records, self.manifest)}
         if canvas_assignment:
-            files["gradebook-canvas.csv"] = canvas_gradebook_csv(records, self.manifest, canvas_assignment)
+            files["gradebook-canvas.csv"] = canvas_gradebook_csv(records, self.manifest, canvas_assignment,
+                                                                 id_field=canvas_id_field)
         files.update(class_report(records, self.manifest))
         if self.make_pdf:
             from ..render.pdf import LatexError, compile_all
@@ -254,7 +289,7 @@ class _Run:
         try:
             for name, data in sorted(files.items()):
                 self.store.write(name, data)
-        except OutputError as exc:
+        except (OutputError, OSError) as exc:
             fail(str(exc))
         graded = sum(r["status"] == "graded" for r in records)
         errors = len(records) - graded

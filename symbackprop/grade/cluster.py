@@ -58,14 +58,41 @@ class MemoryLimit(WorkerPlugin):
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
+class ClusterError(Exception):
+    """The cluster could not be started or reached (one line for the user)."""
+
+
+WAIT_FOR_WORKERS = 60.0
+
+
 def connect(workers: int, scheduler: str | None = None, *, memory_mb: int = MEMORY_LIMIT_MB):
-    """A :class:`distributed.Client` (and the cluster to close, None for a scheduler's) with the memory plugin."""
+    """A :class:`distributed.Client` (and the cluster to close, None for a scheduler's) with the memory plugin.
+
+    Raises :class:`ClusterError` for an address that is not one, a scheduler that does not
+    answer or has no worker within :data:`WAIT_FOR_WORKERS` seconds, or a cluster that fails to start.
+    """
+    try:
+        return _connect(workers, scheduler, memory_mb)
+    except ClusterError:
+        raise
+    except (OSError, ValueError, TypeError, RuntimeError, TimeoutError) as exc:
+        what = f"the Dask scheduler {scheduler[:80]}" if scheduler else "a local Dask cluster"
+        raise ClusterError(f"cannot use {what}: {type(exc).__name__}: {str(exc)[:200]}") from None
+
+
+def _connect(workers: int, scheduler: str | None, memory_mb: int):
     import dask
     from distributed import Client, LocalCluster
 
     if scheduler:
         client = Client(scheduler, timeout="20s")
         cluster = None
+        try:
+            client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS)
+        except (TimeoutError, OSError):
+            client.close()
+            raise ClusterError(f"the Dask scheduler {scheduler[:80]} has no worker (waited "
+                               f"{WAIT_FOR_WORKERS:g} s): start some with 'dask worker {scheduler[:80]}'") from None
     else:
         # one task on a worker at a time (no task queued behind it), and a task on a worker that
         # dies fails at once: a dead worker then names the one submission (or chunk) that killed it
@@ -73,8 +100,9 @@ def connect(workers: int, scheduler: str | None = None, *, memory_mb: int = MEMO
                          "distributed.scheduler.worker-saturation": 1.0,
                          "distributed.worker.daemon": False,
                          "distributed.admin.log-length": 0})
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.CRITICAL,
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None, scheduler_kwargs={"dashboard": False},
+                               worker_dashboard_address=None, silence_logs=logging.CRITICAL,
                                env={"MALLOC_ARENA_MAX": "2", "OMP_NUM_THREADS": "1",
                                     "OPENBLAS_NUM_THREADS": "1"})
         client = Client(cluster)
@@ -139,14 +167,13 @@ def grade_all(client: Any, manifest: Mapping, subs: Sequence[Submission], scheme
                 out = future.result()
             except Exception as exc:  # noqa: BLE001 - a dead worker, a lost connection: regrade, then give up
                 for sub in chunk:
-                    if isinstance(exc, KilledWorker):
-                        kills[sub.id] = kills.get(sub.id, 0) + (len(chunk) == 1)
-                    if len(chunk) > 1 or kills.get(sub.id, 0) < KILL_RETRIES:
+                    kills[sub.id] = kills.get(sub.id, 0) + (len(chunk) == 1)   # failures graded alone
+                    if len(chunk) > 1 or kills[sub.id] < KILL_RETRIES:
                         queue.add(submit([sub]))
                     else:
                         reason = KILLED if isinstance(exc, KilledWorker) else \
                             f"could not be graded ({type(exc).__name__}: {str(exc)[:120]})"
-                        on_record(error_record(sub, reason, manifest))
+                        on_record(error_record(sub, reason, manifest, transient=True))
                 continue
             for record in out["records"]:
                 on_record(record)

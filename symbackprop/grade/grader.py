@@ -31,7 +31,7 @@ from typing import Any, Mapping, Sequence
 
 from ..check.checker import SolutionGrader, SolutionInput
 from ..check.solution import Figure, Worksheet
-from ..check.solution.precision import stated_figure
+from ..check.solution.precision import stated_figure, within
 from ..derive import derive
 from ..errors import SpecError
 from ..exams.figures import shown
@@ -87,32 +87,64 @@ def prepared(manifest: Mapping, variant: Mapping, digest: str) -> Prepared:
     return made
 
 
-def error_record(sub: Submission, reason: str, manifest: Mapping, variant: str | None = None) -> dict:
-    """The record of a submission that could not be graded: no marks, one line of ``reason``."""
+def error_record(sub: Submission, reason: str, manifest: Mapping, variant: str | None = None, *,
+                 transient: bool = False) -> dict:
+    """The record of a submission that could not be graded: no marks, one line of ``reason``
+    (``transient``: the machine's fault — a time or memory limit, a dead worker — so it is not
+    kept for the next run, which tries again)."""
     out_of = sum(float(q["marks"]) for q in manifest["questions"])
     return {"id": sub.id, "variant": variant, "source": sub.source, "digest": sub.digest, "status": "error",
             "reason": " ".join(reason.split())[:300], "total": 0.0, "out_of": out_of,
             "questions": [{"name": q["name"], "title": q["title"], "marks": 0.0, "out_of": float(q["marks"])}
                           for q in manifest["questions"]],
-            "figures": [], "ignored": [], "summary": "", "likely_cause": None}
+            "figures": [], "ignored": [], "summary": "", "likely_cause": None,
+            **({"transient": True} if transient else {})}
 
 
-def find_variant(manifest: Mapping, sub: Submission) -> Mapping | None:
-    """The variant a submission answers: the one it names, else the one drawn for the student's ID."""
-    wanted = sub.variant or sub.id
-    for v in manifest["variants"]:
-        if v["id"] == wanted:
-            return v
-    return None
+def numbered(manifest: Mapping) -> bool:
+    """Whether the manifest's variants are numbered ``v001``… (drawn without a roster)."""
+    width = max(3, len(str(len(manifest["variants"]))))
+    return all(v["id"] == f"v{v['number']:0{width}d}" for v in manifest["variants"])
 
 
-def _usable(ws: Worksheet, entries: Sequence[tuple[str, str, str]]) -> tuple[list, list[str], dict[str, str]]:
-    """The entries the checker can grade; the ignored ones (with why); unreadable figures by key."""
+def find_variant(manifest: Mapping, sub: Submission) -> tuple[Mapping | None, str]:
+    """The variant a submission answers, or None and why not.
+
+    A student whose ID has a variant (an exam drawn for a roster) answers that one: a file that
+    names another is refused, or anyone could mark themselves against a friend's key. A variant
+    named by the student's own file counts only in an exam of numbered variants; one a platform
+    recorded (Moodle's right answers) is taken as recorded.
+    """
+    by_id = {v["id"]: v for v in manifest["variants"]}
+    own = by_id.get(sub.id)
+    if sub.variant is None or sub.variant == sub.id:
+        return own, "" if own is not None else f"no variant for the student ID '{sub.id}' in the manifest " \
+                                               "(unknown student ID, and the submission names no variant)"
+    if sub.claimed and own is not None:
+        return None, (f"names the variant '{sub.variant}', but the variant drawn for this student is "
+                      f"'{sub.id}'")
+    if sub.claimed and not numbered(manifest):
+        return None, (f"names the variant '{sub.variant}', but this exam was drawn for a roster and "
+                      f"'{sub.id}' is not on it")
+    found = by_id.get(sub.variant)
+    return found, "" if found is not None else f"no variant '{sub.variant}' in the manifest"
+
+
+def _usable(ws: Worksheet, entries: Sequence[tuple[str, str, str]], asked: Mapping[str, str]
+            ) -> tuple[list, list[str], dict[str, str]]:
+    """The entries the checker can grade; the ignored ones (with why); unreadable figures by key.
+
+    Only figures the exam asks for are graded: an unasked one (a gradient on an update-only
+    exam) could otherwise carry a wrong answer forward into credit.
+    """
     keep, ignored, unreadable, seen = [], [], {}, set()
     for name, value, where in entries:
         q = ws.resolve(name)
         if q is None:
             ignored.append(f"{name}: not a figure of this network")
+            continue
+        if q.key not in asked:
+            ignored.append(f"{name}: not asked in this exam (not graded)")
             continue
         if q.key in seen:
             ignored.append(f"{name}: a second value for {q.key} (the first one is graded)")
@@ -150,6 +182,8 @@ def _figure(name: str, answer: Mapping, fig: Figure | None, written: str | None,
     status = fig.status if fig is not None else ("unreadable" if written is not None else "missing")
     slip = fig.slips[0] if fig is not None and fig.slips else None
     credit = scheme.credit(status, slip.key if slip else None)
+    if status == "insufficient_precision" and not within(fig.value, fig.exact, fig.stated):
+        credit = 0.0   # too coarse, and right only from the student's own wrong figures: no credit
     return {"name": name, "question": answer["question"], "written": fig.written if fig is not None else written,
             "status": status, "credit": credit, "marks": round(credit * out_of, 6), "out_of": out_of,
             "correct": answer["shown"], "slip": slip.key if slip else None,
@@ -161,13 +195,12 @@ def grade_submission(manifest: Mapping, sub: Submission, scheme: Scheme, digest:
     """The record of one submission: its figures graded by the checker, marked by ``scheme``."""
     if sub.error is not None:
         return error_record(sub, sub.error, manifest)
-    variant = find_variant(manifest, sub)
+    variant, why = find_variant(manifest, sub)
     if variant is None:
-        wanted = sub.variant or sub.id
-        return error_record(sub, f"no variant '{wanted}' in the manifest (unknown student ID or variant)", manifest)
+        return error_record(sub, why, manifest)
     ready = prepared(manifest, variant, digest or manifest_digest(manifest))
     ws = ready.grader.worksheet
-    keep, ignored, unreadable = _usable(ws, sub.entries)
+    keep, ignored, unreadable = _usable(ws, sub.entries, ready.keys)
     if keep:
         result = ready.grader.grade(SolutionInput(sub.source, tuple(keep)))
         graded = {f.key: f for f in result.figures}
@@ -199,7 +232,7 @@ def guarded(manifest: Mapping, sub: Submission, scheme: Scheme, digest: str) -> 
     except SpecError as exc:
         return error_record(sub, str(exc), manifest)
     except MemoryError:
-        return error_record(sub, "grading needed more memory than one submission may use", manifest)
+        return error_record(sub, "grading needed more memory than one submission may use", manifest, transient=True)
     except RecursionError:
         return error_record(sub, "the submission is nested too deeply to grade", manifest)
     except Exception as exc:  # noqa: BLE001 - one student's failure must not stop the class
@@ -223,7 +256,7 @@ def grade_chunk(manifest: Mapping, subs: Sequence[Submission], scheme: Scheme, d
         worker.join(time_limit)
         if not box:
             records.append(error_record(sub, f"grading took longer than {time_limit:g} s (the limit per "
-                                             "submission)", manifest))
+                                             "submission)", manifest, transient=True))
             return {"records": records, "rest": list(subs[i + 1:]), "tainted": True}
         records.append(box[0])
     return {"records": records, "rest": [], "tainted": False}

@@ -15,7 +15,7 @@ from typing import Mapping, Sequence
 
 from ..errors import SpecError
 from .lms_csv import CSV_READERS, csv_header, detect
-from .submissions import (FILE_READERS, MAX_SUBMISSION_BYTES, MAX_TABLE_BYTES, Submission, read_bounded, read_folder,
+from .submissions import (FILE_READERS, _failed, MAX_SUBMISSION_BYTES, MAX_TABLE_BYTES, Submission, read_bounded, read_folder,
                           read_table, unique)
 
 KINDS = ("auto", "folder", "table", *sorted(CSV_READERS))
@@ -39,8 +39,8 @@ def read_one(path: Path, manifest: Mapping, *, kind: str = "auto", id_column: st
     if kind == "auto" and suffix in FILE_READERS and suffix != ".csv":   # one student's file
         try:
             return [FILE_READERS[suffix](path.stem, read_bounded(path, MAX_SUBMISSION_BYTES), path.name)]
-        except SpecError as exc:
-            raise SpecError(exc.message, file=str(path)) from None
+        except SpecError as exc:      # one student's file: an error row, as in a folder
+            return [_failed(path.stem, path.name, f"{path.name} {exc.message}")]
     try:
         text = read_bounded(path, MAX_TABLE_BYTES)
     except SpecError as exc:

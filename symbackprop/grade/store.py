@@ -32,8 +32,15 @@ MAX_RESULT_BYTES = 2_000_000
 
 
 def result_key(manifest_digest: str, scheme: Mapping, submission_digest: str) -> str:
-    """What a result depends on, hashed: it is reused only when all of it is unchanged."""
-    body = json.dumps([FORMAT_VERSION, manifest_digest, scheme, submission_digest], sort_keys=True)
+    """What a result depends on, hashed: it is reused only when all of it is unchanged (the
+    symbackprop version too: a release that grades differently grades again)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        release = version("symbackprop")
+    except PackageNotFoundError:  # pragma: no cover - run from a checkout without installing
+        release = "unknown"
+    body = json.dumps([FORMAT_VERSION, release, manifest_digest, scheme, submission_digest], sort_keys=True)
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -60,7 +67,15 @@ class Store:
             raise SpecError(f"cannot write: {getattr(exc, 'strerror', None) or exc}", file=str(self.root)) from None
 
     def path(self, sid: str) -> Path:
-        return self.results / f"{sid}.json"
+        return self._inside(f"results/{sid}.json")
+
+    def _inside(self, relative: str) -> Path:
+        """``root/relative``, refused (OutputError) unless it stays inside the folder."""
+        path = self.root / relative
+        if Path(relative).is_absolute() or ".." in Path(relative).parts or \
+                not os.path.abspath(path).startswith(os.path.abspath(self.root) + os.sep):
+            raise OutputError(f"refusing to write {relative[:80]!r}: outside {self.root}")
+        return path
 
     def load(self, sid: str, key: str) -> dict | None:
         """The stored record of ``sid`` if it was graded under ``key`` (None otherwise, or if unreadable)."""
@@ -83,7 +98,16 @@ class Store:
         write_atomically(self.path(record["id"]), text)
 
     def write(self, relative: str, data: str | bytes) -> None:
-        """Write one output file under the folder (its parent folders made; links refused)."""
-        path = self.root / relative
-        os.makedirs(path.parent, exist_ok=True)
-        write_atomically(path, data, force=True)
+        """Write one output file under the folder (its parent folders made; links refused; a file
+        symbackprop did not write is replaced only when it is a CSV, which carries no mark)."""
+        path = self._inside(relative)
+        try:
+            os.makedirs(path.parent, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+        write_atomically(path, data, force=path.suffix == ".csv")
+
+    def has(self, relative: str) -> bool:
+        """Whether ``relative`` is a regular file in the folder (not a link)."""
+        path = self._inside(relative)
+        return path.is_file() and not path.is_symlink()

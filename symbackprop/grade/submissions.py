@@ -29,6 +29,7 @@ import json
 import os
 import re
 import stat
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -45,7 +46,9 @@ MAX_STUDENTS = 20_000
 MAX_NESTING = 20
 """Brackets a submission's YAML may nest (a solution needs none; YAML's scanner slows with each)."""
 ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
-LINE = re.compile(r"\s*([A-Za-z_][\w]*)\s*[=:]\s*(\S.*?)\s*")
+LINE = re.compile(r"\s*([A-Za-z_]\w{0,79})\s*[=:](.*)", re.ASCII)   # linear: one greedy tail, stripped after
+MAX_LINE = 400
+MAX_VALUE = 80
 SUFFIXES = (".yaml", ".yml", ".csv", ".txt")
 META = ("variant", "id")
 BRACKETS = re.compile(r"[\[\]{}]")
@@ -61,12 +64,13 @@ class Submission:
     variant: str | None = None          # named in the submission (else the variant whose id is the student's)
     error: str | None = None
     digest: str = ""
+    claimed: bool = False               # the variant was named by the student's own file, not a platform
 
     def with_digest(self) -> "Submission":
         """This submission with :attr:`digest`: a hash of everything grading reads from it."""
-        body = json.dumps([self.id, self.variant, self.error, list(self.entries)], ensure_ascii=False)
+        body = json.dumps([self.id, self.variant, self.error, list(self.entries), self.claimed], ensure_ascii=False)
         return Submission(self.id, self.source, self.entries, self.variant, self.error,
-                          hashlib.sha256(body.encode()).hexdigest())
+                          hashlib.sha256(body.encode()).hexdigest(), self.claimed)
 
 
 def safe_id(text: str) -> str | None:
@@ -81,12 +85,34 @@ def safe_id(text: str) -> str | None:
     return f"the student ID '{shown}' is not a plain ID (letters, digits and . _ - @ +, at most 64)"
 
 
+def visible(text: str) -> str:
+    """``text`` without control and format characters (no bidi override reorders a feedback line).
+
+    >>> visible("0.5\u202e1")
+    '0.51'
+    """
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch == " ")
+
+
+def surrogate(sid: str) -> str:
+    """The name an unusable student ID is filed under: ``invalid-`` and a hash of it (never a path).
+
+    >>> surrogate("../bob")
+    'invalid-548201c683a5'
+    """
+    return "invalid-" + hashlib.sha256(sid.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+
+
 def _failed(sid: str, source: str, reason: str) -> Submission:
+    """A submission that cannot be graded; an ID that could not name a file is filed under :func:`surrogate`."""
+    if safe_id(sid) is not None:
+        sid = surrogate(sid)
     return Submission(sid, source, error=" ".join(reason.split())[:300]).with_digest()
 
 
-def _made(sid: str, source: str, pairs: Iterable[tuple[str, Any, str]]) -> Submission:
-    """A submission from ``(name, value, where)``; ``variant``/``id`` entries are metadata."""
+def _made(sid: str, source: str, pairs: Iterable[tuple[str, Any, str]], *, claimed: bool = False) -> Submission:
+    """A submission from ``(name, value, where)``; ``variant``/``id`` entries are metadata
+    (``claimed``: a variant named there is the student's claim, not a platform's record)."""
     if (why := safe_id(sid)) is not None:
         return _failed(sid, source, why)
     entries, variant = [], None
@@ -96,12 +122,17 @@ def _made(sid: str, source: str, pairs: Iterable[tuple[str, Any, str]]) -> Submi
             continue
         if name == "id":
             continue
-        entries.append((str(name)[:80], str(value).strip()[:80], where))
+        text = str(value).strip()
+        if len(text) > MAX_VALUE:   # never cut into a different number: shown as unreadable
+            text = f"(a value of {len(text)} characters)"
+        elif visible(text) != text:  # nor joined into one: 0.2<NUL>2 is not 0.22
+            text = "(a value with control characters)"
+        entries.append((visible(str(name))[:80], text, where))
         if len(entries) > MAX_ANSWERS:
             return _failed(sid, source, f"more than {MAX_ANSWERS} figures")
     if not entries:
         return _failed(sid, source, "no figures in the submission")
-    return Submission(sid, source, tuple(entries), variant).with_digest()
+    return Submission(sid, source, tuple(entries), variant, claimed=claimed and variant is not None).with_digest()
 
 
 # ------------------------------------------------------------------ one file per student
@@ -143,21 +174,23 @@ def parse_yaml(sid: str, text: str, source: str) -> Submission:
     for name, value, where in pairs:
         if not isinstance(value, str):
             return _failed(sid, source, f"{where}: must be a number, got {type(value).__name__}")
-    return _made(sid, source, pairs)
+    return _made(sid, source, pairs, claimed=True)
 
 
 def parse_text(sid: str, text: str, source: str) -> Submission:
     """``name = value`` (or ``name: value``) lines; blank lines and ``#`` comments skipped."""
     pairs = []
     for number, line in enumerate(text.splitlines(), start=1):
+        if len(line) > MAX_LINE:
+            return _failed(sid, source, f"line {number}: longer than {MAX_LINE} characters")
         body = line.split("#", 1)[0]
         if not body.strip():
             continue
         m = LINE.fullmatch(body)
-        if m is None:
+        if m is None or not m.group(2).strip():
             return _failed(sid, source, f"line {number}: not 'name = value'")
-        pairs.append((m.group(1), m.group(2), f"line {number}"))
-    return _made(sid, source, pairs)
+        pairs.append((m.group(1), m.group(2).strip(), f"line {number}"))
+    return _made(sid, source, pairs, claimed=True)
 
 
 def parse_pairs_csv(sid: str, text: str, source: str) -> Submission:
@@ -176,7 +209,7 @@ def parse_pairs_csv(sid: str, text: str, source: str) -> Submission:
         if number == 1 and cells[0].lower() in ("name", "answer", "figure"):
             continue
         pairs.append((cells[0], cells[1], f"row {number}"))
-    return _made(sid, source, pairs)
+    return _made(sid, source, pairs, claimed=True)
 
 
 FILE_READERS: dict[str, Callable[[str, str, str], Submission]] = {
@@ -288,7 +321,8 @@ def read_table(text: str, source: str, answers: Sequence[str], *, id_column: str
 
 
 def unique(subs: Iterable[Submission]) -> list[Submission]:
-    """One submission per student ID: an ID handed in twice (two files, two rows) becomes one error.
+    """One submission per student ID: an ID handed in twice (two files, two rows, or two spellings
+    that differ only in case, which share a file name on some file systems) becomes one error.
 
     >>> a, b = parse_text("s1", "out_T = 1", "a.txt"), parse_text("s1", "out_T = 2", "b.txt")
     >>> [(s.id, s.error) for s in unique([a, b])]
@@ -296,9 +330,10 @@ def unique(subs: Iterable[Submission]) -> list[Submission]:
     """
     by_id: dict[str, list[Submission]] = {}
     for s in subs:
-        by_id.setdefault(s.id, []).append(s)
+        by_id.setdefault(s.id.casefold(), []).append(s)
     out = []
-    for sid, group in sorted(by_id.items()):
+    for _, group in sorted(by_id.items()):
+        sid = min(s.id for s in group)
         if len(group) == 1:
             out.append(group[0])
         else:

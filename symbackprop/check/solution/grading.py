@@ -15,7 +15,7 @@ from ..evaluate import FLOAT, Program, compile_expr
 from ...spec.marking import DEFAULT, Tolerance
 from ..slips import SLIPS
 from .formatting import figure_text, span_text
-from .precision import StatedFigure, allowance, is_exact_value, stated_figure, within
+from .precision import StatedFigure, a_rounding_of, allowance, is_exact_value, stated_figure, within
 from .worksheet import MAX_CORNERS, Quantity, Worksheet
 
 
@@ -147,7 +147,7 @@ def grade_solution(ctx: CheckContext, entries: Sequence[tuple[str, Any, str]], *
     shown = {q.key: fig.name for fig, q, *_ in figures}
     for fig, q, stated, rule, precise in figures:
         right = within(fig.value, q.exact, fig.tolerance) or is_exact_value(stated, q.exact)
-        rounded = within(fig.value, q.exact, fig.stated)   # a true rounding, just too coarse
+        rounded = a_rounding_of(stated, q.exact)   # a true rounding, just too coarse
         fig.status = "correct" if right and precise else "insufficient_precision" if rounded else "wrong"
         if q.kind == "leaf":
             if fig.status == "wrong":
@@ -161,7 +161,8 @@ def grade_solution(ctx: CheckContext, entries: Sequence[tuple[str, Any, str]], *
             fig.consistent = _in_range(fig.value, fig.yours, own.tolerance if own.enough_digits else fig.stated)
         else:
             fig.consistent = False
-        if fig.status == "wrong" and fig.consistent and fig.uses:
+        if fig.status == "wrong" and fig.consistent and fig.uses and (
+                own.enough_digits or a_rounding_of(stated, (fig.yours[0] + fig.yours[1]) / 2)):
             fig.status = "carried_forward" if own.enough_digits else "insufficient_precision"
         if fig.status == "wrong":
             fig.slips = _diagnose(ws, q, fig, intervals)

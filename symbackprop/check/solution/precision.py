@@ -29,7 +29,7 @@ from typing import Any
 from ...errors import SpecError
 from ...spec.marking import Tolerance
 
-NUMBER = re.compile(r"^[+-]?(?:(\d+)(?:\.(\d*))?|\.(\d+))(?:[eE]([+-]?\d+))?$")
+NUMBER = re.compile(r"^[+-]?(?:(\d+)(?:\.(\d*))?|\.(\d+))(?:[eE]([+-]?\d+))?$", re.ASCII)  # 0-9 only
 EXACT = 1e-9            # relative tolerance of a figure written without a decimal point
 SAME = 1e-12            # relative: the written value is the exact value itself
 FLOOR = 1e-300          # below every figure anyone writes; never a tolerance of its own
@@ -104,6 +104,23 @@ def allowance(figure: StatedFigure, exact: float, rule: Tolerance) -> Allowance:
         caps.append(rule.absolute)
     digits = figure.exact or enough
     return Allowance(min(caps), digits or is_exact_value(figure, exact), digits, rule.describe())
+
+
+def a_rounding_of(figure: StatedFigure, target: float) -> bool:
+    """``figure`` is a true rounding of ``target``, however coarse: within half a unit of its last
+    place, and that place no coarser than ``target``'s leading digit (``0.6`` rounds 0.555; ``1.``,
+    ``0.`` and ``0.e9`` hold no digit of it and round nothing). A claim of exactness never is one.
+
+    >>> f = stated_figure("0.6", "x")
+    >>> a_rounding_of(f, 0.555), a_rounding_of(stated_figure("0.e9", "x"), 0.555), a_rounding_of(f, 0.0612)
+    (True, False, False)
+    """
+    if figure.exact or not math.isfinite(target):
+        return False
+    if target == 0:
+        return figure.value == 0 and figure.significant >= 1
+    return (figure.last_place <= math.floor(math.log10(abs(target)))
+            and within(figure.value, target, figure.half_unit))
 
 
 def within(value: float, target: float, tolerance: float) -> bool:
