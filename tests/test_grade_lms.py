@@ -16,7 +16,7 @@ from symbackprop.errors import SpecError
 from symbackprop.exams.manifest import build_manifest
 from symbackprop.exams.variants import draw_variants
 from symbackprop.grade.gradebook import canvas_gradebook_csv, gradebook_csv, marks_text, safe_text
-from symbackprop.grade.lms_csv import (CSV_READERS, detect, read_canvas_student_analysis, read_moodle_responses,
+from symbackprop.grade.lms_csv import (CSV_READERS, MARKER, detect, read_canvas_student_analysis, read_moodle_responses,
                                        split_parts)
 from symbackprop.grade.submissions import MAX_SUBMISSION_BYTES
 from symbackprop.lms.cloze import parse_cloze
@@ -250,8 +250,9 @@ def canvas_csv(m: dict, students: list[tuple[str, str, dict[str, str]]], *, mark
     texts = question_texts(m)
     columns = []
     for i, ((vid, name), text) in enumerate(sorted(texts.items()), start=1001):
-        if marker:
-            text += f"\n[symbackprop {vid} {name}]"
+        assert f"[symbackprop {vid} {name}]" in text         # the export writes the marker itself
+        if not marker:                                       # as an export made before it did
+            text = MARKER.sub("", text)
         columns.append((f"{i}: {text}", vid, name))
     out = io.StringIO()
     writer = csv.writer(out)

@@ -88,3 +88,10 @@ def _code_environment(directory: str) -> jinja2.Environment:
 def render_code(template: str, **context: Any) -> str:
     """Render ``templates/<template>`` as code (no escaping: the caller inserts literals only)."""
     return _code_environment(str(TEMPLATE_DIR)).get_template(template).render(**context)
+
+
+def reference(variant: str, figure: str | None = None) -> str:
+    """The line that names a question's variant (and figure) in the platform's own reports, where
+    ``symbackprop grade`` reads it back (``[symbackprop v007 out_T]``; Canvas keeps it as text)."""
+    what = f"{variant} {figure}" if figure else variant
+    return f'<p class="symbackprop-ref" style="font-size: smaller; color: #666">[symbackprop {escape(what)}]</p>\n'

@@ -25,7 +25,7 @@ from lxml import etree
 from markupsafe import escape
 
 from .cloze import number_text
-from .html import plain_text
+from .html import plain_text, reference
 from .source import Exam, ExamVariant, Figure
 
 QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
@@ -66,7 +66,8 @@ def _stem(exam: Exam, v: ExamVariant, part_title: str, figure: Figure) -> str:
     picture = (f'<p><img src="%24IMS-CC-FILEBASE%24/{picture_path(exam, v)}" alt="The network of this exercise" '
                'style="max-width: 100%"></p>\n' if v.svg else "")
     return (f'<div class="symbackprop">\n{picture}{v.problem}<p><strong>{escape(part_title)}.</strong> Compute '
-            f'\\({escape(figure.tex)}\\), to {exam.sig} significant figures.</p>\n</div>\n')
+            f'\\({escape(figure.tex)}\\), to {exam.sig} significant figures.</p>\n'
+            f'{reference(v.id, figure.name)}</div>\n')
 
 
 def _item(bank: etree._Element, exam: Exam, v: ExamVariant, part_title: str, figure: Figure, item_id: str) -> None:
