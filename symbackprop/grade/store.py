@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Mapping
 
@@ -31,16 +32,21 @@ MARKER = ".symbackprop-grade.json"
 MAX_RESULT_BYTES = 2_000_000
 
 
-def result_key(manifest_digest: str, scheme: Mapping, submission_digest: str) -> str:
-    """What a result depends on, hashed: it is reused only when all of it is unchanged (the
-    symbackprop version too: a release that grades differently grades again)."""
+@lru_cache(maxsize=None)
+def release() -> str:
+    """symbackprop's version (read once: the package metadata is slow to read)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        release = version("symbackprop")
+        return version("symbackprop")
     except PackageNotFoundError:  # pragma: no cover - run from a checkout without installing
-        release = "unknown"
-    body = json.dumps([FORMAT_VERSION, release, manifest_digest, scheme, submission_digest], sort_keys=True)
+        return "unknown"
+
+
+def result_key(manifest_digest: str, scheme: Mapping, submission_digest: str) -> str:
+    """What a result depends on, hashed: it is reused only when all of it is unchanged (the
+    symbackprop version too: a release that grades differently grades again)."""
+    body = json.dumps([FORMAT_VERSION, release(), manifest_digest, scheme, submission_digest], sort_keys=True)
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -50,6 +56,7 @@ class Store:
     def __init__(self, root: Path):
         self.root = Path(root)
         self.results = self.root / "results"
+        self._made: set[Path] = set()
 
     def open(self, *, force: bool) -> None:
         """Create the folder (or accept one symbackprop made; another non-empty folder only with ``force``)."""
@@ -93,18 +100,20 @@ class Store:
 
     def save(self, record: Mapping, *, key: str) -> None:
         """Write one record (atomically; a result file that is a symbolic link is refused)."""
-        text = json.dumps(JSON_MARKER | {"key": key, "record": record}, indent=1, sort_keys=False,
-                          ensure_ascii=False) + "\n"
+        text = json.dumps(JSON_MARKER | {"key": key, "record": record}, separators=(",", ":"),
+                          ensure_ascii=False) + "\n"     # one line: the C encoder (indent is 10× slower)
         write_atomically(self.path(record["id"]), text)
 
     def write(self, relative: str, data: str | bytes) -> None:
         """Write one output file under the folder (its parent folders made; links refused; a file
         symbackprop did not write is replaced only when it is a CSV, which carries no mark)."""
         path = self._inside(relative)
-        try:
-            os.makedirs(path.parent, exist_ok=True)
-        except OSError as exc:
-            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+        if path.parent not in self._made:
+            try:
+                os.makedirs(path.parent, exist_ok=True)
+            except OSError as exc:
+                raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+            self._made.add(path.parent)
         write_atomically(path, data, force=path.suffix == ".csv")
 
     def has(self, relative: str) -> bool:
