@@ -424,6 +424,7 @@ def test_a_hanging_a_hungry_and_a_crashing_submission_do_not_cost_the_others(man
     try:
         grade_all(client, m, subs, Scheme(), manifest_digest(m), on_record=records.append, time_limit=3,
                   task=grade_faults.faulty_task)
+        client.wait_for_workers(2, timeout=60)        # the nannies bring the killed and restarted ones back
         workers = len(client.scheduler_info(n_workers=-1)["workers"])
     finally:
         client.close()
@@ -453,6 +454,9 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, manifest_file):
         ([str(manifest_file), str(tmp_path / "absent")], "absent: cannot read: No such file"),
         ([str(manifest_file), str(tmp_path / "table.csv")], "no 'id' column"),
         ([str(manifest_file), str(tmp_path / "class"), "--scheduler", "notaurl"], "cannot use the Dask scheduler"),
+        ([str(manifest_file), str(tmp_path / "class"), "--column", "out_T=Q1"], "--column and --id-column are for CSV"),
+        ([str(manifest_file), str(tmp_path / "table.csv"), "--column", "out_T=Q1", "--column", "out_T=Q2"],
+         "'out_T' is given twice"),
         ([str(manifest_file), str(tmp_path / "class"), "--scheduler", "tcp://[::1"], "cannot use the Dask scheduler"),
     ]
     for args, message in cases:

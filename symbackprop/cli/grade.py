@@ -82,6 +82,8 @@ def _parse_columns(items: tuple[str, ...]) -> dict[str, str]:
         name, eq, header = item.partition("=")
         if not eq or not name.strip() or not header.strip():
             raise SpecError(f"'{item[:40]}' is not NAME=HEADER", key="--column")
+        if name.strip() in out:
+            raise SpecError(f"'{name.strip()[:40]}' is given twice", key="--column")
         out[name.strip()] = header.strip()
     return out
 
@@ -109,8 +111,8 @@ def _parse_columns(items: tuple[str, ...]) -> dict[str, str]:
               help="grade on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 (instead of a local one)")
 @click.option("--time-limit", type=click.FloatRange(1, 3600), default=30.0, show_default=True, metavar="S",
               help="seconds one submission may take to grade")
-@click.option("--memory-limit", type=click.IntRange(256, 1_000_000), default=2048, show_default=True, metavar="MB",
-              help="memory one submission may add to its worker")
+@click.option("--memory-limit", type=click.IntRange(0, 1_000_000), default=2048, show_default=True, metavar="MB",
+              help="memory one submission may add to its worker (0: no cap, e.g. on a cluster you share)")
 @click.option("--canvas-assignment", default=None, metavar="NAME",
               help="also write gradebook-canvas.csv for Canvas' grade import, into this assignment")
 @click.option("--canvas-id-field", type=click.Choice(["SIS User ID", "ID", "SIS Login ID"]), default="SIS User ID",

@@ -85,6 +85,10 @@ def _connect(workers: int, scheduler: str | None, memory_mb: int):
     from distributed import Client, LocalCluster
 
     if scheduler:
+        if not scheduler.startswith("inproc://"):
+            from distributed.comm import get_address_host_port
+
+            get_address_host_port(scheduler)   # a malformed address fails here, before a client starts a loop
         client = Client(scheduler, timeout="20s")
         cluster = None
         try:

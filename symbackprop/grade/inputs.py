@@ -32,6 +32,9 @@ def read_one(path: Path, manifest: Mapping, *, kind: str = "auto", id_column: st
     if path.is_dir():
         if kind not in ("auto", "folder"):
             raise SpecError(f"is a folder, not a CSV file (--from {kind})", file=str(path))
+        if columns or id_column:
+            raise SpecError("is a folder: its files are named by student ID and their figures by name "
+                            "(--column and --id-column are for CSV files)", file=str(path))
         return read_folder(path)
     if kind == "folder":
         raise SpecError("is not a folder (--from folder)", file=str(path))
