@@ -37,6 +37,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from ..check.answers import Written, answer_file_from_mapping, answer_yaml
 from ..check.budget import MAX_ANSWERS
 from ..errors import SpecError
+from ..spec.files import flow_nesting
 
 MAX_SUBMISSION_BYTES = 256_000
 """One student's file (the largest shipped example's full sheet is under 10 kB)."""
@@ -51,7 +52,6 @@ MAX_LINE = 400
 MAX_VALUE = 80
 SUFFIXES = (".yaml", ".yml", ".csv", ".txt")
 META = ("variant", "id")
-BRACKETS = re.compile(r"[\[\]{}]")
 
 
 @dataclass(frozen=True)
@@ -136,19 +136,6 @@ def _made(sid: str, source: str, pairs: Iterable[tuple[str, Any, str]], *, claim
 
 
 # ------------------------------------------------------------------ one file per student
-def flow_nesting(text: str) -> int:
-    """How deep ``[``/``{`` nest in ``text`` (quotes not looked at: an upper bound), in one pass.
-
-    >>> flow_nesting("solution: {out_T: 0.5}"), flow_nesting("[[[]]]")
-    (1, 3)
-    """
-    depth = deepest = 0
-    for ch in BRACKETS.findall(text):
-        depth += 1 if ch in "[{" else -1
-        deepest = max(deepest, depth)
-    return deepest
-
-
 def parse_yaml(sid: str, text: str, source: str) -> Submission:
     """A ``solution:`` file as ``check`` reads it (or the figures at the top level)."""
     if flow_nesting(text) > MAX_NESTING:

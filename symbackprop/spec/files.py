@@ -67,8 +67,12 @@ for _loader in (_StrictLoader, _FastStrictLoader):
     )
 
 
-def _flow_nesting(text: str) -> int:
-    """How deep ``[``/``{`` brackets nest in ``text`` (quotes ignored: an upper bound)."""
+def flow_nesting(text: str) -> int:
+    """How deep ``[``/``{`` brackets nest in ``text`` (quotes ignored: an upper bound), in one pass.
+
+    >>> flow_nesting("solution: {out_T: 0.5}"), flow_nesting("[[[]]]")
+    (1, 3)
+    """
     depth = deepest = 0
     for match in re.finditer(r"[\[\]{}]", text):
         depth += 1 if match.group() in "[{" else -1
@@ -165,7 +169,7 @@ def parse_mapping(text: str, file: str, *, json_text: bool | None = None) -> dic
         except ValueError:  # an integer of more than 4300 digits
             raise SpecError(TOO_LONG, file=file) from None
     else:
-        flow = text.count("[") + text.count("{") <= MAX_FAST_NESTING or _flow_nesting(text) <= MAX_FAST_NESTING
+        flow = text.count("[") + text.count("{") <= MAX_FAST_NESTING or flow_nesting(text) <= MAX_FAST_NESTING
         fast = flow and _block_nesting(text) <= MAX_FAST_NESTING
         loaded = load_yaml(text, _FastStrictLoader if fast else _StrictLoader, file)
     if not isinstance(loaded, dict):
