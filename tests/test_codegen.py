@@ -231,8 +231,9 @@ NUMERIC_KEYS = ("loss.value", "forward.", "gradients.", "updated_params.", "loss
 
 
 def _lookup(data, key):
+    """``a.b.0``: dict keys, and list indices for per-example values."""
     for part in key.split("."):
-        data = data[part]
+        data = data[int(part)] if isinstance(data, list) else data[part]
     return data
 
 

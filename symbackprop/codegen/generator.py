@@ -183,16 +183,26 @@ class Generator:
                 unpack.append(f"_b{l} = _theta{b_block}")
             blocks.append((w_block, b_block))
 
-        A = [sp.Symbol("_X")] + [sp.Symbol(f"_A{l}") for l in range(1, L + 1)]
-        N = [None] + [sp.Symbol(f"_N{l}") for l in range(1, L + 1)]
-        T = sp.Symbol("_T")
         forward_lines: list[str] = []
+        feeding = [i for i, x in enumerate(self.inputs)
+                   if any(x in {src for src, _ in spec.neurons[n].sources} for n in layers[0].neurons)]
+        x0 = sp.Symbol("_X")
+        if feeding != list(range(len(self.inputs))):  # inputs read only by maps (masks) are no source
+            constants.append(f"_IX = numpy.array({feeding!r})")
+            forward_lines.append("_X0 = _X[_IX]")
+            x0 = sp.Symbol("_X0")
+        A = [x0] + [sp.Symbol(f"_A{l}") for l in range(1, L + 1)]
+        N = [None] + [sp.Symbol(f"_N{l}") for l in range(1, L + 1)]
+        H = [x0] + [sp.Symbol(f"_H{l}") if layer.maps else A[l] for l, layer in enumerate(layers, start=1)]
+        T = sp.Symbol("_T")
+        maps = {l: _MapCode(self, l, layer, A[l], H[l], constants)
+                for l, layer in enumerate(layers, start=1) if layer.maps}
         for l, layer in enumerate(layers, start=1):
-            forward_lines.append(f"_N{l} = _W{l} @ {A[l - 1]}")
+            forward_lines.append(f"_N{l} = _W{l} @ {H[l - 1]}")
             if layer.biases:
                 forward_lines.append(f"_N{l} += _b{l}")
             if spec.neurons[layer.neurons[0]].activation == "softmax":
-                if st.softmax is None:
+                if st.softmax is None or layer.maps:
                     return None
                 m, s = st.softmax  # max-shifted, as the scalar definitions are
                 forward_lines += [f"{m} = numpy.max(_N{l}, axis=0)", f"_A{l} = numpy.exp(_N{l} - {m})",
@@ -205,6 +215,8 @@ class Generator:
             if len(set(out_exprs)) != 1:
                 return None
             forward_lines.append(f"_A{l} = {self.printer.doprint(out_exprs[0])}")
+            if l in maps:
+                forward_lines += maps[l].forward()
 
         # the output layer: loss and δ, vectorised over the outputs when they are uniform
         last = layers[-1].neurons
@@ -218,11 +230,15 @@ class Generator:
         stable_deltas = dict(st.deltas)
         delta_exprs = [stable_deltas[self.core.deltas[n].symbol] for n in last]
         delta_vec = vectoriser.deltas(delta_exprs)
+        if L in maps:  # the outputs are maps' values: written row by row
+            loss_vec = delta_vec = None
         rows_needed = loss_vec is None or delta_vec is None
         if rows_needed:
             for k, (o, nt, t) in enumerate(zip(out_syms, net_syms, self.target_syms)):
                 outputs_head += [f"{self.namer(o)} = _A{L}[{k}]", f"{self.namer(nt)} = _N{L}[{k}]",
                                  f"{self.namer(t)} = _T[{k}]"]
+            if L in maps:
+                outputs_head += maps[L].names()
         if vectoriser.used_sum_t:
             outputs_head.insert(0, "_sumT = numpy.sum(_T, axis=0)")
         if loss_vec is not None:
@@ -251,6 +267,10 @@ class Generator:
             for k, n in enumerate(layer.neurons):
                 fsyms.append(f"out_{n}")
                 fw_return.append(f"_A{l}[{k}]")
+            if l in maps:
+                for name, code in maps[l].values():
+                    fsyms.append(name)
+                    fw_return.append(code)
         forward_body = unpack + forward_lines + ["return (" + "".join(f"{r}, " for r in fw_return) + ")"]
         loss_body = head + unpack + forward_lines + outputs_head + loss_total + ["return _loss"]
 
@@ -261,15 +281,19 @@ class Generator:
             back.append(f"_D{L} = {scale}({self.printer.doprint(delta_vec)})" if delta_vec.free_symbols
                         else f"_D{L} = numpy.full(_N{L}.shape, {scale}({self.printer.doprint(delta_vec)}))")
         else:
+            if L in maps:  # the output maps' own δs (∂E/∂node, last map first), which the neurons' δs use
+                for chain in reversed(layers[-1].maps):
+                    back += [f"{self.namer(self.core.deltas[m].symbol)} = {self.code(stable_deltas[self.core.deltas[m].symbol])}"
+                             for m in reversed(chain)]
             back.append(f"_D{L} = numpy.empty_like(_N{L})")
             back += [f"_D{L}[{k}] = {scale}({self.code(e)})" for k, e in enumerate(delta_exprs)]
         back.append(f"_g = numpy.empty({len(self.params)})")
         for l in range(L, 0, -1):
             w_block, b_block = blocks[l - 1]
             if "[_I" in w_block:
-                back.append(f"_g{w_block.removesuffix('[:, None]')} = _D{l} @ {A[l - 1]}.T")
+                back.append(f"_g{w_block.removesuffix('[:, None]')} = _D{l} @ {H[l - 1]}.T")
             else:
-                back.append(f"numpy.matmul(_D{l}, {A[l - 1]}.T, out=_g{w_block})")
+                back.append(f"numpy.matmul(_D{l}, {H[l - 1]}.T, out=_g{w_block})")
             if b_block is not None:
                 back.append(f"_g{b_block.removesuffix('[:, None]')} = numpy.sum(_D{l}, axis=1)")
             if l > 1:
@@ -281,6 +305,8 @@ class Generator:
                 for factor in factors:
                     if factor != 1:
                         back.append(f"_D{l - 1} *= {self.printer.doprint(factor)}")
+                if l - 1 in maps:  # h = φ(f(a)): the map's derivative too
+                    back += maps[l - 1].backward(f"_D{l - 1}")
         back += reg_lines
         if self.wrt_params == self.params:
             back.append("return _loss, _g, None")
@@ -306,13 +332,101 @@ class Generator:
         if form not in FORMS:
             raise ValueError(f"form must be one of {', '.join(FORMS)}")
         if form in ("auto", "matrix"):
-            layers = layered_structure(self.spec)
+            layers = layered_structure(self.spec, self.core.network)
             code = self.matrix(layers) if layers else None
             if code is not None:
                 return code
             if form == "matrix":
                 raise ValueError(f"{self.spec.name}: not a layered network; only the scalar form applies")
         return self.scalar()
+
+
+class _MapCode:
+    """The element-wise maps after layer ``l`` (:mod:`symbackprop.layers.maps`) in matrix code:
+    ``_H = φ(_A)`` in one line when every unit has one map of the same form (side inputs such as
+    masks gathered from ``_X``), else row by row; and ``δ ⊙= φ′`` for the backward pass."""
+
+    def __init__(self, gen: "Generator", l: int, layer: Layer, A: sp.Symbol, H: sp.Symbol, constants: list[str]):
+        self.gen, self.l, self.layer, self.A, self.H = gen, l, layer, A, H
+        g, defs = gen.g, dict(gen.stable.definitions)
+        self.outs = [g.nodes[f"out_{n}"]["symbol"] for n in layer.neurons]
+        self.chains = [[g.nodes[m]["symbol"] for m in chain] for chain in layer.maps]
+        self.definitions = {m: defs[m] for chain in self.chains for m in chain}
+        self.derivatives = []
+        for out, chain in zip(self.outs, self.chains):
+            previous, factors = str(out), []
+            for m in chain:
+                factors.append(g.edges[previous, str(m)]["derivative"])
+                previous = str(m)
+            self.derivatives.append(sp.Mul(*factors))
+        inputs = {gen.g.nodes[x]["symbol"]: i for i, x in enumerate(gen.inputs)}
+        self.side = [sorted((s for e in [*(self.definitions[m] for m in chain), d]
+                             for s in e.free_symbols if s in inputs), key=str)
+                     for chain, d in zip(self.chains, self.derivatives)]
+        self.side = [list(dict.fromkeys(row)) for row in self.side]
+        self.input_index = inputs
+        self.S = [sp.Symbol(f"_S{l}_{j}") for j in range(max(map(len, self.side), default=0))]
+        self.uniform = self._uniform_forward()
+        self.gathers = []
+        if self.uniform is not None:
+            for j, S in enumerate(self.S):
+                constants.append(f"_IS{l}_{j} = numpy.array({[inputs[row[j]] for row in self.side]!r})")
+                self.gathers.append(f"{S} = _X[_IS{l}_{j}]")
+
+    def _generic(self, k: int, expr: sp.Expr) -> sp.Expr | None:
+        """``expr`` of unit ``k`` in layer arrays (out → _A, its map → _H, its j-th side input → _S_j)."""
+        chain = self.chains[k]
+        if len(chain) != 1:
+            return None
+        rename = {self.outs[k]: self.A, chain[0]: self.H}
+        rename.update({s: self.S[j] for j, s in enumerate(self.side[k])})
+        generic = expr.xreplace(rename)
+        return generic if generic.free_symbols <= {self.A, self.H, *self.S} else None
+
+    def _uniform_forward(self) -> sp.Expr | None:
+        if not all(self.chains) or len({len(row) for row in self.side}) != 1:
+            return None
+        forms = {self._generic(k, self.definitions[chain[0]]) for k, chain in enumerate(self.chains)}
+        return forms.pop() if len(forms) == 1 and None not in forms else None
+
+    def names(self) -> list[str]:
+        """Lines naming every unit's out, side inputs and map values (for row-by-row code)."""
+        gen, lines = self.gen, []
+        for k, (out, chain) in enumerate(zip(self.outs, self.chains)):
+            if chain:
+                lines.append(f"{gen.namer(out)} = {self.A}[{k}]")
+                lines += [f"{gen.namer(s)} = _X[{self.input_index[s]}]" for s in self.side[k]]
+                if self.uniform is not None:
+                    lines.append(f"{gen.namer(chain[-1])} = {self.H}[{k}]")
+        return lines
+
+    def forward(self) -> list[str]:
+        printer = self.gen.printer
+        if self.uniform is not None:
+            return self.gathers + [f"{self.H} = {printer.doprint(self.uniform)}"]
+        lines = self.names()
+        for chain in self.chains:
+            lines += [f"{self.gen.namer(m)} = {self.gen.code(self.definitions[m])}" for m in chain]
+        rows = [self.gen.namer(chain[-1]) if chain else f"{self.A}[{k}]" for k, chain in enumerate(self.chains)]
+        return lines + [f"{self.H} = numpy.stack(({''.join(r + ', ' for r in rows)}))"]
+
+    def values(self) -> list[tuple[str, str]]:
+        """``(node name, code)`` of every map value, for the forward pass's return."""
+        out = []
+        for k, chain in enumerate(self.chains):
+            for m in chain:
+                out.append((str(m), f"{self.H}[{k}]" if m == chain[-1] else self.gen.namer(m)))
+        return out
+
+    def backward(self, D: str) -> list[str]:
+        """``D ⊙= φ′`` (the product of the edge derivatives along each unit's chain)."""
+        if self.uniform is not None:
+            forms = {self._generic(k, d) for k, d in enumerate(self.derivatives)}
+            if len(forms) == 1 and None not in forms:
+                form = forms.pop()
+                return [] if form == 1 else [f"{D} *= {self.gen.printer.doprint(form)}"]
+        lines = self.names() if self.uniform is not None else []
+        return lines + [f"{D}[{k}] *= {self.gen.code(d)}" for k, d in enumerate(self.derivatives) if d != 1]
 
 
 class _OutputVectoriser:

@@ -69,7 +69,7 @@ def module_source(derivation: Derivation, *, form: str = "auto", use_cse: bool =
     gen = Generator(derivation, use_cse=use_cse)
     code = gen.generate(form)
     spec = gen.spec
-    layers = layered_structure(spec) if code.form == "matrix" else None
+    layers = layered_structure(spec, gen.core.network) if code.form == "matrix" else None
     loss_symbol = gen.core.loss_name
     reduction = spec.reduction if spec.has_data else "sum"
     reduction_text = ("averaged over the examples of a batch (reduction: mean)" if reduction == "mean"

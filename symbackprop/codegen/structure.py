@@ -6,6 +6,8 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..derive import Derivation
+from ..graph import Network
+from ..layers.maps import Maps, NotLayered, find_maps
 from ..straightline import stable_forms
 
 
@@ -42,20 +44,32 @@ class Layer:
     neurons: tuple[str, ...]
     weights: tuple[tuple[str, ...], ...]   # weights[j][i]: into neuron j from source i
     biases: tuple[str, ...] | None
+    maps: tuple[tuple[str, ...], ...] = ()  # each neuron's element-wise map nodes (none: no maps)
 
 
-def layered_structure(spec) -> list[Layer] | None:
+def layered_structure(spec, network: Network | None = None) -> list[Layer] | None:
     """The layers of a strictly layered network, or ``None`` for a general graph.
 
     Layered: every neuron's sources are exactly the previous layer (the inputs first), the
     last layer is the outputs, one activation per layer, every weight and bias used once.
+    Expression nodes are allowed when they are element-wise maps after a layer
+    (:mod:`symbackprop.layers.maps`; needs the ``network``); inputs read only by maps
+    (masks) are not part of the first layer's sources.
     """
-    if spec.nodes or spec.objective is not None or not spec.neurons or not spec.inputs:
+    if spec.objective is not None or not spec.neurons or not spec.inputs or spec.batch_norms:
         return None
     if set(spec.wrt) - set(spec.parameters):
         return None
+    maps = Maps({})
+    if spec.nodes:
+        if network is None:
+            return None
+        try:
+            maps = find_maps(network)
+        except NotLayered:
+            return None
     remaining = dict(spec.neurons)
-    previous: tuple[str, ...] = tuple(spec.inputs)
+    previous: tuple[str, ...] = tuple(i for i in spec.inputs if i not in maps.side_inputs)
     layers: list[Layer] = []
     used: set[str] = set()
     while remaining:
@@ -65,9 +79,9 @@ def layered_structure(spec) -> list[Layer] | None:
         if not members:
             return None
         if len(members) == len(remaining):  # the output layer: in the order of the targets
-            if set(members) != set(spec.outputs):
+            if {maps.end(n) for n in members} != set(spec.outputs):
                 return None
-            members = list(spec.outputs)
+            members = [maps.owner.get(o, o) for o in spec.outputs]
         kinds = {(remaining[n].activation, remaining[n].alpha) for n in members}
         has_bias = {remaining[n].bias is not None for n in members}
         if len(kinds) != 1 or len(has_bias) != 1:
@@ -81,10 +95,11 @@ def layered_structure(spec) -> list[Layer] | None:
         if len(set(params)) != len(params) or used & set(params):
             return None
         used |= set(params)
-        layers.append(Layer(tuple(members), tuple(weights), biases))
+        chains = tuple(maps.chains.get(n, ()) for n in members)
+        layers.append(Layer(tuple(members), tuple(weights), biases, chains if any(chains) else ()))
         for n in members:
             del remaining[n]
-        previous = tuple(members)
+        previous = tuple(maps.end(n) for n in members)
     if "softmax" in {spec.neurons[n].activation for layer in layers[:-1] for n in layer.neurons}:
         return None
     return layers

@@ -2,7 +2,9 @@
 
 Matrices are lists of rows; expressions are SymPy-readable strings in the spec's names plus
 ``layer__delta_<neuron>`` (= ``∂E⁽ᵖ⁾/∂a`` of that neuron for one example, without the ``1/N``);
-numbers are floats, per-example vectors lists over the examples.
+numbers are floats, per-example vectors lists over the examples. A layer followed by
+element-wise map nodes has ``maps`` (node → definition); its ``outs`` are then the maps' values
+``h = φ(f(a))`` (what the next layer reads) and ``neuron_outs`` the activations ``f(a)``.
 
 >>> from symbackprop import derive, load_spec
 >>> from symbackprop.layers import layer_view
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ..names import suffix
 from .numbers import LayerNumbers, layer_numbers
 from .view import LayerView, Matrix
 
@@ -41,6 +44,8 @@ def _values(n: LayerNumbers, i: int) -> dict[str, Any]:
         "deltas": [_vector(ex.deltas[i], float) for ex in n.examples],
         "gradient": _rows(n.weight_gradients[i], float),
     }
+    if n.view.layers[i].mapped:
+        out["neuron_outs"] = [_vector(ex.neuron_outs[i], float) for ex in n.examples]
     if n.biases[i] is not None:
         out["biases"] = _vector(n.biases[i], float)
         out["bias_gradient"] = _vector(n.bias_gradients[i], float)
@@ -49,6 +54,20 @@ def _values(n: LayerNumbers, i: int) -> dict[str, Any]:
         if n.biases[i] is not None:
             out["updated_biases"] = _vector(n.updated_biases[i], float)
     return out
+
+
+def _maps(d, layer) -> dict[str, str]:
+    """Each map node's definition (in the spec's names), in the order they are applied."""
+    g, sfx = d.network.graph, suffix(1 if d.spec.has_data else None)
+    definitions = {}
+    for chain in layer.maps:
+        for node in chain:
+            definition = g.nodes[node + sfx]["definition"]
+            if sfx:
+                definition = definition.xreplace({s: type(s)(s.name.removesuffix(sfx))
+                                                  for s in definition.free_symbols})
+            definitions[node] = str(definition)
+    return definitions
 
 
 def layer_view_dict(view: LayerView, numbers: LayerNumbers | None = None) -> dict[str, Any]:
@@ -67,6 +86,8 @@ def layer_view_dict(view: LayerView, numbers: LayerNumbers | None = None) -> dic
             "gradient": _rows(view.weight_gradients[i]),
             "bias_gradient": _vector(view.bias_gradients[i]),
         }
+        if layer.mapped:  # element-wise maps after the activation: h = φ(f(a))
+            entry["maps"] = _maps(d, layer)
         if layer.number in d.spec.ties:  # tie: {W2: W1^T}
             source, transposed = d.spec.ties[layer.number]
             entry["tied"] = f"W{source}^T" if transposed else f"W{source}"

@@ -43,6 +43,7 @@ class ExampleNumbers:
     back: tuple[Matrix | None, ...]         # W⁽ˡ⁺¹⁾ᵀδ⁽ˡ⁺¹⁾ (None for the last layer)
     deltas: tuple[Matrix, ...]
     outer: tuple[Matrix, ...]               # δ⁽ˡ⁾h⁽ˡ⁻¹⁾ᵀ of this example (before s and R)
+    neuron_outs: tuple[Matrix, ...] = ()    # o⁽ˡ⁾ = f(a⁽ˡ⁾), before a layer's element-wise map
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,8 @@ def layer_numbers(view: LayerView, *, exact: bool | None = None) -> LayerNumbers
             nets=tuple(_at(m, env) for m in ex.nets), outs=tuple(_at(m, env) for m in ex.outs),
             loss_gradient=_at(ex.loss_gradient, env),
             activation_jacobians=tuple(_at(m, env) for m in ex.activation_jacobians),
-            back=tuple(back), deltas=tuple(deltas), outer=outer))
+            back=tuple(back), deltas=tuple(deltas), outer=outer,
+            neuron_outs=tuple(_at(m, env) for m in ex.neuron_outs)))
     weights = tuple(_at(layer.weights, env) for layer in view.layers)
     biases = tuple(_at(layer.biases, env) for layer in view.layers)
     weight_grads = tuple(_at(m, env) for m in view.weight_gradients)

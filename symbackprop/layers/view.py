@@ -38,15 +38,11 @@ import sympy as sp
 
 from ..derive import Derivation
 from ..derive.backprop import tidy
-from ..errors import SpecError
 from ..graph import per_example_loss
 from ..names import suffix
+from .maps import Maps, NotLayered, find_maps
 
 Matrix = sp.ImmutableMatrix
-
-
-class NotLayered(SpecError):
-    """The network is not a stack of fully separated layers (no matrix form)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +55,19 @@ class Layer:
     weights: Matrix                   # W⁽ˡ⁾: parameter symbols, 0 where there is no edge
     biases: Matrix | None             # b⁽ˡ⁾ (column), None when no unit has a bias
     activations: tuple[str, ...]      # each unit's activation (as in the spec)
+    maps: tuple[tuple[str, ...], ...] = ()  # each unit's element-wise map nodes, first applied first
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """What the next layer (or the loss) reads of each unit: its last map node, or the neuron."""
+        if not self.maps:
+            return self.units
+        return tuple(chain[-1] if chain else unit for unit, chain in zip(self.units, self.maps))
+
+    @property
+    def mapped(self) -> bool:
+        """Whether an element-wise map follows the activation: ``h⁽ˡ⁾ = φ(f(a⁽ˡ⁾))``."""
+        return any(self.maps)
 
     @property
     def softmax(self) -> bool:
@@ -79,11 +88,12 @@ class ExampleTerms:
     inputs: Matrix                          # x
     targets: Matrix                         # t
     nets: tuple[Matrix, ...]                # a⁽ˡ⁾ (symbols), one per layer
-    outs: tuple[Matrix, ...]                # h⁽ˡ⁾ (symbols); the last is z
+    outs: tuple[Matrix, ...]                # h⁽ˡ⁾ (symbols; the maps' values where a layer has them); the last is z
     loss_gradient: Matrix                   # ∂E⁽ᵖ⁾/∂z (row), lecture form
     activation_jacobians: tuple[Matrix, ...]  # ∂h⁽ˡ⁾/∂a⁽ˡ⁾, lecture form
     deltas: tuple[Matrix, ...]              # δ⁽ˡ⁾ (symbols)
     delta_definitions: tuple[Matrix, ...]   # δ⁽ˡ⁾ in δ⁽ˡ⁺¹⁾, W, f′ (or ∂E/∂z for the last)
+    neuron_outs: tuple[Matrix, ...] = ()    # o⁽ˡ⁾ = f(a⁽ˡ⁾) (symbols), before the layer's map
 
     def layer_input(self, number: int) -> Matrix:
         """``h⁽ˡ⁻¹⁾`` of layer ``number`` (``x`` for layer 1)."""
@@ -173,47 +183,48 @@ def find_layers(d: Derivation) -> list[tuple[str, ...]]:
     if spec.target_outputs != spec.outputs:
         raise NotLayered("the layer view needs a target per output (this loss uses the inputs instead)",
                          key="loss")
-    if spec.nodes:
-        first = next(iter(spec.nodes))
-        raise NotLayered(f"the layer view needs neurons only; '{first}' is an expression node",
-                         key=f"nodes.{first}")
+    maps = find_maps(d.network)  # expression nodes: element-wise maps, or the reason there is no matrix form
     g = d.network.graph
     depth = {i: 0 for i in spec.inputs}
     for name in (g.nodes[n]["owner"] for n in d.network.order  # neurons, sources first
                  if g.nodes[n]["kind"] == "net" and g.nodes[n]["example"] in (None, 1)):
         sources = spec.neurons[name].sources
-        depth[name] = 1 + max((depth[s] for s, _ in sources), default=0)
+        depth[name] = 1 + max((depth[maps.owner.get(s, s)] for s, _ in sources), default=0)
         for src, _ in sources:
-            if depth[src] != depth[name] - 1:
+            if depth[maps.owner.get(src, src)] != depth[name] - 1:
                 raise NotLayered(f"'{src}' feeds '{name}' across layers (a skip connection): "
                                  "no matrix form", key=f"neurons.{name}.from.{src}")
     top = max(depth[n] for n in spec.neurons)
     layers = [tuple(n for n in spec.neurons if depth[n] == l) for l in range(1, top + 1)]
     for n in spec.neurons:
-        if (depth[n] == top) != (n in spec.outputs):
-            where = "is an output but not in the last layer" if n in spec.outputs else \
+        if (depth[n] == top) != (maps.end(n) in spec.outputs):
+            where = "is an output but not in the last layer" if maps.end(n) in spec.outputs else \
                 "is in the last layer but not an output"
             raise NotLayered(f"'{n}' {where}: no matrix form", key=f"neurons.{n}")
-    if set(spec.outputs) != set(layers[-1]):
-        raise NotLayered("every output must be a neuron of the last layer", key="outputs")
-    layers[-1] = tuple(spec.outputs)
+    if set(spec.outputs) != {maps.end(n) for n in layers[-1]}:
+        raise NotLayered("every output must be a neuron of the last layer (or its map)", key="outputs")
+    layers[-1] = tuple(maps.owner.get(o, o) for o in spec.outputs)
     return layers
 
 
-def _build_layers(d: Derivation, units: list[tuple[str, ...]]) -> list[Layer]:
+def _build_layers(d: Derivation, units: list[tuple[str, ...]], maps: Maps) -> list[Layer]:
     spec, g = d.spec, d.network.graph
     layers = []
     for number, rows in enumerate(units, start=1):
-        columns = tuple(spec.inputs) if number == 1 else units[number - 2]
+        columns = (tuple(i for i in spec.inputs if i not in maps.side_inputs) if number == 1
+                   else tuple(maps.end(u) for u in units[number - 2]))
+        position = {c: k for k, c in enumerate(columns)}
         weights = sp.zeros(len(rows), len(columns))
         for r, n in enumerate(rows):
             for src, p in spec.neurons[n].sources:  # a fixed weight stays its number
-                weights[r, columns.index(src)] = g.nodes[p]["symbol"] if isinstance(p, str) else p
+                weights[r, position[src]] = g.nodes[p]["symbol"] if isinstance(p, str) else p
         has_bias = any(spec.neurons[n].bias for n in rows)
         biases = Matrix([g.nodes[spec.neurons[n].bias]["symbol"] if spec.neurons[n].bias else 0
                          for n in rows]) if has_bias else None
+        chains = tuple(maps.chains.get(n, ()) for n in rows)
         layers.append(Layer(number=number, units=rows, sources=columns, weights=Matrix(weights),
-                            biases=biases, activations=tuple(spec.neurons[n].activation for n in rows)))
+                            biases=biases, activations=tuple(spec.neurons[n].activation for n in rows),
+                            maps=chains if any(chains) else ()))
     return layers
 
 
@@ -225,15 +236,18 @@ def _example_terms(d: Derivation, layers: list[Layer], example: int | None) -> E
         return Matrix([g.nodes[n + sfx]["symbol"] for n in names])
 
     nets = [column([f"net_{n}" for n in layer.units]) for layer in layers]
-    outs = [column([f"out_{n}" for n in layer.units]) for layer in layers]
+    neuron_outs = [column([f"out_{n}" for n in layer.units]) for layer in layers]
+    outs = [column([u if u != n else f"out_{n}" for n, u in zip(layer.units, layer.outputs)])
+            for layer in layers]
     jacobians = []
     for layer in layers:
         jac = sp.zeros(len(layer.units), len(layer.units))
         for i, n_i in enumerate(layer.units):
+            mapped = _map_derivative(g, n_i, layer.maps[i] if layer.maps else (), sfx)
             for j, n_j in enumerate(layer.units):
                 edge = g.get_edge_data(f"net_{n_j}{sfx}", f"out_{n_i}{sfx}")
                 if edge is not None:
-                    jac[i, j] = edge["derivative"]
+                    jac[i, j] = edge["derivative"] * mapped
         jacobians.append(Matrix(jac))
     per_example = per_example_loss(spec)
     rename = {s: sp.Symbol(str(s) + sfx) for s in per_example.free_symbols}
@@ -247,11 +261,20 @@ def _example_terms(d: Derivation, layers: list[Layer], example: int | None) -> E
     for l in range(len(layers) - 2, -1, -1):
         back = layers[l + 1].weights.T * deltas[l + 1]
         definitions[l] = _hadamard_or_product(jacobians[l], back)
-    return ExampleTerms(example=example, inputs=column(spec.inputs),
+    return ExampleTerms(example=example, inputs=column(layers[0].sources),
                         targets=column([f"t_{o}" for o in spec.outputs]),
                         nets=tuple(nets), outs=tuple(outs), loss_gradient=loss_gradient,
                         activation_jacobians=tuple(jacobians), deltas=tuple(deltas),
-                        delta_definitions=tuple(definitions))
+                        delta_definitions=tuple(definitions), neuron_outs=tuple(neuron_outs))
+
+
+def _map_derivative(g, neuron: str, chain: tuple[str, ...], sfx: str) -> sp.Expr:
+    """``φ′`` of one unit: the product of the edge labels from its out along its map chain (1 without)."""
+    factors, previous = [], f"out_{neuron}{sfx}"
+    for node in chain:
+        factors.append(g.edges[previous, node + sfx]["derivative"])
+        previous = node + sfx
+    return sp.Mul(*factors)
 
 
 def _hadamard_or_product(jacobian: Matrix, vector: Matrix) -> Matrix:
@@ -288,7 +311,7 @@ def build_layer_view(d: Derivation) -> LayerView:
         examples: list[int | None] = list(range(1, d.network.examples + 1))
     else:
         examples = [None]
-    layers = _build_layers(d, find_layers(d))
+    layers = _build_layers(d, find_layers(d), find_maps(d.network))
     terms = tuple(_example_terms(d, layers, ex) for ex in examples)
     scale = sp.Rational(1, len(examples)) if d.spec.reduction == "mean" else sp.Integer(1)
     weight_reg, bias_reg = (tuple(m) for m in _penalties(d, layers))

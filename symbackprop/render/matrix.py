@@ -25,7 +25,9 @@ import sympy as sp
 from ..derive import Derivation
 from ..latex import latex_name, target_letter, to_latex
 from ..layers import LayerNumbers, LayerView, layer_numbers, layer_view
+from ..layers.maps import find_maps
 from ..layers.view import Matrix
+from ..names import suffix
 from .front import document_front, network_context
 from .texmath import LINE_WIDTH, Digits, fmt, fmt_given, l2_tex, precision_words, visual_width
 from .view import View, activation_text, per_example_tex
@@ -82,6 +84,8 @@ class _Names:
             for l in range(1, top + 1):
                 names.update(self._vector(ex.nets[l - 1], f"a^{{({l})}}"))
                 names.update(self._vector(ex.outs[l - 1], "z" if l == top else f"h^{{({l})}}"))
+                if view.layers[l - 1].mapped:  # the activations before the element-wise map
+                    names.update(self._vector(ex.neuron_outs[l - 1], f"o^{{({l})}}"))
                 names.update(self._vector(ex.deltas[l - 1], rf"\delta^{{({l})}}"))
         self.names = names
 
@@ -154,8 +158,27 @@ def _layers(view: LayerView, names: _Names, nums: _Numbers | None) -> list[dict[
                     steps.insert(0, rf"\left(W^{{({source})}}\right)^{{\top}}" if transposed else f"W^{{({source})}}")
                 rows.append(_step(f"{symbol}^{{({l})}}", steps, matrix.shape))
         out.append({"number": l, "shape": shape, "activation": activation_text(layer.activation),
+                    "maps": _map_equations(view, layer, names),
                     "units": ", ".join(f"${latex_name(u)}$" for u in layer.units), "rows": rows,
                     "has_bias": layer.biases is not None, "softmax": layer.softmax})
+    return out
+
+
+def _map_equations(view: LayerView, layer, names: _Names) -> list[str]:
+    r"""``h^{(l)}_j = φ_j(o^{(l)}_j)`` for each mapped unit, in the vector names (empty without maps)."""
+    if not layer.mapped:
+        return []
+    ex, i = view.examples[0], layer.number - 1
+    g = view.derivation.network.graph
+    sfx = suffix(ex.example)
+    out = []
+    for k, chain in enumerate(layer.maps):
+        if chain:
+            value = ex.outs[i][k]
+            definition = g.nodes[chain[-1] + sfx]["definition"]
+            for node in reversed(chain[:-1]):  # a chain written out in the unit's activation
+                definition = definition.xreplace({g.nodes[node + sfx]["symbol"]: g.nodes[node + sfx]["definition"]})
+            out.append(f"{names.tex(value)} = {latex_name(chain[-1])} = {names.tex(definition)}")
     return out
 
 
@@ -211,6 +234,8 @@ def _delta_rules(view: LayerView, names: _Names) -> list[dict[str, str]]:
             rule = rf"\left(\frac{{\partial h^{{({l})}}}}{{\partial a^{{({l})}}}}\right)^{{\top}} W^{{({l + 1})\top}} \delta^{{({l + 1})}}"
         else:
             rule = rf"\left(W^{{({l + 1})\top}} \delta^{{({l + 1})}}\right) \odot f'\!\left(a^{{({l})}}\right)"
+            if layer.mapped:  # h = φ(f(a)): the map's derivative at o = f(a) as well
+                rule += rf" \odot \varphi'\!\left(o^{{({l})}}\right)"
         rows.append({"lhs": rf"\delta^{{({l})}}", "rule": rule,
                      "value": _if_fits(pmatrix(ex.delta_definitions[l - 1], names.tex), rf"\delta^{{({l})}}")
                      if _shown(ex.delta_definitions[l - 1]) else ""})
@@ -293,6 +318,12 @@ def _example_numbers(view: LayerView, nums: _Numbers) -> list[dict[str, Any]]:
                 product += " + " + nums.factor(n.biases[i])
             forward.append(_step(f"a^{{({l})}}", [product, nums.matrix(ex.nets[i])], layer.weights.shape))
             act = r"\operatorname{softmax}" if all(a == "softmax" for a in layer.activations) else "f"
+            if layer.mapped:  # o = f(a), then the element-wise map h = φ(o)
+                forward.append(_step(f"o^{{({l})}}", [rf"{act}\!\left(a^{{({l})}}\right)",
+                                                      nums.matrix(ex.neuron_outs[i])], ex.outs[i].shape))
+                forward.append(_step(_vector_name(l, top), [rf"\varphi\!\left(o^{{({l})}}\right)",
+                                                            nums.matrix(ex.outs[i])], ex.outs[i].shape))
+                continue
             forward.append(_step(_vector_name(l, top), [rf"{act}\!\left(a^{{({l})}}\right)", nums.matrix(ex.outs[i])],
                                  ex.outs[i].shape))
         for layer in reversed(view.layers):
@@ -419,6 +450,8 @@ def matrix_context(d: Derivation, digits: Digits = 6, *, solution: bool = False)
         "shared": ", ".join(f"${latex_name(p)}$" for p in view.shared()),
         "ties": _ties(view, nums),
         "masked": any(e == 0 for layer in view.layers for e in layer.weights),
+        "mapped": ", ".join(str(layer.number) for layer in view.layers if layer.mapped),
+        "side_inputs": ", ".join(f"${latex_name(i)}$" for i in find_maps(d.network).side_inputs),
         "partial_wrt": not set(d.gradients) >= set(spec.parameters),
         "variant": d.is_variant,
         "check": f"{view.max_difference:.1e}",

@@ -26,6 +26,8 @@ def _layer_view_lines(view: dict[str, Any], loss: str, digits: int) -> list[str]
     for number, layer in view["layers"].items():
         lines.append(f"  Layer {number} ({layer['activation']}): {', '.join(layer['sources'])} -> "
                      f"{', '.join(layer['units'])}")
+        if "maps" in layer:  # element-wise maps after the activation: h = phi(f(a))
+            lines.append("    then element-wise: " + "; ".join(f"{n} = {e}" for n, e in layer["maps"].items()))
         tied = f"{layer['tied']} = " if "tied" in layer else ""   # tie: {W2: W1^T}
         lines.append(f"    W{number} = {tied}{_matrix(layer['weights'])}")
         lines.append(f"    delta{number} = {_matrix([[v] for v in layer['delta']])}   (per example, no 1/N)")
