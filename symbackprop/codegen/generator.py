@@ -232,6 +232,9 @@ class Generator:
         delta_vec = vectoriser.deltas(delta_exprs)
         if L in maps:  # the outputs are maps' values: written row by row
             loss_vec = delta_vec = None
+        used = loss_expr.free_symbols.union(*(e.free_symbols for e in delta_exprs))
+        outputs_head += [f"{self.namer(s)} = _X[{i}]" for i, s in enumerate(self.input_syms)
+                         if i not in feeding and s in used]  # a mask the loss reads too
         rows_needed = loss_vec is None or delta_vec is None
         if rows_needed:
             for k, (o, nt, t) in enumerate(zip(out_syms, net_syms, self.target_syms)):

@@ -79,8 +79,11 @@ def find_maps(network: Network) -> Maps:
             elif attrs["kind"] in ("out", "node"):
                 reads.append(name)
         if not reads:
-            raise NotLayered(f"'{n}' reads no neuron (a constant), so it is no element-wise map: no matrix "
-                             "form (a unit dropped by a mask is written \"h*m\" with a mask input m = 0)", key=key)
+            what = "only inputs and numbers" if any(True for _ in g.predecessors(_first_copy(network, n))) \
+                else "a constant"
+            raise NotLayered(f"'{n}' reads no neuron ({what}), so it is no element-wise map after a layer: "
+                             "no matrix form (a unit dropped by a mask is written \"h*m\" with a mask input "
+                             "m = 0)", key=key)
         if len(reads) > 1:
             named = " and ".join(reads) if len(reads) <= 3 else f"{', '.join(reads[:2])} and {len(reads) - 2} more"
             raise NotLayered(f"'{n}' reads {named}: not element-wise over a layer (a map reads one "

@@ -198,9 +198,12 @@ def find_layers(d: Derivation) -> list[tuple[str, ...]]:
     layers = [tuple(n for n in spec.neurons if depth[n] == l) for l in range(1, top + 1)]
     for n in spec.neurons:
         if (depth[n] == top) != (maps.end(n) in spec.outputs):
-            where = "is an output but not in the last layer" if maps.end(n) in spec.outputs else \
+            end = maps.end(n)
+            where = "is an output but not in the last layer" if end in spec.outputs else \
                 "is in the last layer but not an output"
-            raise NotLayered(f"'{n}' {where}: no matrix form", key=f"neurons.{n}")
+            named = f"'{end}' (the map of '{n}')" if end != n else f"'{n}'"
+            raise NotLayered(f"{named} {where}: no matrix form",
+                             key=f"nodes.{end}" if end != n else f"neurons.{n}")
     if set(spec.outputs) != {maps.end(n) for n in layers[-1]}:
         raise NotLayered("every output must be a neuron of the last layer (or its map)", key="outputs")
     layers[-1] = tuple(maps.owner.get(o, o) for o in spec.outputs)

@@ -25,7 +25,6 @@ import sympy as sp
 from ..derive import Derivation
 from ..latex import latex_name, target_letter, to_latex
 from ..layers import LayerNumbers, LayerView, layer_numbers, layer_view
-from ..layers.maps import find_maps
 from ..layers.view import Matrix
 from ..names import suffix
 from .front import document_front, network_context
@@ -159,6 +158,7 @@ def _layers(view: LayerView, names: _Names, nums: _Numbers | None) -> list[dict[
                 rows.append(_step(f"{symbol}^{{({l})}}", steps, matrix.shape))
         out.append({"number": l, "shape": shape, "activation": activation_text(layer.activation),
                     "maps": _map_equations(view, layer, names),
+                    "side_inputs": ", ".join(f"${latex_name(i)}$" for i in _side_inputs(view, layer)),
                     "units": ", ".join(f"${latex_name(u)}$" for u in layer.units), "rows": rows,
                     "has_bias": layer.biases is not None, "softmax": layer.softmax})
     return out
@@ -178,8 +178,19 @@ def _map_equations(view: LayerView, layer, names: _Names) -> list[str]:
             definition = g.nodes[chain[-1] + sfx]["definition"]
             for node in reversed(chain[:-1]):  # a chain written out in the unit's activation
                 definition = definition.xreplace({g.nodes[node + sfx]["symbol"]: g.nodes[node + sfx]["definition"]})
+            if sfx:  # side inputs (masks) by their spec names, the example index dropped as for the vectors
+                definition = definition.xreplace({s: sp.Symbol(s.name.removesuffix(sfx))
+                                                  for s in definition.free_symbols if s not in names.names})
             out.append(f"{names.tex(value)} = {latex_name(chain[-1])} = {names.tex(definition)}")
     return out
+
+
+def _side_inputs(view: LayerView, layer) -> list[str]:
+    """The inputs (masks) that ``layer``'s maps read, in the spec's order."""
+    g, sfx = view.derivation.network.graph, suffix(view.examples[0].example)
+    read = {g.nodes[p]["label"] for chain in layer.maps for node in chain
+            for p in g.predecessors(node + sfx) if g.nodes[p]["kind"] == "input"}
+    return [i for i in view.derivation.spec.inputs if i in read]
 
 
 def _jacobians(view: LayerView, names: _Names) -> list[dict[str, str]]:
@@ -451,7 +462,7 @@ def matrix_context(d: Derivation, digits: Digits = 6, *, solution: bool = False)
         "ties": _ties(view, nums),
         "masked": any(e == 0 for layer in view.layers for e in layer.weights),
         "mapped": ", ".join(str(layer.number) for layer in view.layers if layer.mapped),
-        "side_inputs": ", ".join(f"${latex_name(i)}$" for i in find_maps(d.network).side_inputs),
+
         "partial_wrt": not set(d.gradients) >= set(spec.parameters),
         "variant": d.is_variant,
         "check": f"{view.max_difference:.1e}",
