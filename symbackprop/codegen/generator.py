@@ -6,6 +6,7 @@ import sympy as sp
 
 from ..derive import Derivation
 from ..errors import SpecError
+from ..layers.maps import map_derivative
 from .lines import CodeLines, batched_code, prune_lines, sum_code, with_cse
 from .printer import FORMS, CodePrinter, Namer
 from .structure import Layer, layered_structure, regularisation_term, stable_program
@@ -184,8 +185,8 @@ class Generator:
             blocks.append((w_block, b_block))
 
         forward_lines: list[str] = []
-        feeding = [i for i, x in enumerate(self.inputs)
-                   if any(x in {src for src, _ in spec.neurons[n].sources} for n in layers[0].neurons)]
+        first = {src for src, _ in spec.neurons[layers[0].neurons[0]].sources}  # layer 1's sources (all alike)
+        feeding = [i for i, x in enumerate(self.inputs) if x in first]
         x0 = sp.Symbol("_X")
         if feeding != list(range(len(self.inputs))):  # inputs read only by maps (masks) are no source
             constants.append(f"_IX = numpy.array({feeding!r})")
@@ -350,23 +351,16 @@ class _MapCode:
     masks gathered from ``_X``), else row by row; and ``δ ⊙= φ′`` for the backward pass."""
 
     def __init__(self, gen: "Generator", l: int, layer: Layer, A: sp.Symbol, H: sp.Symbol, constants: list[str]):
-        self.gen, self.l, self.layer, self.A, self.H = gen, l, layer, A, H
+        self.gen, self.A, self.H = gen, A, H
         g, defs = gen.g, dict(gen.stable.definitions)
         self.outs = [g.nodes[f"out_{n}"]["symbol"] for n in layer.neurons]
         self.chains = [[g.nodes[m]["symbol"] for m in chain] for chain in layer.maps]
         self.definitions = {m: defs[m] for chain in self.chains for m in chain}
-        self.derivatives = []
-        for out, chain in zip(self.outs, self.chains):
-            previous, factors = str(out), []
-            for m in chain:
-                factors.append(g.edges[previous, str(m)]["derivative"])
-                previous = str(m)
-            self.derivatives.append(sp.Mul(*factors))
-        inputs = {gen.g.nodes[x]["symbol"]: i for i, x in enumerate(gen.inputs)}
-        self.side = [sorted((s for e in [*(self.definitions[m] for m in chain), d]
-                             for s in e.free_symbols if s in inputs), key=str)
+        self.derivatives = [map_derivative(g, n, chain) for n, chain in zip(layer.neurons, layer.maps)]
+        inputs = {g.nodes[x]["symbol"]: i for i, x in enumerate(gen.inputs)}
+        self.side = [sorted({s for e in [*(self.definitions[m] for m in chain), d]
+                             for s in e.free_symbols if s in inputs}, key=str)
                      for chain, d in zip(self.chains, self.derivatives)]
-        self.side = [list(dict.fromkeys(row)) for row in self.side]
         self.input_index = inputs
         self.S = [sp.Symbol(f"_S{l}_{j}") for j in range(max(map(len, self.side), default=0))]
         self.uniform = self._uniform_forward()

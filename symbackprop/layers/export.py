@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..names import suffix
+from .maps import map_definition
 from .numbers import LayerNumbers, layer_numbers
 from .view import LayerView, Matrix
 
@@ -58,16 +58,7 @@ def _values(n: LayerNumbers, i: int) -> dict[str, Any]:
 
 def _maps(d, layer) -> dict[str, str]:
     """Each map node's definition (in the spec's names), in the order they are applied."""
-    g, sfx = d.network.graph, suffix(1 if d.spec.has_data else None)
-    definitions = {}
-    for chain in layer.maps:
-        for node in chain:
-            definition = g.nodes[node + sfx]["definition"]
-            if sfx:
-                definition = definition.xreplace({s: type(s)(s.name.removesuffix(sfx))
-                                                  for s in definition.free_symbols})
-            definitions[node] = str(definition)
-    return definitions
+    return {node: str(map_definition(d.network, node)) for chain in layer.maps for node in chain}
 
 
 def layer_view_dict(view: LayerView, numbers: LayerNumbers | None = None) -> dict[str, Any]:

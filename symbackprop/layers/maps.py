@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import sympy as sp
+
 from ..errors import SpecError
 from ..graph import Network
 from ..names import suffix
@@ -55,6 +57,31 @@ def _reader(network: Network, node_id: str) -> str:
     return attrs["owner"] if attrs["kind"] in ("net", "out", "target") else attrs["label"]
 
 
+def map_derivative(graph, neuron: str, chain: tuple[str, ...], sfx: str = "") -> sp.Expr:
+    """``φ′`` of one unit: the product of the edge labels from its out along its map chain (1 without).
+
+    >>> import networkx as nx
+    >>> g = nx.DiGraph()
+    >>> g.add_edge("out_h", "d", derivative=sp.Integer(2)); g.add_edge("d", "e", derivative=sp.Symbol("e"))
+    >>> map_derivative(g, "h", ("d", "e")), map_derivative(g, "h", ())
+    (2*e, 1)
+    """
+    factors, previous = [], f"out_{neuron}{sfx}"
+    for node in chain:
+        factors.append(graph.edges[previous, node + sfx]["derivative"])
+        previous = node + sfx
+    return sp.Mul(*factors)
+
+
+def map_definition(network: Network, node: str) -> sp.Expr:
+    """A map node's definition in the spec's names: the first example's copy, the example index dropped."""
+    sfx = _first_copy(network, "")
+    definition = network.graph.nodes[node + sfx]["definition"]
+    if not sfx:
+        return definition
+    return definition.xreplace({s: sp.Symbol(s.name.removesuffix(sfx)) for s in definition.free_symbols})
+
+
 def find_maps(network: Network) -> Maps:
     """Every expression node as an element-wise map; :class:`NotLayered` names the first that is not."""
     spec, g = network.spec, network.graph
@@ -64,7 +91,8 @@ def find_maps(network: Network) -> Maps:
     for n in spec.nodes:
         key = f"nodes.{n}"
         reads = []
-        for pred in sorted(g.predecessors(_first_copy(network, n))):
+        preds = sorted(g.predecessors(_first_copy(network, n)))
+        for pred in preds:
             attrs = g.nodes[pred]
             name = _reader(network, pred)
             if attrs["kind"] == "param":
@@ -79,8 +107,7 @@ def find_maps(network: Network) -> Maps:
             elif attrs["kind"] in ("out", "node"):
                 reads.append(name)
         if not reads:
-            what = "only inputs and numbers" if any(True for _ in g.predecessors(_first_copy(network, n))) \
-                else "a constant"
+            what = "only inputs and numbers" if preds else "a constant"
             raise NotLayered(f"'{n}' reads no neuron ({what}), so it is no element-wise map after a layer: "
                              "no matrix form (a unit dropped by a mask is written \"h*m\" with a mask input "
                              "m = 0)", key=key)
@@ -113,4 +140,4 @@ def find_maps(network: Network) -> Maps:
     return Maps(ordered, tuple(i for i in spec.inputs if i in side), owner)
 
 
-__all__ = ["Maps", "NotLayered", "find_maps"]
+__all__ = ["Maps", "NotLayered", "find_maps", "map_definition", "map_derivative"]

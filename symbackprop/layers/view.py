@@ -40,7 +40,7 @@ from ..derive import Derivation
 from ..derive.backprop import tidy
 from ..graph import per_example_loss
 from ..names import suffix
-from .maps import Maps, NotLayered, find_maps
+from .maps import Maps, NotLayered, find_maps, map_derivative
 
 Matrix = sp.ImmutableMatrix
 
@@ -173,6 +173,11 @@ def layer_symbol(neuron: str, example: int | None) -> sp.Symbol:
 
 def find_layers(d: Derivation) -> list[tuple[str, ...]]:
     """The neurons of each layer, in the spec's order; :class:`NotLayered` says why when they do not form layers."""
+    return _layers_and_maps(d)[0]
+
+
+def _layers_and_maps(d: Derivation) -> tuple[list[tuple[str, ...]], Maps]:
+    """:func:`find_layers` and the element-wise maps it found on the way."""
     spec = d.spec
     if d.network.graph.nodes[d.network.root]["kind"] != "loss":
         raise NotLayered("the layer view needs a loss (this spec differentiates an objective)", key="objective")
@@ -207,7 +212,7 @@ def find_layers(d: Derivation) -> list[tuple[str, ...]]:
     if set(spec.outputs) != {maps.end(n) for n in layers[-1]}:
         raise NotLayered("every output must be a neuron of the last layer (or its map)", key="outputs")
     layers[-1] = tuple(maps.owner.get(o, o) for o in spec.outputs)
-    return layers
+    return layers, maps
 
 
 def _build_layers(d: Derivation, units: list[tuple[str, ...]], maps: Maps) -> list[Layer]:
@@ -246,7 +251,7 @@ def _example_terms(d: Derivation, layers: list[Layer], example: int | None) -> E
     for layer in layers:
         jac = sp.zeros(len(layer.units), len(layer.units))
         for i, n_i in enumerate(layer.units):
-            mapped = _map_derivative(g, n_i, layer.maps[i] if layer.maps else (), sfx)
+            mapped = map_derivative(g, n_i, layer.maps[i] if layer.maps else (), sfx)
             for j, n_j in enumerate(layer.units):
                 edge = g.get_edge_data(f"net_{n_j}{sfx}", f"out_{n_i}{sfx}")
                 if edge is not None:
@@ -269,15 +274,6 @@ def _example_terms(d: Derivation, layers: list[Layer], example: int | None) -> E
                         nets=tuple(nets), outs=tuple(outs), loss_gradient=loss_gradient,
                         activation_jacobians=tuple(jacobians), deltas=tuple(deltas),
                         delta_definitions=tuple(definitions), neuron_outs=tuple(neuron_outs))
-
-
-def _map_derivative(g, neuron: str, chain: tuple[str, ...], sfx: str) -> sp.Expr:
-    """``φ′`` of one unit: the product of the edge labels from its out along its map chain (1 without)."""
-    factors, previous = [], f"out_{neuron}{sfx}"
-    for node in chain:
-        factors.append(g.edges[previous, node + sfx]["derivative"])
-        previous = node + sfx
-    return sp.Mul(*factors)
 
 
 def _hadamard_or_product(jacobian: Matrix, vector: Matrix) -> Matrix:
@@ -314,7 +310,7 @@ def build_layer_view(d: Derivation) -> LayerView:
         examples: list[int | None] = list(range(1, d.network.examples + 1))
     else:
         examples = [None]
-    layers = _build_layers(d, find_layers(d), find_maps(d.network))
+    layers = _build_layers(d, *_layers_and_maps(d))
     terms = tuple(_example_terms(d, layers, ex) for ex in examples)
     scale = sp.Rational(1, len(examples)) if d.spec.reduction == "mean" else sp.Integer(1)
     weight_reg, bias_reg = (tuple(m) for m in _penalties(d, layers))

@@ -25,8 +25,8 @@ import sympy as sp
 from ..derive import Derivation
 from ..latex import latex_name, target_letter, to_latex
 from ..layers import LayerNumbers, LayerView, layer_numbers, layer_view
+from ..layers.maps import map_definition
 from ..layers.view import Matrix
-from ..names import suffix
 from .front import document_front, network_context
 from .texmath import LINE_WIDTH, Digits, fmt, fmt_given, l2_tex, precision_words, visual_width
 from .view import View, activation_text, per_example_tex
@@ -169,27 +169,22 @@ def _map_equations(view: LayerView, layer, names: _Names) -> list[str]:
     if not layer.mapped:
         return []
     ex, i = view.examples[0], layer.number - 1
-    g = view.derivation.network.graph
-    sfx = suffix(ex.example)
+    network = view.derivation.network
     out = []
-    for k, chain in enumerate(layer.maps):
+    for k, (unit, chain) in enumerate(zip(layer.units, layer.maps)):
         if chain:
-            value = ex.outs[i][k]
-            definition = g.nodes[chain[-1] + sfx]["definition"]
+            definition = map_definition(network, chain[-1])  # in the spec's names: masks as written
             for node in reversed(chain[:-1]):  # a chain written out in the unit's activation
-                definition = definition.xreplace({g.nodes[node + sfx]["symbol"]: g.nodes[node + sfx]["definition"]})
-            if sfx:  # side inputs (masks) by their spec names, the example index dropped as for the vectors
-                definition = definition.xreplace({s: sp.Symbol(s.name.removesuffix(sfx))
-                                                  for s in definition.free_symbols if s not in names.names})
-            out.append(f"{names.tex(value)} = {latex_name(chain[-1])} = {names.tex(definition)}")
+                definition = definition.xreplace({sp.Symbol(node): map_definition(network, node)})
+            definition = definition.xreplace({sp.Symbol(f"out_{unit}"): ex.neuron_outs[i][k]})  # → o⁽ˡ⁾ⱼ
+            out.append(f"{names.tex(ex.outs[i][k])} = {latex_name(chain[-1])} = {names.tex(definition)}")
     return out
 
 
 def _side_inputs(view: LayerView, layer) -> list[str]:
     """The inputs (masks) that ``layer``'s maps read, in the spec's order."""
-    g, sfx = view.derivation.network.graph, suffix(view.examples[0].example)
-    read = {g.nodes[p]["label"] for chain in layer.maps for node in chain
-            for p in g.predecessors(node + sfx) if g.nodes[p]["kind"] == "input"}
+    read = {s.name for chain in layer.maps for node in chain
+            for s in map_definition(view.derivation.network, node).free_symbols}
     return [i for i in view.derivation.spec.inputs if i in read]
 
 
