@@ -61,6 +61,8 @@ def _greek_tokens(part: str) -> list[str] | None:
     Only when every piece is a spelled-out Greek letter, a capital letter or a digit run and
     at least one is Greek (so ``AT``, ``net`` or ``mutual`` are left alone).
     """
+    if part.isdigit() or not any(ch.islower() for ch in part):  # every Greek word has a small letter
+        return None
     best: dict[int, list[str] | None] = {len(part): []}
     for i in range(len(part) - 1, -1, -1):
         options = []
@@ -207,7 +209,8 @@ class _Printer(OrderedTermsMixin, LatexPrinter):
         rest = [f for f in factors if f not in leading]
         if not leading or not first or not rest or coeff not in (1, -1):
             return super()._print_Mul(expr)
-        tex = self._print(sp.Mul(*first)) + " " + self.parenthesize(sp.Mul(*rest), PRECEDENCE["Mul"])
+        product = lambda factors: factors[0] if len(factors) == 1 else sp.Mul(*factors)  # noqa: E731
+        tex = self._print(product(first)) + " " + self.parenthesize(product(rest), PRECEDENCE["Mul"])
         return tex if coeff == 1 else "- " + tex
 
     def _plain_sum(self, terms: list[str]) -> str:
@@ -226,6 +229,17 @@ class _Printer(OrderedTermsMixin, LatexPrinter):
             tex += term
             last = term
         return tex
+
+    def _ordered_product(self, expr: sp.Expr, negative: bool, factors: list[sp.Expr]) -> str:
+        """What ``LatexPrinter._print_Mul`` writes for ``±`` the product of ``factors`` (in SymPy's
+        order; no number, no denominator)."""
+        texs = []
+        for i, term in enumerate(factors):
+            tex = self._print(term)
+            if self._needs_mul_brackets(term, first=i == 0, last=i == len(factors) - 1):
+                tex = rf"\left({tex}\right)"
+            texs.append(tex)
+        return ("- " if negative else "") + self._symbol_product(texs)
 
     def _print_Heaviside(self, expr, exp=None):
         if len(expr.args) == 2 and expr.args[1] in (0, 1):

@@ -21,9 +21,10 @@ from typing import Any
 
 import sympy as sp
 from sympy.core.numbers import NumberSymbol
+from sympy.printing.precedence import precedence
 from sympy.printing.str import StrPrinter
 
-__all__ = ["ordered_terms", "OrderedTermsMixin", "text"]
+__all__ = ["ordered_terms", "ordered_factors", "sort_key", "OrderedTermsMixin", "text"]
 
 _SYMBOL = sp.Symbol
 
@@ -90,6 +91,80 @@ def ordered_terms(expr: sp.Expr) -> list[sp.Expr]:
     return [t for _, t in sorted(zip(keys, expr.args), key=lambda pair: pair[0])]
 
 
+_EXPR_SORT_KEY = sp.Expr.sort_key
+
+
+def sort_key(expr: sp.Basic, cache: dict | None = None) -> tuple:
+    """``expr.sort_key()``, with the sums in it ordered by :func:`ordered_terms` (``cache``: keys
+    already computed, shared between calls).
+
+    >>> x, y, o = sp.symbols("x y o")
+    >>> e = o*(1 - o)*(x*y + 2*x + 1)
+    >>> sort_key(e) == e.sort_key()
+    True
+    """
+    cache = {} if cache is None else cache
+    key = cache.get(expr)
+    if key is None:
+        key = cache[expr] = _sort_key(expr, cache)
+    return key
+
+
+def _sort_key(expr: sp.Basic, cache: dict) -> tuple:
+    """SymPy's ``Expr.sort_key`` (order ``None``) step by step; other classes keep their own."""
+    if type(expr).sort_key is not _EXPR_SORT_KEY:
+        return expr.sort_key()
+    coeff, rest = expr.as_coeff_Mul()
+    exp = sp.S.One
+    if rest.is_Pow:
+        base, exp = rest.as_base_exp()
+        if base is sp.S.Exp1:  # SymPy sorts E**x as exp(x)
+            return expr.sort_key()
+        rest = base
+    if rest.is_Dummy:
+        args: tuple = (rest.sort_key(),)
+    elif rest.is_Atom:
+        args = (str(rest),)
+    else:
+        parts = ordered_terms(rest) if rest.is_Add else ordered_factors(rest, cache) if rest.is_Mul else rest.args
+        args = tuple(sort_key(a, cache) for a in parts)
+    return rest.class_key(), (len(args), args), sort_key(exp, cache), coeff
+
+
+def ordered_factors(expr: sp.Expr, cache: dict | None = None) -> list[sp.Expr]:
+    """``expr.as_ordered_factors()`` (the default order), at the cost of the product.
+
+    >>> o, x, y = sp.symbols("o x y")
+    >>> e = (x*y + x)*o*(1 - o)
+    >>> ordered_factors(e) == e.as_ordered_factors()
+    True
+    """
+    if not expr.is_Mul:
+        return expr.as_ordered_factors()
+    cache = {} if cache is None else cache
+    commutative, rest = expr.args_cnc()
+    commutative.sort(key=lambda f: sort_key(f, cache))
+    return commutative + rest
+
+
+def _product_parts(expr: sp.Expr) -> tuple[bool, sp.Expr] | None:
+    """``(negative, product)`` for ``±product``, a commutative product of two or more symbols,
+    sums, positive integer powers of those and functions other than ``exp`` -- the products whose
+    printing :class:`OrderedTermsMixin` writes itself -- else None."""
+    if not expr.is_commutative:
+        return None
+    coeff, rest = expr.as_coeff_Mul()
+    if coeff not in (1, -1) or not rest.is_Mul:
+        return None
+    for f in rest.args:
+        if f.is_Pow:
+            if not (f.exp.is_Integer and f.exp > 0 and (type(f.base) is _SYMBOL or f.base.is_Add)):
+                return None
+        elif not (type(f) is _SYMBOL or f.is_Add or (isinstance(f, sp.Function) and not isinstance(f, sp.exp))):
+            return None
+    return coeff == -1, rest
+
+
 class OrderedTermsMixin:
     """A printer mixin: sums in the default order through :func:`ordered_terms` (cached per sum),
     and a product of plain symbols (``delta_j*out_i``) joined directly in SymPy's factor order
@@ -99,12 +174,23 @@ class OrderedTermsMixin:
     _ordered_cache: dict
 
     def _print_Mul(self, expr: sp.Expr, *args: Any, **kwargs: Any) -> str:
-        if expr.is_Mul and self.order is None and all(type(a) is _SYMBOL for a in expr.args):
-            return self._symbol_product([self._print(a) for a in sorted(expr.args, key=_name)])  # type: ignore
+        if expr.is_Mul and self.order is None:
+            if all(type(a) is _SYMBOL for a in expr.args):
+                return self._symbol_product([self._print(a) for a in sorted(expr.args, key=_name)])  # type: ignore
+            parts = _product_parts(expr)
+            if parts is not None:
+                cache = self.__dict__.setdefault("_sort_key_cache", {})
+                return self._ordered_product(expr, parts[0], ordered_factors(parts[1], cache))
         return super()._print_Mul(expr, *args, **kwargs)  # type: ignore[misc]
 
     def _symbol_product(self, factors: list[str]) -> str:
         return "*".join(factors)
+
+    def _ordered_product(self, expr: sp.Expr, negative: bool, factors: list[sp.Expr]) -> str:
+        """What ``StrPrinter._print_Mul`` (and the code printers') write for ``±`` the product of
+        ``factors`` (in SymPy's order; no number, no denominator)."""
+        level = precedence(expr)
+        return ("-" if negative else "") + "*".join(self.parenthesize(f, level) for f in factors)  # type: ignore
 
     def _print_Add(self, expr: sp.Expr, order: Any = None) -> str:
         if order is None and self.order is None and all(_plain_product(t) for t in expr.args):

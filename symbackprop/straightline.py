@@ -14,6 +14,7 @@ printer output of validated SymPy expressions is compiled; no user text reaches 
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
@@ -35,6 +36,62 @@ class Program:
     function: Callable
 
 
+def _libm(name: str) -> Callable[[Any], np.float64]:
+    """NumPy's ``name`` for one float64, computed by the C library (``math.exp``, ``math.atan``, …).
+
+    NumPy's own vectorised ``exp``/``log``/``tanh`` loops depend on the CPU (AVX-512 machines round
+    some results differently in the last bit), so the printed numbers would too; the C library's
+    functions give the same bits on every machine. Where ``math`` refuses (overflow, log of 0 or of a
+    negative number) the special value comes from NumPy, as before.
+    """
+    scalar, vector = getattr(math, name.replace("arc", "a")), getattr(np, name)
+
+    def function(x: Any) -> np.float64:
+        try:
+            return np.float64(scalar(x))
+        except (OverflowError, ValueError):
+            return vector(x)
+    function.__name__ = name
+    return function
+
+
+def _logaddexp(x: Any, y: Any) -> np.float64:
+    """``log(eˣ + eʸ)`` exactly as NumPy's scalar ``logaddexp`` computes it, with the C library."""
+    if x == y:
+        return np.float64(x + math.log(2))
+    d = x - y
+    if d > 0:
+        return np.float64(x + math.log1p(_exp(-d)))
+    if d <= 0:
+        return np.float64(y + math.log1p(_exp(d)))
+    return np.float64(d)
+
+
+class _LibmNumPy:
+    """NumPy with its transcendental functions replaced by the C library's (:func:`_libm`)."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.__dict__.update({name: _libm(name) for name in names if hasattr(math, name.replace("arc", "a"))},
+                             logaddexp=_logaddexp)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(np, name)
+
+
+_exp = _libm("exp")
+LIBM_NUMPY = _LibmNumPy(("exp", "log", "log1p", "expm1", "tanh", "sinh", "cosh", "sin", "cos", "tan", "arctan",
+                         "arcsin", "arccos", "arcsinh", "arccosh", "arctanh", "log2", "log10", "exp2", "cbrt"))
+"""The ``numpy`` a straight-line program sees: exact operations from NumPy, transcendental ones from
+the C library (:func:`_libm`), so every machine prints the same numbers.
+
+>>> LIBM_NUMPY.exp(1.0), LIBM_NUMPY.exp(1000.0), LIBM_NUMPY.logaddexp(0.0, 0.0)
+(np.float64(2.718281828459045), np.float64(inf), np.float64(0.6931471805599453))
+>>> import warnings; warnings.simplefilter("ignore")
+>>> LIBM_NUMPY.log(0.0), LIBM_NUMPY.log(-1.0)
+(np.float64(-inf), np.float64(nan))
+"""
+
+
 def _softmax_parts(expr: sp.Expr) -> tuple[sp.Expr, sp.Add] | None:
     """``(a, Σ_j exp(a_j))`` when ``expr`` is ``exp(a)/Σ_j exp(a_j)`` with ``exp(a)`` in the sum."""
     if not isinstance(expr, sp.Mul) or len(expr.args) != 2:
@@ -51,6 +108,11 @@ def _softmax_parts(expr: sp.Expr) -> tuple[sp.Expr, sp.Add] | None:
 
 def _log_sigmoid(a: sp.Expr) -> sp.Expr:
     return -softplus(-a)
+
+
+def _has_log(expr: sp.Basic) -> bool:
+    """``expr.has(sp.log)`` without the pattern machinery (most definitions are sums and products)."""
+    return isinstance(expr, sp.log) or any(_has_log(a) for a in expr.args)
 
 
 def stable_forms(definitions: Sequence[tuple[sp.Symbol, sp.Expr]]) -> tuple[
@@ -87,7 +149,7 @@ def stable_forms(definitions: Sequence[tuple[sp.Symbol, sp.Expr]]) -> tuple[
         return None
 
     def fix(expr: sp.Expr) -> sp.Expr:
-        if not expr.has(sp.log):
+        if not _has_log(expr):
             return expr
         logs = {log: form for log in expr.atoms(sp.log) if (form := log_form(log.args[0])) is not None}
         return expr.xreplace(logs) if logs else expr
@@ -114,8 +176,15 @@ def stable_forms(definitions: Sequence[tuple[sp.Symbol, sp.Expr]]) -> tuple[
 
 
 def dependency_order(definitions: Sequence[tuple[sp.Symbol, sp.Expr]]) -> list[tuple[sp.Symbol, sp.Expr]]:
-    """Definitions sorted so each comes after what it uses (stable for already sorted input)."""
+    """Definitions sorted so each comes after what it uses (stable for already sorted input).
+
+    >>> x, y, z = sp.symbols("x y z")
+    >>> dependency_order([(z, 3*y), (y, x**2)])
+    [(y, x**2), (z, 3*y)]
+    """
     index = {s: i for i, (s, _) in enumerate(definitions)}
+    if all(index.get(d, -1) < i for i, (_, e) in enumerate(definitions) for d in e.free_symbols):
+        return list(definitions)
     exprs = dict(definitions)
     g = nx.DiGraph()
     g.add_nodes_from(index)
@@ -128,16 +197,46 @@ class _NeedsDoprint(Exception):
     """An expression the code printer's ``doprint`` rewrites first (``re`` of an unevaluated one)."""
 
 
+class _OutOfOrder(Exception):
+    """A definition uses a symbol defined on a later line."""
+
+
+def _direct_code(expr: sp.Expr, name: Callable[[sp.Symbol], str]) -> str | None:
+    """The printer's line for a symbol, a product of symbols or a sum of those (most lines of a
+    derivation's program), written directly: products by variable name, the sum's terms in SymPy's
+    order -- lex over the variable names, so a term's sorted names, the longer of two where one is
+    the other's start first (see :func:`~symbackprop.ordering.ordered_terms`); else None.
+
+    >>> a, b, c = sp.symbols("a b c")
+    >>> _direct_code(a*b + c + a, lambda s: {a: "v2", b: "v1", c: "v10"}[s])
+    'v1*v2 + v10 + v2'
+    """
+    if type(expr) is sp.Symbol:
+        return name(expr)
+    if expr.is_Mul and all(type(a) is sp.Symbol for a in expr.args):
+        return "*".join(sorted(name(a) for a in expr.args))
+    if expr.is_Add:
+        terms = []
+        for t in expr.args:
+            if type(t) is sp.Symbol:
+                terms.append((name(t),))
+            elif t.is_Mul and all(type(a) is sp.Symbol for a in t.args):
+                terms.append(tuple(sorted(name(a) for a in t.args)))
+            else:
+                return None
+        terms.sort(key=lambda names: [(0, n) for n in names] + [(1, "")])
+        return " + ".join("*".join(names) for names in terms)
+    return None
+
+
 def _code(printer: Any, rename: Callable[[sp.Expr], sp.Expr], expr: sp.Expr) -> str:
     """``printer.doprint(expr.xreplace(names))`` without its per-call set-up: the printed line is
     the same unless ``doprint`` would rewrite ``re`` first, add declarations of number constants
     or comments on unsupported functions -- then ``doprint`` itself prints it."""
-    if expr.is_Mul and all(type(a) is sp.Symbol for a in expr.args):  # delta_j*out_i: most lines
-        return "*".join(sorted(rename(a).name for a in expr.args))
     try:
         renamed = rename(expr)
     except _NeedsDoprint:
-        return printer.doprint(expr.xreplace(rename.names))  # type: ignore[attr-defined]
+        return printer.doprint(expr.xreplace({s: rename(s) for s in expr.free_symbols}))
     printer._not_supported, printer._number_symbols = set(), set()
     code = printer._print(renamed)
     if printer._not_supported or printer._number_symbols or "\n" in code:
@@ -145,22 +244,21 @@ def _code(printer: Any, rename: Callable[[sp.Expr], sp.Expr], expr: sp.Expr) -> 
     return code
 
 
-def _renamer(names: Mapping[sp.Symbol, sp.Symbol]) -> Callable[[sp.Expr], sp.Expr]:
-    """``expr.xreplace(names)`` for printing: sums and products keep their arguments as they are
-    (the printers order them), so nothing is flattened or re-sorted again; shared subexpressions are
-    renamed once."""
-    memo: dict[sp.Expr, sp.Expr] = dict(names)
-    missing: set[sp.Symbol] = set()
+def _renamer(name: Callable[[sp.Symbol], str]) -> Callable[[sp.Expr], sp.Expr]:
+    """``expr.xreplace(names)`` for printing, each symbol to the symbol ``name(symbol)``: sums and
+    products keep their arguments as they are (the printers order them), so nothing is flattened
+    or re-sorted again; shared subexpressions are renamed once."""
+    memo: dict[sp.Expr, sp.Expr] = {}
 
     def rename(expr: sp.Expr) -> sp.Expr:
         done = memo.get(expr)
         if done is None:
             if isinstance(expr, sp.re):
                 raise _NeedsDoprint
-            if not expr.args:
+            if type(expr) is sp.Symbol:
+                done = sp.Symbol(name(expr))
+            elif not expr.args:
                 done = expr
-                if expr.is_Symbol:
-                    missing.add(expr)
             else:
                 args = tuple(rename(a) for a in expr.args)
                 if expr.is_Add or expr.is_Mul:
@@ -170,32 +268,55 @@ def _renamer(names: Mapping[sp.Symbol, sp.Symbol]) -> Callable[[sp.Expr], sp.Exp
             memo[expr] = done
         return done
 
-    rename.names = names  # type: ignore[attr-defined]
-    rename.missing = missing  # type: ignore[attr-defined]  # symbols met that have no new name
     return rename
 
 
 def compile_program(definitions: Sequence[tuple[sp.Symbol, sp.Expr]], leaves: Sequence[sp.Symbol],
                     outputs: Sequence[sp.Symbol], *, name: str = "program") -> Program:
     """Generate and compile one function computing ``outputs`` from ``leaves``."""
-    ordered, _ = stable_forms(dependency_order(definitions))
+    try:
+        return _compile(stable_forms(definitions)[0], leaves, outputs, name)
+    except _OutOfOrder:
+        return _compile(stable_forms(dependency_order(definitions))[0], leaves, outputs, name)
+
+
+def _compile(ordered: Sequence[tuple[sp.Symbol, sp.Expr]], leaves: Sequence[sp.Symbol],
+             outputs: Sequence[sp.Symbol], name: str) -> Program:
+    """:func:`compile_program` of definitions in dependency order (else raises _OutOfOrder)."""
     names: dict[sp.Symbol, str] = {}
     for s in list(leaves) + [s for s, _ in ordered]:
         names.setdefault(s, f"v{len(names)}")
+    line_of = {s: i for i, (s, _) in enumerate(ordered)}
+    leaf_set = set(leaves)
+    current = 0
+    missing: set[sp.Symbol] = set()
+
+    def known(symbol: sp.Symbol) -> str:
+        """The variable of a symbol defined before the current line (a leaf or an earlier line)."""
+        if symbol not in leaf_set:
+            line = line_of.get(symbol)
+            if line is None:
+                missing.add(symbol)
+                return str(symbol)
+            if line >= current:
+                raise _OutOfOrder
+        return names[symbol]
+
     printer = numpy_printer()
-    rename = _renamer({s: sp.Symbol(v) for s, v in names.items()})
+    rename = _renamer(known)
     lines = []
-    for s, e in ordered:
-        code = _code(printer, rename, e)
-        if rename.missing:  # type: ignore[attr-defined]
-            missing = rename.missing  # type: ignore[attr-defined]
+    for current, (s, e) in enumerate(ordered):
+        code = _direct_code(e, known)
+        if code is None:
+            code = _code(printer, rename, e)
+        if missing:
             raise SpecError(f"no value for {', '.join(sorted(map(str, missing)))} (needed by {s})")
         lines.append((names[s], code))
     body = [f"    {names[s]} = leaves[{i}]" for i, s in enumerate(leaves)]
     body += [f"    {var} = {code}" for var, code in lines]
     body.append(f"    return ({', '.join(names[s] for s in outputs)},)")
-    source = "\n".join(["import functools", "import numpy", "", "", f"def {name}(leaves):", *body, ""])
-    namespace: dict = {}
+    source = "\n".join(["import functools", "", "", f"def {name}(leaves):", *body, ""])
+    namespace: dict = {"numpy": LIBM_NUMPY}
     exec(compile(source, f"<symbackprop {name}>", "exec"), namespace)  # noqa: S102 - printer output only
     return Program(source, tuple(leaves), tuple(outputs), namespace[name])
 
@@ -208,21 +329,32 @@ def evaluate(definitions: Sequence[tuple[sp.Symbol, sp.Expr]],
     ``lenient`` symbols are evaluated too but may be non-finite (values shown for reading only,
     such as ``∂E/∂out`` of a saturated output).
     """
-    checked_set = set(wanted)
-    lenient = [s for s in lenient if s not in checked_set]
-    checked = len(wanted)
-    wanted = list(wanted) + lenient
-    leaves = list(leaf_values)
-    program = compile_program(definitions, leaves, wanted)
+    checked = set(wanted)
+    outputs = list(wanted) + [s for s in lenient if s not in checked]
+    return run(compile_program(definitions, list(leaf_values), outputs), leaf_values, wanted)
+
+
+def run(program: Program, leaf_values: Mapping[sp.Symbol, float],
+        checked: Sequence[sp.Symbol]) -> dict[sp.Symbol, float]:
+    """Every output of ``program`` in float64 at ``leaf_values``; a clear error names the first of
+    ``checked`` that is not finite (the other outputs may be).
+
+    >>> x, y = sp.symbols("x y")
+    >>> program = compile_program([(y, 1 / x)], leaves=[x], outputs=[y])
+    >>> run(program, {x: 4.0}, [y])
+    {y: 0.25}
+    >>> run(program, {x: 0.0}, [])
+    {y: inf}
+    """
     try:
         with np.errstate(all="ignore"):
-            results = program.function([np.float64(leaf_values[s]) for s in leaves])
+            results = program.function([np.float64(leaf_values[s]) for s in program.leaves])
     except (OverflowError, TypeError, ValueError, ZeroDivisionError) as exc:
         raise SpecError(f"cannot evaluate at the given values: {exc}", key="values") from None
     if any(np.iscomplexobj(v) for v in results):
         raise SpecError("a value is complex at the given values", key="values")
-    values = {s: float(v) for s, v in zip(wanted, results)}
-    for s in wanted[:checked]:
+    values = {s: float(v) for s, v in zip(program.outputs, results)}
+    for s in checked:
         if np.isnan(values[s]):
             raise SpecError(f"{s} is undefined (nan) at the given values (log or square root of a "
                             "negative number, 0*inf, 0/0 or inf - inf)", key="values")

@@ -1,14 +1,15 @@
 """Every number a derivation shows, computed once: one straight-line program per derivation.
 
 Forward values, every δ, every ``∂E/∂out`` handed back, every gradient, the loss of each
-example, and (with a learning rate) the update and the second forward pass.
+example, and (with a learning rate) the update and the second forward pass -- the same program
+run again at the updated parameters (its backward half costs microseconds).
 """
 from __future__ import annotations
 
 import sympy as sp
 
 from ..graph import NodeKind
-from ..straightline import evaluate
+from ..straightline import compile_program, run
 from .backprop import Adjoints
 from .result import Derivation, Numbers
 
@@ -34,17 +35,20 @@ def compute_numbers(d: Derivation, adjoints: Adjoints) -> Numbers:
     wanted = (forward_syms + [e.symbol for e in d.deltas.values()] + list(grad_syms.values())
               + list(loss_syms.values()))
     leaves = network.leaf_values(params, float)
-    values = evaluate(definitions, leaves, wanted, lenient=list(out_syms.values()) + list(slope_syms.values()))
-    forward = {str(s): values[s] for s in forward_syms}
-    forward.update({str(s): float(v) for s, v in leaves.items()})
+    shown = set(wanted)
+    lenient = [s for s in [*out_syms.values(), *slope_syms.values()] if s not in shown]
+    program = compile_program(definitions, list(leaves), wanted + lenient)
+    values = run(program, leaves, wanted)
+    forward = {s.name: values[s] for s in forward_syms}
+    forward.update({s.name: float(v) for s, v in leaves.items()})
     deltas = {k: values[e.symbol] for k, e in d.deltas.items()}
     gradients = {w: values[grad_syms[w]] for w in d.gradients}
     updated = forward_after = None
     if spec.learning_rate is not None:
         eta = float(spec.learning_rate)
         updated = {p: params[p] - eta * gradients[p] if p in gradients else params[p] for p in params}
-        after = evaluate(forward_defs, network.leaf_values(updated, float), forward_syms)
-        forward_after = {str(s): v for s, v in after.items()}
+        after = run(program, network.leaf_values(updated, float), forward_syms)  # its forward half
+        forward_after = {s.name: after[s] for s in forward_syms}
     return Numbers(forward=forward, deltas=deltas, gradients=gradients, updated_params=updated,
                    forward_after=forward_after,
                    adjoints={n: values[s] for n, s in out_syms.items()},
