@@ -487,3 +487,54 @@ def test_a_bad_layer_activation_names_the_key_the_user_wrote(extra, key):
     with pytest.raises(SpecError, match="unknown activation") as info:
         build_network(spec_from_mapping({"name": "a", "layers": [2, 2, 1], "loss": "half_sse", **extra}))
     assert info.value.key == key
+
+
+def test_layer_numbers_entries_are_sympys_substitution_bit_for_bit():
+    """The fast entry evaluation (operand by operand in float64) gives exactly what
+    ``xreplace`` gives — type, value and sign — on random sums, products and powers of Floats,
+    Rationals, zeros, tiny and huge numbers, and leaves everything else to SymPy."""
+    import random
+
+    from symbackprop.layers.numbers import _entry, _float_value, _Substitute
+
+    rng = random.Random(20)
+    atoms = sp.symbols("a0:8")
+
+    def value():
+        kind = rng.random()
+        if kind < 0.15:
+            return sp.Rational(rng.randint(-9, 9), rng.randint(1, 20))
+        if kind < 0.2:
+            return sp.Float(rng.choice([0.0, 1e-300, 1e300, -2.5e-160]))
+        return sp.Float(rng.uniform(-2, 2))
+
+    def expr(depth):
+        if depth == 0 or rng.random() < 0.3:
+            return rng.choice(atoms + (sp.Rational(rng.randint(-5, 5), rng.randint(1, 7)), sp.Integer(1)))
+        kind = rng.random()
+        parts = [expr(depth - 1) for _ in range(rng.randint(2, 4))]
+        if kind < 0.4:
+            return sp.Add(*parts)
+        if kind < 0.8:
+            return sp.Mul(*parts)
+        if kind < 0.95:
+            return sp.Pow(parts[0], rng.choice([2, -1, 3, -2, sp.Rational(1, 2)]))
+        return sp.tanh(parts[0])
+
+    fast = 0
+    for _ in range(3000):
+        e = expr(3)
+        at = {a: value() for a in atoms}
+        try:
+            expected = e.xreplace(at)
+        except ZeroDivisionError:
+            continue
+        got = _entry(e, at)
+        assert type(got) is type(expected) and got == expected, (e, at)
+        if got.is_Float:
+            assert float(got).hex() == float(expected).hex()
+        try:
+            fast += isinstance(_float_value(e, at), float)
+        except (_Substitute, ZeroDivisionError):
+            pass
+    assert fast > 500

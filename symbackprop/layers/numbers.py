@@ -15,7 +15,10 @@ tests compare them with the scalar derivation's figures and the lectures').
 """
 from __future__ import annotations
 
+import math
+import sys
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Mapping
 
 import sympy as sp
@@ -84,8 +87,62 @@ def _values(view: LayerView, exact: bool | None) -> tuple[dict[sp.Symbol, sp.Exp
     return values, False, None
 
 
+class _Substitute(Exception):
+    """An entry :func:`_float_value` does not reproduce bit for bit: substitute with SymPy."""
+
+
+def _float_value(expr: sp.Expr, values: Mapping[sp.Symbol, sp.Expr]) -> Fraction | float:
+    """``expr.xreplace(values)`` of sums, products and integer powers of Floats and Rationals,
+    computed as SymPy computes it, operand by operand in the order of ``args``: exact while every
+    operand is rational, then one float64 rounding per operation (SymPy's 53-bit Floats round to
+    nearest like float64; unlike float64 they do not overflow, underflow or keep −0, so any zero,
+    non-finite or subnormal result is left to SymPy, as is anything else).
+
+    >>> x, y = sp.symbols("x y")
+    >>> e, at = sp.Rational(1, 3) * x * y + 2, {x: sp.Float(0.1), y: sp.Rational(7, 20)}
+    >>> _float_value(e, at), float(e.xreplace(at))
+    (2.0116666666666667, 2.0116666666666667)
+    """
+    if expr.is_Symbol:
+        expr = values[expr]
+    if expr.is_Float:
+        return float(expr)
+    if expr.is_Rational:
+        return Fraction(expr.p, expr.q)
+    if expr.is_Add or expr.is_Mul:
+        add = expr.is_Add
+        total: Fraction | float = Fraction(0 if add else 1)
+        for arg in expr.args:
+            v = _float_value(arg, values)
+            if isinstance(total, Fraction) and isinstance(v, Fraction):
+                total = total + v if add else total * v
+                continue
+            total = float(total) + float(v) if add else float(total) * float(v)
+            if not (total != 0 and math.isfinite(total) and abs(total) >= sys.float_info.min):
+                raise _Substitute
+        return total
+    if expr.is_Pow and expr.exp.is_Integer and expr.exp in (-1, 2):
+        base = _float_value(expr.base, values)
+        if isinstance(base, Fraction):
+            return base ** int(expr.exp)
+        total = base * base if expr.exp == 2 else 1.0 / base
+        if not (total != 0 and math.isfinite(total) and abs(total) >= sys.float_info.min):
+            raise _Substitute
+        return total
+    raise _Substitute
+
+
+def _entry(expr: sp.Expr, values: Mapping[sp.Symbol, sp.Expr]) -> sp.Expr:
+    """``expr.xreplace(values)``, by :func:`_float_value` where that gives the same number."""
+    try:
+        v = _float_value(expr, values)
+    except (_Substitute, KeyError, ZeroDivisionError):
+        return expr.xreplace(values)
+    return sp.Float(v) if isinstance(v, float) else sp.Rational(v.numerator, v.denominator)
+
+
 def _at(m: Matrix | None, values: Mapping[sp.Symbol, sp.Expr]) -> Matrix | None:
-    return None if m is None else Matrix(m.xreplace(dict(values)))
+    return None if m is None else m.applyfunc(lambda e: _entry(e, values))
 
 
 def layer_numbers(view: LayerView, *, exact: bool | None = None) -> LayerNumbers:
@@ -102,8 +159,8 @@ def layer_numbers(view: LayerView, *, exact: bool | None = None) -> LayerNumbers
                 back[i] = _at(view.layers[i + 1].weights.T * ex.deltas[i + 1], env)
             deltas[i] = _at(ex.delta_definitions[i], env)
             env.update(zip(ex.deltas[i], deltas[i]))
-        outer = tuple(_at(ex.deltas[i] * ex.layer_input(layer.number).T, env)
-                      for i, layer in enumerate(view.layers))
+        # each entry one product δᵢ·hⱼ: multiplying the numbers is the same as substituting them
+        outer = tuple(deltas[i] * _at(ex.layer_input(layer.number), env).T for i, layer in enumerate(view.layers))
         examples.append(ExampleNumbers(
             example=ex.example, inputs=_at(ex.inputs, env), targets=_at(ex.targets, env),
             nets=tuple(_at(m, env) for m in ex.nets), outs=tuple(_at(m, env) for m in ex.outs),
