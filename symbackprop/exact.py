@@ -28,10 +28,10 @@ import sympy as sp
 from .derive import Derivation
 from .errors import SpecError
 from .functions import sigmoid, softplus
-from .ordering import text
+from .ordering import Texts
 from .straightline import dependency_order
 
-__all__ = ["exact_numbers", "ExactNumbers", "closed_form"]
+__all__ = ["exact_numbers", "ExactNumbers", "closed_form", "ClosedForms"]
 
 DECIMAL_DIGITS = 30
 DEFAULT_LIMIT = 500
@@ -47,10 +47,36 @@ def closed_form(value: sp.Expr) -> str:
     >>> closed_form(sigmoid(sp.Rational(7, 20)))
     '1/(exp(-7/20) + 1)'
     """
-    if value.has(sigmoid, softplus):
-        value = value.replace(sigmoid, lambda a: 1 / (1 + sp.exp(-a)))
-        value = value.replace(softplus, lambda a: sp.log(1 + sp.exp(a)))
-    return text(value)
+    return ClosedForms()(value)
+
+
+class ClosedForms:
+    """:func:`closed_form` for all the values of one network, which nest one another: each
+    distinct sub-expression is rewritten and printed once for all of them (the same text as
+    ``value.replace(sigmoid, ...).replace(softplus, ...)`` printed by ``str``)."""
+
+    def __init__(self) -> None:
+        self._texts = Texts()
+        self._rewritten: dict[sp.Basic, sp.Basic] = {}
+
+    def __call__(self, value: sp.Expr) -> str:
+        return self._texts(self._rewrite(value))
+
+    def _rewrite(self, expr: sp.Basic) -> sp.Basic:
+        """``expr`` with every sigmoid and softplus in exp/log, bottom up as ``replace`` does."""
+        if not expr.args:
+            return expr
+        got = self._rewritten.get(expr)
+        if got is None:
+            args = tuple(self._rewrite(a) for a in expr.args)
+            if isinstance(expr, sigmoid):  # not rebuilt first: sigmoid(a) stayed unevaluated,
+                got = 1 / (1 + sp.exp(-args[0]))  # so does sigmoid of a's rewritten form
+            elif isinstance(expr, softplus):
+                got = sp.log(1 + sp.exp(args[0]))
+            else:
+                got = expr.func(*args) if args != expr.args else expr
+            self._rewritten[expr] = got
+        return got
 
 
 @dataclass(frozen=True)
@@ -84,11 +110,12 @@ class ExactNumbers:
         with ``digits`` significant digits instead."""
         d = self.derivation
         loss = d.loss_name
+        closed = ClosedForms()
 
         def text(value: sp.Expr | None, name: str, table: Mapping[str, sp.Float]) -> str | None:
             if decimals:
                 return _decimal_text(table[name], digits)
-            return None if value is None else closed_form(value)
+            return None if value is None else closed(value)
 
         forward = {k: text(v, k, self.decimal) for k, v in self.forward.items()}
         out: dict[str, Any] = {"loss": forward[loss], "forward": d.forward_json(forward)}

@@ -24,7 +24,7 @@ from sympy.core.numbers import NumberSymbol
 from sympy.printing.precedence import precedence
 from sympy.printing.str import StrPrinter
 
-__all__ = ["ordered_terms", "ordered_factors", "sort_key", "OrderedTermsMixin", "text"]
+__all__ = ["ordered_terms", "ordered_factors", "sort_key", "OrderedTermsMixin", "text", "Texts"]
 
 _SYMBOL = sp.Symbol
 
@@ -68,8 +68,66 @@ def _special_pair(expr: sp.Add) -> list[sp.Expr] | None:
     return None
 
 
-def ordered_terms(expr: sp.Expr) -> list[sp.Expr]:
-    """``expr.as_ordered_terms()`` (the default order), fast for polynomial terms in plain symbols."""
+def _value(factor: sp.Expr, values: dict) -> complex | None:
+    """``complex(factor)`` (None where SymPy cannot evaluate it), computed once per factor."""
+    if factor in values:
+        return values[factor]
+    try:
+        got: complex | None = complex(factor)
+    except (TypeError, ValueError):
+        got = None
+    values[factor] = got
+    return got
+
+
+def _as_ordered_terms(expr: sp.Add, values: dict) -> list[sp.Expr]:
+    """SymPy's ``as_terms`` and default ``as_ordered_terms`` sort for a sum, with the numeric
+    value of each factor (SymPy's own ``complex(factor)``) looked up in ``values`` -- a closed
+    form's nested numbers are evaluated once, not once per enclosing sum."""
+    from sympy.core.exprtools import decompose_power
+
+    gens: set = set()
+    terms = []
+    for term in expr.args:
+        coeff, rest = term.as_coeff_Mul()
+        value = complex(coeff)
+        cpart: dict = {}
+        ncpart = []
+        if rest is not sp.S.One:
+            for factor in (rest.args if rest.is_Mul else (rest,)):
+                if factor.is_number:
+                    got = _value(factor, values)
+                    if got is not None:
+                        value *= got
+                        continue
+                if factor.is_commutative:
+                    base, exp = decompose_power(factor)
+                    cpart[base] = exp
+                    gens.add(base)
+                else:
+                    ncpart.append(factor)
+        terms.append((term, ((value.real, value.imag), cpart, tuple(ncpart))))
+    if any(term.is_Order for term, _ in terms):
+        return expr.as_ordered_terms()
+    index = {g: i for i, g in enumerate(sorted(gens, key=sp.default_sort_key))}
+    data = []
+    for term, (value, cpart, ncpart) in terms:
+        monom = [0] * len(index)
+        for base, exp in cpart.items():
+            monom[index[base]] = exp
+        data.append((term, (value, tuple(monom), ncpart)))
+    key, reverse = expr._parse_order(None)
+    return [term for term, _ in sorted(data, key=key, reverse=reverse)]
+
+
+def ordered_terms(expr: sp.Expr, values: dict | None = None) -> list[sp.Expr]:
+    """``expr.as_ordered_terms()`` (the default order), fast for polynomial terms in plain symbols;
+    ``values``: numeric values of factors already computed, shared between calls.
+
+    >>> e = sp.exp(sp.Rational(-1, 3)) - sp.exp(sp.Rational(1, 5)) + 2
+    >>> ordered_terms(e) == e.as_ordered_terms()
+    True
+    """
     if not expr.is_Add:
         return expr.as_ordered_terms()
     special = _special_pair(expr)
@@ -77,7 +135,7 @@ def ordered_terms(expr: sp.Expr) -> list[sp.Expr]:
         return special
     monomials = [_monomial(t) for t in expr.args]
     if any(m is None for m in monomials):
-        return expr.as_ordered_terms()
+        return _as_ordered_terms(expr, {} if values is None else values)
     gens = sorted({s for m in monomials for s in m}, key=_name)
     index = {s: i for i, s in enumerate(gens)}
     keys = []
@@ -211,12 +269,24 @@ class OrderedTermsMixin:
         cache = self.__dict__.setdefault("_ordered_cache", {})
         terms = cache.get(expr)
         if terms is None:
-            terms = cache[expr] = ordered_terms(expr)
+            terms = cache[expr] = ordered_terms(expr, self.__dict__.setdefault("_value_cache", {}))
         return list(terms)
 
 
 class _TextPrinter(OrderedTermsMixin, StrPrinter):
-    """``str(expr)``'s printer with the fast term order."""
+    """``str(expr)``'s printer with the fast term order; each distinct sub-expression is printed
+    once (what ``StrPrinter`` prints for a node depends only on the node, and for a Float on
+    whether it is the outermost one)."""
+
+    def _print(self, expr: Any, **kwargs: Any) -> str:
+        if kwargs or not isinstance(expr, sp.Basic) or not expr.args:
+            return super()._print(expr, **kwargs)
+        memo = self.__dict__.setdefault("_text_memo", {})
+        key = (expr, self._print_level == 0)
+        got = memo.get(key)
+        if got is None:
+            got = memo[key] = super()._print(expr)
+        return got
 
 
 def text(expr: sp.Basic) -> str:
@@ -227,3 +297,21 @@ def text(expr: sp.Basic) -> str:
     True
     """
     return _TextPrinter().doprint(expr)
+
+
+class Texts:
+    """:func:`text` for many expressions that share sub-expressions (the closed forms of one
+    network's values): each distinct sub-expression is printed, and each number in it
+    evaluated for the term order, once for all of them.
+
+    >>> x = sp.Symbol("x")
+    >>> texts = Texts()
+    >>> texts(x + 1), texts(x*(x + 1))
+    ('x + 1', 'x*(x + 1)')
+    """
+
+    def __init__(self) -> None:
+        self._printer = _TextPrinter()
+
+    def __call__(self, expr: sp.Basic) -> str:
+        return self._printer.doprint(expr)

@@ -96,3 +96,33 @@ def test_relu_kink_is_decided_exactly():
     e = exact_numbers(d)
     assert e.forward["net_h"] == 0 and e.gradients["a"] == 0 and e.gradients["c"] == 0
     assert e.forward["E"] == R(1, 2)
+
+
+def _replace_and_print(value):
+    """The closed form as SymPy writes it: ``replace`` each function, then ``str``."""
+    from symbackprop.functions import softplus
+    value = value.replace(sigmoid, lambda a: 1 / (1 + sp.exp(-a)))
+    return str(value.replace(softplus, lambda a: sp.log(1 + sp.exp(a))))
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "softplus", "tanh"])
+def test_closed_forms_printed_once_for_all_values_are_sympys_text(activation):
+    """One ClosedForms for all the values of a network (shared rewriting, printing and term
+    order) writes what replace-then-str writes for each value on its own."""
+    from symbackprop.exact import ClosedForms
+    import random
+    rng = random.Random(7)
+    widths = [2, 3, 2]
+    spec = spec_from_mapping({
+        "name": "t", "layers": widths, "activation": activation, "loss": "half_sse",
+        "values": {"inputs": {"x": [round(rng.uniform(0, 1), 2) for _ in range(2)]},
+                   "targets": {"y": [0.25, 0.75]},
+                   "params": {f"W{i + 1}": [[round(rng.uniform(-1, 1), 2) for _ in range(a)] for _ in range(b)]
+                              for i, (a, b) in enumerate(zip(widths, widths[1:]))}},
+        "learning_rate": 0.5})
+    exact = exact_numbers(derive(spec))
+    values = [v for group in (exact.forward, exact.deltas, exact.gradients, exact.forward_after)
+              for v in group.values() if v is not None]
+    assert sum(1 for v in values if not v.is_Rational) > 10   # closed forms, not only rationals
+    shared = ClosedForms()
+    assert [shared(v) for v in values] == [_replace_and_print(v) for v in values]

@@ -66,3 +66,37 @@ def test_random_polynomials_are_ordered_as_sympy_orders_them():
             assert ordered_terms(expr) == expr.as_ordered_terms()
         assert text(expr) == str(expr)
         assert _fast_latex(expr) == _sympy_latex(expr)
+
+
+def test_numeric_sums_are_ordered_as_sympy_orders_them():
+    """Sums of numbers, exps, logs and products of them (closed forms): SymPy's order, with
+    each factor's value computed once and shared between sums."""
+    rng = random.Random(3)
+    x = sp.Symbol("x")
+
+    def number(depth):
+        r = sp.Rational(rng.randint(-9, 9), rng.randint(1, 9))
+        if depth == 0 or rng.random() < 0.3:
+            return r
+        kind = rng.choice(["exp", "log", "add", "mul", "pow"])
+        if kind == "exp":
+            return sp.exp(number(depth - 1))
+        if kind == "log":
+            return sp.log(1 + sp.exp(number(depth - 1)))
+        if kind == "add":
+            return number(depth - 1) + number(depth - 1)
+        if kind == "mul":
+            return number(depth - 1) * number(depth - 1)
+        return 1 / (1 + sp.exp(-number(depth - 1)))
+
+    shared: dict = {}
+    checked = 0
+    for _ in range(300):
+        terms = [number(3) for _ in range(rng.randint(2, 5))]
+        if rng.random() < 0.3:
+            terms.append(rng.choice([x, 2 * x, x * sp.exp(number(1))]))
+        e = sp.Add(*terms)
+        if e.is_Add:
+            assert ordered_terms(e, shared) == e.as_ordered_terms(), e
+            checked += 1
+    assert checked > 200
