@@ -20,6 +20,7 @@ a decimal. A closed form larger than :data:`DEFAULT_LIMIT` tree nodes is not wri
 """
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -31,7 +32,7 @@ from .functions import sigmoid, softplus
 from .ordering import Texts
 from .straightline import dependency_order
 
-__all__ = ["exact_numbers", "ExactNumbers", "closed_form", "ClosedForms"]
+__all__ = ["exact_numbers", "ExactNumbers", "closed_form", "ClosedForms", "decimal_value"]
 
 DECIMAL_DIGITS = 30
 DEFAULT_LIMIT = 500
@@ -180,12 +181,46 @@ class _Evaluator:
         if value is not None and value.is_Rational:
             decimal = sp.Float(value, DECIMAL_DIGITS + 10)
         else:  # from the decimals of what it uses: linear, where evalf of a closed form is not
-            decimal = sp.N(expr.xreplace({s: self.decimal[s] for s in deps}), DECIMAL_DIGITS + 10)
-        if decimal.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or not decimal.is_number:
+            decimal = sp.N(decimal_value(expr, self.decimal), DECIMAL_DIGITS + 10)
+        if not (decimal.is_Float or decimal.is_Rational) and (  # finite numbers need no search
+                decimal.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or not decimal.is_number):
             raise SpecError(f"{symbol} is {decimal} at the given values (division by zero, log of 0)",
                             key="values")
         self.exact[symbol] = value
         self.decimal[symbol] = decimal
+
+
+_ACCUMULATE = {sp.Add: (operator.add, sp.S.Zero), sp.Mul: (operator.mul, sp.S.One)}
+
+
+def decimal_value(expr: sp.Expr, table: Mapping[sp.Symbol, sp.Expr]) -> sp.Expr:
+    """``expr.xreplace(table)`` for number-valued ``table``, with the same bits: a sum or
+    product whose arguments are all finite numbers is accumulated as ``AssocOp.__new__`` and
+    ``Add.flatten``/``Mul.flatten`` accumulate it (an exact 0 or 1 dropped, a lone argument
+    kept as it is, the rest from 0 or 1 in argument order), without building a SymPy expression and asking its assumptions;
+    everything else is rebuilt as ``xreplace`` rebuilds it.
+
+    >>> a, b = sp.symbols("a b")
+    >>> decimal_value(2 * a * b + sp.exp(b), {a: sp.Float("0.5", 40), b: sp.Float(3, 40)})
+    23.08553692318766774092852965458171789699
+    """
+    if expr in table:
+        return table[expr]
+    if not expr.args:
+        return expr
+    args = [decimal_value(a, table) for a in expr.args]
+    if all(new is old for new, old in zip(args, expr.args)):
+        return expr  # nothing to replace below: xreplace returns it unchanged
+    rule = _ACCUMULATE.get(expr.func)
+    if rule is None or not all(a.is_Float or a.is_Rational for a in args):
+        return expr.func(*args)
+    op, value = rule
+    args = [a for a in args if a is not value]
+    if len(args) < 2:
+        return args[0] if args else value
+    for a in args:
+        value = op(value, a)
+    return value
 
 
 def exact_numbers(derivation: Derivation, *, limit: int | None = None) -> ExactNumbers:
@@ -233,7 +268,8 @@ def exact_numbers(derivation: Derivation, *, limit: int | None = None) -> ExactN
         for p in params:
             if p in gradients:
                 s = sp.Symbol(f"updated__{p}")
-                ev.define(s, params[p] - eta * grad[p])
+                # p - η·g as SymPy writes it, built unevaluated: define evaluates it anyway
+                ev.define(s, sp.Add(params[p], sp.Mul(-eta, grad[p], evaluate=False), evaluate=False))
                 updated[p] = ev.exact[s]
                 new_params[p] = (ev.exact[s], ev.decimal[s])
             else:

@@ -2,6 +2,8 @@
 forms for sigmoid networks, decimals equal to the float64 numbers, a size guard."""
 from __future__ import annotations
 
+import random
+
 import pytest
 import sympy as sp
 
@@ -9,8 +11,8 @@ import reference
 
 from conftest import EXAMPLES, EXAMPLE_SPECS, derivation, ids
 from symbackprop import SpecError, derive, spec_from_mapping
-from symbackprop.exact import closed_form, exact_numbers
-from symbackprop.functions import sigmoid
+from symbackprop.exact import closed_form, decimal_value, exact_numbers
+from symbackprop.functions import sigmoid, softplus
 
 R = sp.Rational
 
@@ -126,3 +128,53 @@ def test_closed_forms_printed_once_for_all_values_are_sympys_text(activation):
     assert sum(1 for v in values if not v.is_Rational) > 10   # closed forms, not only rationals
     shared = ClosedForms()
     assert [shared(v) for v in values] == [_replace_and_print(v) for v in values]
+
+
+def _same_number(a: sp.Expr, b: sp.Expr) -> bool:
+    """Equal to the last bit and of the same kind (a Float of the same precision, or the same number)."""
+    if a.is_Float or b.is_Float:
+        return type(a) is type(b) and a._mpf_ == b._mpf_ and a._prec == b._prec
+    return type(a) is type(b) and a == b
+
+
+def test_decimals_are_the_bits_substitution_gives():
+    """decimal_value against xreplace (SymPy building and evaluating each node): random sums,
+    products, powers and activations of 40-digit Floats, rationals, zeros and ones, and every
+    definition of the shipped examples at their decimals."""
+    a, b = sp.symbols("a b")
+    zero, one, third = sp.Float(0, 40), sp.Float(1, 40), sp.Rational(1, 3)
+    for e, table in [(a * third, {a: one}), (a + third, {a: zero}), (a + b, {a: zero, b: zero}),
+                     (a * b, {a: zero, b: one}), (a + b + third, {a: zero, b: -third}), (a * b, {a: one, b: third}),
+                     (2 * a, {a: sp.Float(1, 15)}), (a + b, {a: sp.Float("0.1", 40), b: sp.Float("0.2", 15)})]:
+        assert _same_number(decimal_value(e, table), e.xreplace(table)), (e, table)
+    rng = random.Random(7)
+    leaves = sp.symbols("a0:6")
+    checked = 0
+    for _ in range(400):
+        table = {s: sp.Float(rng.choice([rng.uniform(-3, 3), 0.0, 1.0, -1.0]), 40) if rng.random() < 0.9
+                 else sp.Rational(rng.randint(-5, 5), rng.randint(1, 4)) for s in leaves}
+
+        def expr(depth):
+            if depth == 0 or rng.random() < 0.25:
+                return rng.choice(leaves + (sp.Rational(rng.randint(-3, 3), rng.randint(1, 3)),))
+            kind = rng.choice(["add", "add", "mul", "mul", "pow", "fn"])
+            if kind == "add":
+                return sp.Add(*[expr(depth - 1) for _ in range(rng.randint(2, 5))])
+            if kind == "mul":
+                return sp.Mul(*[expr(depth - 1) for _ in range(rng.randint(2, 4))])
+            if kind == "pow":
+                return expr(depth - 1) ** rng.choice([2, -1, sp.Rational(1, 2)])
+            return rng.choice([sigmoid, softplus, sp.tanh, sp.exp])(expr(depth - 1))
+
+        e = expr(4)
+        expected = e.xreplace(table)
+        got = decimal_value(e, table)
+        assert _same_number(got, expected) or (got == expected and not expected.is_Float), (e, table)
+        checked += expected.is_Float
+    assert checked > 200
+    for path in VALUED:
+        d = derivation(str(path))
+        e = exact_numbers(d)
+        table = {sp.Symbol(k): v for k, v in e.decimal.items()}
+        for symbol, definition in d.definitions():
+            assert _same_number(decimal_value(definition, table), definition.xreplace(table)), (path.name, symbol)
