@@ -538,3 +538,31 @@ def test_layer_numbers_entries_are_sympys_substitution_bit_for_bit():
         except (_Substitute, ZeroDivisionError):
             pass
     assert fast > 500
+
+
+
+def _assert_printed_by_str(view):
+    """Every expression of the layer view's JSON is ``str`` of its entry (the JSON uses one shared printer)."""
+    out = layer_view_dict(view)
+    rows = lambda m: None if m is None else [[str(m[r, c]) for c in range(m.cols)] for r in range(m.rows)]
+    column = lambda m: None if m is None else [str(v) for v in m]
+    first = view.examples[0]
+    assert out["loss_gradient"] == rows(first.loss_gradient)
+    for i, layer in enumerate(view.layers):
+        entry = out["layers"][str(layer.number)]
+        assert entry["weights"] == rows(layer.weights) and entry["biases"] == column(layer.biases)
+        assert entry["activation_jacobian"] == rows(first.activation_jacobians[i])
+        assert entry["delta"] == column(first.delta_definitions[i])
+        assert entry["gradient"] == rows(view.weight_gradients[i])
+        assert entry["bias_gradient"] == column(view.bias_gradients[i])
+
+
+@pytest.mark.parametrize("path", LAYERED, ids=ids(LAYERED))
+def test_layer_view_strings_are_what_str_prints(path):
+    _assert_printed_by_str(layer_view(derivation(str(path))))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(layered_networks())
+def test_random_layer_view_strings_are_what_str_prints(raw):
+    _assert_printed_by_str(layer_view(derive(spec_from_mapping(raw))))

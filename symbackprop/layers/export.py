@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ..ordering import Texts
 from .maps import map_definition
 from .numbers import LayerNumbers, layer_numbers
 from .view import LayerView, Matrix
@@ -67,15 +68,16 @@ def layer_view_dict(view: LayerView, numbers: LayerNumbers | None = None) -> dic
     if numbers is None and d.numbers is not None:
         numbers = layer_numbers(view)
     first = view.examples[0]
+    text = Texts()  # str of each entry, shared sub-expressions printed once for the whole view
     layers = {}
     for i, layer in enumerate(view.layers):
         entry: dict[str, Any] = {
             "units": list(layer.units), "sources": list(layer.sources), "activation": layer.activation,
-            "weights": _rows(layer.weights), "biases": _vector(layer.biases),
-            "activation_jacobian": _rows(first.activation_jacobians[i]),
-            "delta": _vector(first.delta_definitions[i]),
-            "gradient": _rows(view.weight_gradients[i]),
-            "bias_gradient": _vector(view.bias_gradients[i]),
+            "weights": _rows(layer.weights, text), "biases": _vector(layer.biases, text),
+            "activation_jacobian": _rows(first.activation_jacobians[i], text),
+            "delta": _vector(first.delta_definitions[i], text),
+            "gradient": _rows(view.weight_gradients[i], text),
+            "bias_gradient": _vector(view.bias_gradients[i], text),
         }
         if layer.mapped:  # element-wise maps after the activation: h = φ(f(a))
             entry["maps"] = _maps(d, layer)
@@ -86,7 +88,7 @@ def layer_view_dict(view: LayerView, numbers: LayerNumbers | None = None) -> dic
             entry["values"] = _values(numbers, i)
         layers[str(layer.number)] = entry
     out: dict[str, Any] = {"convention": CONVENTION, "scale": str(view.scale),
-                           "loss_gradient": _rows(first.loss_gradient), "layers": layers,
+                           "loss_gradient": _rows(first.loss_gradient, text), "layers": layers,
                            "shared_parameters": view.shared(), "check_max_difference": view.max_difference}
     if d.is_variant:
         out["note"] = VARIANT_NOTE
