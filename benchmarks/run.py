@@ -1,6 +1,6 @@
 """Benchmark: symbolic derivation and numeric gradients of layered sigmoid networks.
 
-    python benchmarks/run.py                 # all networks (about 10 minutes on 2 cores)
+    python benchmarks/run.py                 # all networks (about 7 minutes on 2 cores)
     python benchmarks/run.py --threads 1     # steadier figures on a machine shared with other work
     python benchmarks/run.py --quick         # 2-3-2, 4-8-4, 8-16-16-8
     python benchmarks/run.py --networks 2-3-2,32-64-32-10 --write   # also writes benchmarks/results.md
@@ -24,8 +24,9 @@ Numeric (loss and every gradient, one example and a batch of 1024, median of rep
 runs, each method's time over the generated function's time measured in the same process):
 generated matrix code (``numeric_function``), generated scalar code (up to 5,000 weights),
 ``sympy.lambdify`` of every expanded gradient (while the expanded forms are small), a
-hand-written NumPy forward/backward pass and PyTorch CPU autograd (float64; skipped with a
-note when torch is absent). All methods' gradients are checked against each other.
+hand-written NumPy forward/backward pass, PyTorch CPU autograd, JAX CPU
+(``jax.jit(jax.value_and_grad(...))``) and micrograd (small networks, batch 1), all in float64;
+each skipped with a note when absent (``pip install -e ".[bench]"``). All methods' gradients are checked against each other.
 """
 from __future__ import annotations
 
