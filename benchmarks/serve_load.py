@@ -72,7 +72,9 @@ KINDS: dict[str, tuple[float, str, bytes, set[int]]] = {
     "unknown field": (0.02, "/api/derive", _json({"spec": WE5, "path": "/etc/passwd"}), {400}),
     "body over the cap": (0.03, "/api/derive", _json({"spec": "#" * 1_100_000}), {413}),
 }
-SLOW = {"slow spec (time limit)": (2, "/api/derive", _json({"spec": SLOW_SPEC}), {413})}   # (count, …): workers replaced
+# (count, …): workers replaced. The largest network under the spec limit derives in about 8 s here
+# (inside the 10 s limit since issue 20); the explorer's data of it takes about 12 s alone.
+SLOW = {"slow spec (time limit)": (2, "/api/explore", _json({"spec": SLOW_SPEC}), {413})}
 # The memory phase (a server with --memory-mb 256, the least the CLI allows): the explorer's data of a
 # 10-200-200-10 network needs more address space than that and stops with 413 within seconds, while
 # the lecture's examples go on being answered beside it.
