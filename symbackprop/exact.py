@@ -197,8 +197,8 @@ def decimal_value(expr: sp.Expr, table: Mapping[sp.Symbol, sp.Expr]) -> sp.Expr:
     """``expr.xreplace(table)`` for number-valued ``table``, with the same bits: a sum or
     product whose arguments are all finite numbers is accumulated as ``AssocOp.__new__`` and
     ``Add.flatten``/``Mul.flatten`` accumulate it (an exact 0 or 1 dropped, a lone argument
-    kept as it is, the rest from 0 or 1 in argument order), without building a SymPy expression and asking its assumptions;
-    everything else is rebuilt as ``xreplace`` rebuilds it.
+    kept as it is, the rest from 0 or 1 in argument order), without building a SymPy
+    expression and asking its assumptions; everything else is rebuilt as ``xreplace`` does.
 
     >>> a, b = sp.symbols("a b")
     >>> decimal_value(2 * a * b + sp.exp(b), {a: sp.Float("0.5", 40), b: sp.Float(3, 40)})

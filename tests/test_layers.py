@@ -540,7 +540,6 @@ def test_layer_numbers_entries_are_sympys_substitution_bit_for_bit():
     assert fast > 500
 
 
-
 def _assert_printed_by_str(view):
     """Every expression of the layer view's JSON is ``str`` of its entry (the JSON uses one shared printer)."""
     out = layer_view_dict(view)

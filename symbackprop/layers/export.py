@@ -27,12 +27,12 @@ CONVENTION = ("weights[j][i] is the weight into neuron j of this layer from unit
               "before (row = target, column = source); 0 where there is no edge")
 
 
-def _rows(m: Matrix | None, convert: Callable = str) -> list | None:
-    """A matrix as a list of rows (None stays None); ``convert`` each entry (``str`` or ``float``)."""
+def _rows(m: Matrix | None, convert: Callable) -> list | None:
+    """A matrix as a list of rows (None stays None); ``convert`` each entry (a printer or ``float``)."""
     return None if m is None else [[convert(m[r, c]) for c in range(m.cols)] for r in range(m.rows)]
 
 
-def _vector(m: Matrix | None, convert: Callable = str) -> list | None:
+def _vector(m: Matrix | None, convert: Callable) -> list | None:
     """A column vector as a list."""
     return None if m is None else [convert(v) for v in m]
 
