@@ -108,3 +108,26 @@ def test_generated_sigmoid_is_accurate_everywhere_without_overflow():
     for x, got, one, want in zip(xs, values, scalars, expected):
         assert got == pytest.approx(want, rel=4e-16, abs=1e-322), x
         assert one == pytest.approx(want, rel=4e-16, abs=1e-322), x
+
+
+@pytest.mark.parametrize("far_left", [None, -1000.0], ids=["direct", "clipped"])
+def test_generated_sigmoid_is_accurate_on_both_of_its_paths(far_left):
+    """Arrays with no x below -709 take the direct 1/(1 + exp(-x)); one far-left x sends the
+    whole array through r/(h + r). Both agree with mpmath to a few ulp, keep the shape, leave
+    the argument alone and never warn."""
+    d = derive(spec_from_mapping(one_layer("sigmoid", "half_sse", [1], [0])))
+    sigmoid = numeric_function(d).__dict__["_ns"]["_sigmoid"]
+    rng = np.random.default_rng(20)
+    xs = np.concatenate([[-709.0, -708.999, -700.0, -37.0, 0.0, 36.0, 709.0, 750.0],
+                         rng.uniform(-709.0, 800.0, 400), rng.normal(0.0, 4.0, 400)])
+    if far_left is not None:
+        xs = np.append(xs, far_left)
+    grid = xs.reshape(-1, 1) if far_left is None else xs.reshape(1, -1)
+    before = grid.copy()
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        values = sigmoid(grid)
+    assert values.shape == grid.shape and np.array_equal(grid, before)
+    expected = [float(sigma(mpmath.mpf(float(x)))) for x in xs]
+    assert values.ravel().tolist() == pytest.approx(expected, rel=4e-16, abs=1e-322)
+    assert sigmoid(np.empty((3, 0))).shape == (3, 0)
+    assert np.isnan(sigmoid(np.array([0.0, np.nan]))[1])
