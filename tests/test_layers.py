@@ -15,8 +15,10 @@ from hypothesis import strategies as st
 import reference
 from conftest import EXAMPLES, EXAMPLE_SPECS, derivation, ids
 from symbackprop import SpecError, derive, load_spec, spec_from_mapping
-from symbackprop.layers import (LayerViewMismatch, NotLayered, check_layer_view, layer_numbers, layer_view,
-                                layer_view_dict)
+from symbackprop.layers import (LayerViewMismatch, NotLayered, build_layer_view, check_layer_view, layer_numbers,
+                                layer_view, layer_view_dict)
+from symbackprop.layers.check import checked_definitions
+from symbackprop.straightline import dependency_order
 from symbackprop.layers.view import Matrix
 
 NOT_LAYERED = {"we03-three-formulas": ("neurons.b.from.x2", "skip connection"),
@@ -565,3 +567,33 @@ def test_layer_view_strings_are_what_str_prints(path):
 @given(layered_networks())
 def test_random_layer_view_strings_are_what_str_prints(raw):
     _assert_printed_by_str(layer_view(derive(spec_from_mapping(raw))))
+
+
+def _assert_checked_in_dependency_order(view):
+    """The check's definitions need no sorting, and they are what sorting the whole list it
+    compiled before gives (the scalar δs as the derivation lists them, the layer view's δs input
+    layer first): the same program, the same numbers."""
+    definitions, _, _ = checked_definitions(view)
+    scalar = [(e.symbol, e.expression) for e in view.derivation.reference.deltas.values()]
+    ours = [(s, e) for ex in view.examples for deltas, defs in zip(ex.deltas, ex.delta_definitions)
+            for s, e in zip(deltas, defs)]
+    mine = {s for s, _ in ours}
+    start = next(k for k, (s, _) in enumerate(definitions) if s in mine)
+    assert {s for s, _ in definitions[:len(scalar)]} == {s for s, _ in scalar}
+    assert {s for s, _ in definitions[start:start + len(ours)]} == mine
+    before = scalar + definitions[len(scalar):start] + ours + definitions[start + len(ours):]
+    assert dependency_order(definitions) == definitions
+    assert dependency_order(before) == definitions
+    if len(view.layers) > 1:
+        assert before != definitions  # two different orders were compared
+
+
+@pytest.mark.parametrize("path", LAYERED, ids=ids(LAYERED))
+def test_the_check_compiles_its_definitions_in_the_order_it_always_did(path):
+    _assert_checked_in_dependency_order(build_layer_view(derivation(str(path))))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(layered_networks())
+def test_random_checks_compile_in_the_order_they_always_did(raw):
+    _assert_checked_in_dependency_order(build_layer_view(derive(spec_from_mapping(raw))))

@@ -22,7 +22,7 @@ import sympy as sp
 from ..derive import Derivation
 from ..errors import SpecError
 from ..names import suffix
-from ..straightline import dependency_order, evaluate
+from ..straightline import compile_program, dependency_order, run
 from .view import LayerView
 
 TOLERANCE = 1e-7
@@ -50,26 +50,36 @@ def _points(atoms: list[sp.Symbol], d: Derivation):
         yield {s: d.numbers.forward.get(s.name, 0.5) for s in atoms}
 
 
-def check_layer_view(view: LayerView, *, tolerance: float = TOLERANCE) -> LayerView:
-    """``view`` with ``max_difference`` set; raises :class:`LayerViewMismatch` on any disagreement."""
+def checked_definitions(view: LayerView) -> tuple[list[tuple[sp.Symbol, sp.Expr]], dict[str, sp.Symbol],
+                                                    dict[str, sp.Symbol]]:
+    """What the check evaluates, in dependency order: the scalar δs and gradients (named by
+    the returned ``scalar`` symbols), then the layer view's δs and per-parameter totals (and
+    ``∂J/∂x``, named by ``matrix``). Only the two lists of δs are sorted: the gradients use
+    δs alone, so the whole list is what sorting all of it gives, at the cost of the δs."""
     reference = view.derivation.reference
-    scalar_deltas = [(e.symbol, e.expression) for e in reference.deltas.values()]
+    scalar_deltas = dependency_order([(e.symbol, e.expression) for e in reference.deltas.values()])
     scalar = {w: sp.Symbol(f"check__scalar__{w}") for w in reference.gradients}
     matrix = {w: sp.Symbol(f"check__matrix__{w}") for w in reference.gradients}
     totals = view.parameter_gradients()
     definitions = (scalar_deltas + [(scalar[w], e.expression) for w, e in reference.gradients.items()]
-                   + view.definitions() + [(matrix[w], totals[w]) for w in totals if w in matrix])
+                   + dependency_order(view.definitions()) + [(matrix[w], totals[w]) for w in totals if w in matrix])
     if view.input_gradient is not None:
         definitions += [(matrix[x], view.input_gradient[i]) for i, x in enumerate(view.layers[0].sources)
                         if x in matrix]
-    definitions = dependency_order(definitions)  # sorted once, not again at every test point
+    return definitions, scalar, matrix
+
+
+def check_layer_view(view: LayerView, *, tolerance: float = TOLERANCE) -> LayerView:
+    """``view`` with ``max_difference`` set; raises :class:`LayerViewMismatch` on any disagreement."""
+    definitions, scalar, matrix = checked_definitions(view)
     defined = {s for s, _ in definitions}
     atoms = sorted({a for _, e in definitions for a in e.free_symbols} - defined, key=str)
     wanted = [s for s, _ in definitions]
+    program = compile_program(definitions, atoms, wanted)  # once, run at each test point
     values = None
     for point in _points(atoms, view.derivation):
         try:
-            values = evaluate(definitions, point, wanted)
+            values = run(program, point, wanted)
             break
         except SpecError:
             continue

@@ -116,7 +116,8 @@ class LayerView:
     max_difference: float = 0.0                        # largest relative difference found by the check
 
     def definitions(self) -> list[tuple[sp.Symbol, sp.Expr]]:
-        """Every δ⁽ˡ⁾ entry's definition, output layer first within each example."""
+        """Every δ⁽ˡ⁾ entry's definition, example by example, layer by layer from the first
+        (so not in dependency order: δ⁽ˡ⁾ uses δ⁽ˡ⁺¹⁾)."""
         return [(s, e) for ex in self.examples for deltas, defs in zip(ex.deltas, ex.delta_definitions)
                 for s, e in zip(deltas, defs)]
 
