@@ -24,7 +24,7 @@ from typing import Mapping
 import sympy as sp
 
 from ..errors import SpecError
-from ..exact import exact_numbers
+from ..exact import decimal_value, exact_numbers
 from ..straightline import evaluate
 from .view import LayerView, Matrix
 
@@ -133,11 +133,12 @@ def _float_value(expr: sp.Expr, values: Mapping[sp.Symbol, sp.Expr]) -> Fraction
 
 
 def _entry(expr: sp.Expr, values: Mapping[sp.Symbol, sp.Expr]) -> sp.Expr:
-    """``expr.xreplace(values)``, by :func:`_float_value` where that gives the same number."""
+    """``expr.xreplace(values)``, by :func:`_float_value` where that gives the same number, else
+    by :func:`~symbackprop.exact.decimal_value` (SymPy's own number arithmetic, the same bits)."""
     try:
         v = _float_value(expr, values)
     except (_Substitute, KeyError, ZeroDivisionError):
-        return expr.xreplace(values)
+        return decimal_value(expr, values)
     return sp.Float(v) if isinstance(v, float) else sp.Rational(v.numerator, v.denominator)
 
 
@@ -156,7 +157,7 @@ def layer_numbers(view: LayerView, *, exact: bool | None = None) -> LayerNumbers
         back: list[Matrix | None] = [None] * len(view.layers)
         for i in range(len(view.layers) - 1, -1, -1):
             if i < len(view.layers) - 1:
-                back[i] = _at(view.layers[i + 1].weights.T * ex.deltas[i + 1], env)
+                back[i] = _at(ex.backs[i], env)
             deltas[i] = _at(ex.delta_definitions[i], env)
             env.update(zip(ex.deltas[i], deltas[i]))
         # each entry one product δᵢ·hⱼ: multiplying the numbers is the same as substituting them

@@ -94,6 +94,7 @@ class ExampleTerms:
     deltas: tuple[Matrix, ...]              # δ⁽ˡ⁾ (symbols)
     delta_definitions: tuple[Matrix, ...]   # δ⁽ˡ⁾ in δ⁽ˡ⁺¹⁾, W, f′ (or ∂E/∂z for the last)
     neuron_outs: tuple[Matrix, ...] = ()    # o⁽ˡ⁾ = f(a⁽ˡ⁾) (symbols), before the layer's map
+    backs: tuple[Matrix | None, ...] = ()   # W⁽ˡ⁺¹⁾ᵀδ⁽ˡ⁺¹⁾ in δ symbols (None for the last layer)
 
     def layer_input(self, number: int) -> Matrix:
         """``h⁽ˡ⁻¹⁾`` of layer ``number`` (``x`` for layer 1)."""
@@ -265,16 +266,18 @@ def _example_terms(d: Derivation, layers: list[Layer], example: int | None) -> E
     loss_gradient = Matrix([[sp.diff(loss, z[k]) for k in range(z.rows)]])
     deltas = [Matrix([layer_symbol(n, example) for n in layer.units]) for layer in layers]
     definitions: list[Matrix] = [None] * len(layers)  # type: ignore[list-item]
+    backs: list[Matrix | None] = [None] * len(layers)
     last = _hadamard_or_product(jacobians[-1], loss_gradient.T)
     definitions[-1] = Matrix([tidy(e, [z[k]]) for k, e in enumerate(last)])  # lecture form: z − t for σ + BCE
     for l in range(len(layers) - 2, -1, -1):
-        back = layers[l + 1].weights.T * deltas[l + 1]
-        definitions[l] = _hadamard_or_product(jacobians[l], back)
+        backs[l] = layers[l + 1].weights.T * deltas[l + 1]
+        definitions[l] = _hadamard_or_product(jacobians[l], backs[l])
     return ExampleTerms(example=example, inputs=column(layers[0].sources),
                         targets=column([f"t_{o}" for o in spec.outputs]),
                         nets=tuple(nets), outs=tuple(outs), loss_gradient=loss_gradient,
                         activation_jacobians=tuple(jacobians), deltas=tuple(deltas),
-                        delta_definitions=tuple(definitions), neuron_outs=tuple(neuron_outs))
+                        delta_definitions=tuple(definitions), neuron_outs=tuple(neuron_outs),
+                        backs=tuple(backs))
 
 
 def _hadamard_or_product(jacobian: Matrix, vector: Matrix) -> Matrix:
