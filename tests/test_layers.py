@@ -542,6 +542,48 @@ def test_layer_numbers_entries_are_sympys_substitution_bit_for_bit():
     assert fast > 500
 
 
+
+def test_the_update_step_is_sympys_arithmetic_bit_for_bit():
+    """``w − η·Σ entries`` by the float shortcut is what SymPy's own arithmetic gives — type,
+    value and sign — for Floats, Rationals, zeros, tiny and huge numbers and other precisions."""
+    import random
+
+    from symbackprop.layers.numbers import _step
+
+    rng = random.Random(21)
+
+    def number():
+        kind = rng.random()
+        if kind < 0.15:
+            return sp.Rational(rng.randint(-9, 9), rng.randint(1, 20))
+        if kind < 0.25:
+            return sp.Float(rng.choice([0.0, 1e-300, 1e300, -2.5e-160, 2.2250738585072014e-308]))
+        if kind < 0.3:
+            return sp.Float(rng.uniform(-2, 2), 30)
+        if kind < 0.4:  # near the subnormal numbers: the product or the result may be one
+            return sp.Float(rng.uniform(-4, 4) * rng.choice([1e-308, 1e-300, 1e-154]))
+        if kind < 0.45:  # 53 bits below the normal doubles (no double holds them exactly), or above
+            return sp.Float(f"{rng.uniform(1, 9):.15f}e{rng.choice([-310, -320, 310])}", 15)
+        return sp.Float(rng.uniform(-2, 2))
+
+    cases = [(number(), rng.choice([sp.Float(0.5), sp.Float(rng.uniform(0, 1)), number()]),
+              [number() for _ in range(rng.choice([1, 1, 1, 2, 3]))]) for _ in range(6000)]
+    for _ in range(300):  # where the guards decide: a subnormal product of normal numbers, and a
+        # 53-bit number below the doubles scaled up into them
+        cases.append((sp.Float(rng.uniform(1, 4) * 1e-307), sp.Float(rng.uniform(0.1, 0.9)),
+                      [sp.Float(rng.uniform(1, 4) * 1e-308)]))
+        cases.append((sp.Float(rng.uniform(1, 4) * 1e-300), sp.Float(1e10),
+                      [sp.Float(f"{rng.uniform(1, 9):.15f}e-310", 15)]))
+    shortcut = 0
+    for value, eta, terms in cases:
+        expected = value - eta * sp.Add(*terms)
+        got = _step(value, eta, terms)
+        assert type(got) is type(expected) and got == expected, (value, eta, terms)
+        if got.is_Float:
+            assert float(got).hex() == float(expected).hex() and got._prec == expected._prec
+            shortcut += value.is_Rational or value._prec == 53
+    assert shortcut > 1000
+
 def _assert_printed_by_str(view):
     """Every expression of the layer view's JSON is ``str`` of its entry (the JSON uses one shared printer)."""
     out = layer_view_dict(view)

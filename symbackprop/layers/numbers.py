@@ -22,6 +22,7 @@ from fractions import Fraction
 from typing import Mapping
 
 import sympy as sp
+from mpmath.libmp import to_float
 
 from ..errors import SpecError
 from ..exact import decimal_value, exact_numbers
@@ -196,8 +197,40 @@ def _updated_parameters(view: LayerView, weight_grads, bias_grads, env, exact: b
     new = {}
     for name, terms in totals.items():
         symbol = sp.Symbol(name)
-        new[symbol] = env[symbol] - eta * sp.Add(*terms) if name in d.gradients else env[symbol]
+        new[symbol] = _step(env[symbol], eta, terms) if name in d.gradients else env[symbol]
     return new
+
+
+def _double(x: sp.Expr) -> float | None:
+    """``x`` as a float when it is a 53-bit Float or a Rational whose value is a normal double
+    (``x`` converts to it exactly, or rounded to nearest as SymPy rounds a Rational), else None."""
+    if x.is_Float:
+        v = to_float(x._mpf_) if x._prec == 53 else 0.0
+    elif x.is_Rational:
+        v = x.p / x.q
+    else:
+        return None
+    return v if math.isfinite(v) and abs(v) >= sys.float_info.min else None
+
+
+def _step(value: sp.Expr, eta: sp.Expr, terms: list[sp.Expr]) -> sp.Expr:
+    """``value − eta·Σ terms`` as SymPy computes it: in float64 when ``eta`` and the sum are
+    53-bit Floats, ``value`` is one or a Rational, and each of them, the product and the result
+    is a normal double (each SymPy operation then rounds as float64 does, a Rational first to
+    the nearest double); else by SymPy.
+
+    >>> _step(sp.Rational(1, 3), sp.Float(0.5), [sp.Float(0.1), sp.Float(0.2)])
+    0.183333333333333
+    """
+    total = sp.Add(*terms)
+    if eta.is_Float and total.is_Float:
+        numbers = _double(value), _double(eta), _double(total)
+        if None not in numbers:
+            product = numbers[1] * numbers[2]
+            step = numbers[0] - product
+            if all(math.isfinite(x) and abs(x) >= sys.float_info.min for x in (product, step)):
+                return sp.Float(step)
+    return value - eta * total
 
 
 def _loss_after(view: LayerView, new: Mapping[sp.Symbol, sp.Expr]) -> float:
