@@ -630,12 +630,53 @@ def _assert_checked_in_dependency_order(view):
         assert before != definitions  # two different orders were compared
 
 
+
+
+def _assert_gradients_as_the_formulas_build_them(view):
+    """The gradient matrices are what ``s·(Σ_p δ hᵀ) ⊙ M + R`` builds entry for entry with
+    SymPy's own operations (the builder skips the ``·1`` and ``Add`` of one term that change
+    nothing, and multiplies two symbols directly), as are ``W⁽ˡ⁺¹⁾ᵀδ⁽ˡ⁺¹⁾`` and ``∂J/∂x``; a
+    parameter's total is ``Add`` of its entries."""
+    def mask(m):
+        return Matrix(m.rows, m.cols, lambda r, c: 0 if m[r, c] == 0 else 1)
+
+    def total(ms):
+        return Matrix(ms[0].rows, ms[0].cols, lambda r, c: sp.Add(*[m[r, c] for m in ms]))
+
+    for i, layer in enumerate(view.layers):
+        parts = [(ex.deltas[i] * ex.layer_input(layer.number).T, ex.deltas[i]) for ex in view.examples]
+        for k, (params, reg, got) in enumerate(((layer.weights, view.weight_regularisation[i],
+                                                 view.weight_gradients[i]),
+                                                (layer.biases, view.bias_regularisation[i], view.bias_gradients[i]))):
+            if params is None:
+                assert got is None
+                continue
+            built = view.scale * total([p[k] for p in parts]).multiply_elementwise(mask(params))
+            built = Matrix(built + reg) if reg is not None else Matrix(built)
+            assert got == built and [str(e) for e in got] == [str(e) for e in built]
+    for ex in view.examples:
+        for i in range(len(view.layers) - 1):
+            back = view.layers[i + 1].weights.T * ex.deltas[i + 1]
+            assert ex.backs[i] == back and [str(e) for e in ex.backs[i]] == [str(e) for e in back]
+    if view.input_gradient is not None:
+        assert view.input_gradient == view.layers[0].weights.T * view.examples[0].deltas[0]
+    totals = {}
+    for name, kind, number, r, c in view.entries():
+        totals.setdefault(name, []).append((view.weight_gradients if kind == "W" else view.bias_gradients)
+                                           [number - 1][r, c])
+    assert view.parameter_gradients() == {name: sp.Add(*terms) for name, terms in totals.items()}
+
+
 @pytest.mark.parametrize("path", LAYERED, ids=ids(LAYERED))
-def test_the_check_compiles_its_definitions_in_the_order_it_always_did(path):
-    _assert_checked_in_dependency_order(build_layer_view(derivation(str(path))))
+def test_the_fast_builder_and_check_do_what_sympy_did(path):
+    view = build_layer_view(derivation(str(path)))
+    _assert_gradients_as_the_formulas_build_them(view)
+    _assert_checked_in_dependency_order(view)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(layered_networks())
-def test_random_checks_compile_in_the_order_they_always_did(raw):
-    _assert_checked_in_dependency_order(build_layer_view(derive(spec_from_mapping(raw))))
+def test_random_fast_builder_and_check_do_what_sympy_did(raw):
+    view = build_layer_view(derive(spec_from_mapping(raw)))
+    _assert_gradients_as_the_formulas_build_them(view)
+    _assert_checked_in_dependency_order(view)

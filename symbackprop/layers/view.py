@@ -31,6 +31,7 @@ Matrix([[out_y1 - t_y1]])
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -139,7 +140,7 @@ class LayerView:
         for name, kind, number, r, c in self.entries():
             matrix = (self.weight_gradients if kind == "W" else self.bias_gradients)[number - 1]
             totals.setdefault(name, []).append(matrix[r, c])
-        return {name: sp.Add(*terms) for name, terms in totals.items()}
+        return {name: terms[0] if len(terms) == 1 else sp.Add(*terms) for name, terms in totals.items()}
 
     def shared(self) -> list[str]:
         """Parameters that fill more than one matrix entry (their gradient sums those entries)."""
@@ -270,7 +271,7 @@ def _example_terms(d: Derivation, layers: list[Layer], example: int | None) -> E
     last = _hadamard_or_product(jacobians[-1], loss_gradient.T)
     definitions[-1] = Matrix([tidy(e, [z[k]]) for k, e in enumerate(last)])  # lecture form: z − t for σ + BCE
     for l in range(len(layers) - 2, -1, -1):
-        backs[l] = layers[l + 1].weights.T * deltas[l + 1]
+        backs[l] = _transposed_times(layers[l + 1].weights, deltas[l + 1])
         definitions[l] = _hadamard_or_product(jacobians[l], backs[l])
     return ExampleTerms(example=example, inputs=column(layers[0].sources),
                         targets=column([f"t_{o}" for o in spec.outputs]),
@@ -320,27 +321,61 @@ def build_layer_view(d: Derivation) -> LayerView:
     weight_reg, bias_reg = (tuple(m) for m in _penalties(d, layers))
     weight_grads, bias_grads = [], []
     for i, layer in enumerate(layers):
-        data = _total(ex.deltas[i] * ex.layer_input(layer.number).T for ex in terms)
-        weight = scale * data.multiply_elementwise(_mask(layer.weights))
+        data = _total(_outer(ex.deltas[i], ex.layer_input(layer.number)) for ex in terms)
+        weight = _scaled(scale, _masked(data, layer.weights))
         weight_grads.append(Matrix(weight + weight_reg[i]) if weight_reg[i] is not None else Matrix(weight))
         if layer.biases is None:
             bias_grads.append(None)
             continue
-        bias = scale * _total(ex.deltas[i] for ex in terms).multiply_elementwise(_mask(layer.biases))
+        bias = _scaled(scale, _masked(_total(ex.deltas[i] for ex in terms), layer.biases))
         bias_grads.append(Matrix(bias + bias_reg[i]) if bias_reg[i] is not None else Matrix(bias))
     view = LayerView(derivation=d, layers=tuple(layers), examples=terms, scale=scale,
                      weight_regularisation=weight_reg, bias_regularisation=bias_reg,
                      weight_gradients=tuple(weight_grads), bias_gradients=tuple(bias_grads),
-                     input_gradient=None if d.spec.has_data else Matrix(layers[0].weights.T * terms[0].deltas[0]))
+                     input_gradient=None if d.spec.has_data else _transposed_times(layers[0].weights,
+                                                                                   terms[0].deltas[0]))
     return view
 
 
+_COMPARE = functools.cmp_to_key(sp.Basic.compare)
+
+
+def _product(a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    """``a·b`` as ``Mul`` builds it; for two different plain symbols directly: their arguments
+    in ``Basic.compare`` order, what ``Mul.flatten`` returns for them (a third of the time)."""
+    if type(a) is sp.Symbol and type(b) is sp.Symbol and a != b:
+        return sp.Mul._from_args(sorted((a, b), key=_COMPARE))
+    return a * b
+
+
+def _outer(column: Matrix, row: Matrix) -> Matrix:
+    """``column · rowᵀ`` of two column vectors, entry by entry as the matrix product builds it."""
+    return Matrix([[_product(a, b) for b in row] for a in column])
+
+
+def _transposed_times(weights: Matrix, vector: Matrix) -> Matrix:
+    """``weightsᵀ · vector``, entry by entry as the matrix product builds it (``Add`` of the
+    products, the zeros of missing edges left out as ``Add`` leaves them out)."""
+    return Matrix([sp.Add(*[_product(weights[k, j], vector[k]) for k in range(weights.rows) if weights[k, j] != 0])
+                   for j in range(weights.cols)])
+
+
 def _total(matrices) -> Matrix:
-    """The sum of equally shaped matrices, one ``Add`` per entry (linear in their number)."""
+    """The sum of equally shaped matrices, one ``Add`` per entry (linear in their number; a lone
+    matrix is its own sum, as ``Add`` of one argument is that argument)."""
     items = list(matrices)
+    if len(items) == 1:
+        return items[0]
     return Matrix(items[0].rows, items[0].cols, lambda r, c: sp.Add(*[m[r, c] for m in items]))
 
 
-def _mask(m: Matrix) -> Matrix:
-    """1 where the matrix holds a parameter, 0 where there is no edge (no gradient there)."""
-    return Matrix(m.rows, m.cols, lambda r, c: 0 if m[r, c] == 0 else 1)
+def _masked(m: Matrix, parameters: Matrix) -> Matrix:
+    """``m ⊙ M``, ``M`` 1 where ``parameters`` holds a parameter and 0 where there is no edge
+    (no gradient there): ``m`` itself when every entry holds one (``x·1`` is ``x``)."""
+    mask = Matrix(parameters.rows, parameters.cols, lambda r, c: 0 if parameters[r, c] == 0 else 1)
+    return m if all(v == 1 for v in mask) else m.multiply_elementwise(mask)
+
+
+def _scaled(scale: sp.Expr, m: Matrix) -> Matrix:
+    """``scale · m``: ``m`` itself for a sum (``1·x`` is ``x``)."""
+    return m if scale == 1 else scale * m
