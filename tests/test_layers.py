@@ -543,12 +543,13 @@ def test_layer_numbers_entries_are_sympys_substitution_bit_for_bit():
 
 
 
-def test_the_update_step_is_sympys_arithmetic_bit_for_bit():
-    """``w − η·Σ entries`` by the float shortcut is what SymPy's own arithmetic gives — type,
-    value and sign — for Floats, Rationals, zeros, tiny and huge numbers and other precisions."""
+def test_the_update_step_and_products_are_sympys_arithmetic_bit_for_bit():
+    """``w − η·Σ entries`` and ``δᵢ·hⱼ`` by the float shortcut are what SymPy's own arithmetic
+    gives — type, value and sign — for Floats, Rationals, zeros, tiny and huge numbers and other
+    precisions."""
     import random
 
-    from symbackprop.layers.numbers import _step
+    from symbackprop.layers.numbers import _step, _times
 
     rng = random.Random(21)
 
@@ -576,13 +577,29 @@ def test_the_update_step_is_sympys_arithmetic_bit_for_bit():
                       [sp.Float(f"{rng.uniform(1, 9):.15f}e-310", 15)]))
     shortcut = 0
     for value, eta, terms in cases:
-        expected = value - eta * sp.Add(*terms)
-        got = _step(value, eta, terms)
-        assert type(got) is type(expected) and got == expected, (value, eta, terms)
-        if got.is_Float:
-            assert float(got).hex() == float(expected).hex() and got._prec == expected._prec
-            shortcut += value.is_Rational or value._prec == 53
-    assert shortcut > 1000
+        for got, expected in ((_step(value, eta, terms), value - eta * sp.Add(*terms)),
+                              (_times(value, terms[0]), value * terms[0])):
+            assert type(got) is type(expected) and got == expected, (value, eta, terms)
+            if got.is_Float:
+                assert float(got).hex() == float(expected).hex() and got._prec == expected._prec
+                shortcut += value.is_Rational or value._prec == 53
+    assert shortcut > 2000
+
+
+def test_double_is_sympys_float_of_a_python_float():
+    import random
+
+    from symbackprop.layers.numbers import double
+
+    rng = random.Random(22)
+    values = [0.0, -0.0, 5e-324, -2.5e-310, 2.2250738585072014e-308, 1.7976931348623157e308,
+              float("inf"), float("-inf"), float("nan"), 1.0, -1.0, 0.1]
+    values += [rng.uniform(-2, 2) * 10.0 ** rng.randint(-300, 300) for _ in range(2000)]
+    for v in values:
+        got, expected = double(v), sp.Float(v)
+        assert type(got) is type(expected) and str(got) == str(expected), v
+        if expected.is_Float:
+            assert got._mpf_ == expected._mpf_ and got._prec == expected._prec
 
 def _assert_printed_by_str(view):
     """Every expression of the layer view's JSON is ``str`` of its entry (the JSON uses one shared printer)."""
@@ -667,11 +684,26 @@ def _assert_gradients_as_the_formulas_build_them(view):
     assert view.parameter_gradients() == {name: sp.Add(*terms) for name, terms in totals.items()}
 
 
+def _assert_outer_products_as_sympy_multiplies(view):
+    """Each example's ``δ⁽ˡ⁾h⁽ˡ⁻¹⁾ᵀ`` in numbers is SymPy's matrix product of the numbers, bit for bit."""
+    if view.derivation.numbers is None:
+        return
+    for exact in (False, None):
+        numbers = layer_numbers(view, exact=exact)
+        for ex in numbers.examples:
+            for i, layer in enumerate(view.layers):
+                h = ex.inputs if layer.number == 1 else ex.outs[layer.number - 2]
+                product = ex.deltas[i] * h.T
+                assert ex.outer[i] == product
+                assert [(type(a), str(a)) for a in ex.outer[i]] == [(type(b), str(b)) for b in product]
+
+
 @pytest.mark.parametrize("path", LAYERED, ids=ids(LAYERED))
 def test_the_fast_builder_and_check_do_what_sympy_did(path):
     view = build_layer_view(derivation(str(path)))
     _assert_gradients_as_the_formulas_build_them(view)
     _assert_checked_in_dependency_order(view)
+    _assert_outer_products_as_sympy_multiplies(view)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -680,3 +712,4 @@ def test_random_fast_builder_and_check_do_what_sympy_did(raw):
     view = build_layer_view(derive(spec_from_mapping(raw)))
     _assert_gradients_as_the_formulas_build_them(view)
     _assert_checked_in_dependency_order(view)
+    _assert_outer_products_as_sympy_multiplies(view)
