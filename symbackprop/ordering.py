@@ -201,8 +201,51 @@ def ordered_factors(expr: sp.Expr, cache: dict | None = None) -> list[sp.Expr]:
         return expr.as_ordered_factors()
     cache = {} if cache is None else cache
     commutative, rest = expr.args_cnc()
-    commutative.sort(key=lambda f: sort_key(f, cache))
+    prefixes = [_key_prefix(f) for f in commutative]
+    if None in prefixes:
+        commutative.sort(key=lambda f: sort_key(f, cache))
+    else:  # the whole key only where two factors tie on class and size (a long sum's is costly)
+        keys = {id(f): (*p, _Later(f, cache)) for f, p in zip(commutative, prefixes)}
+        commutative.sort(key=lambda f: keys[id(f)])
     return commutative + rest
+
+
+def _key_prefix(expr: sp.Expr) -> tuple | None:
+    """The start of :func:`sort_key` -- the class key and the number of arguments -- or None
+    where :func:`_sort_key` hands the key to SymPy (but for a symbol, whose key SymPy writes so)."""
+    if type(expr) is _SYMBOL:
+        return expr.class_key(), 1
+    if type(expr).sort_key is not _EXPR_SORT_KEY:
+        return None
+    rest = expr.as_coeff_Mul()[1]
+    if rest.is_Pow:
+        base = rest.as_base_exp()[0]
+        if base is sp.S.Exp1:
+            return None
+        rest = base
+    return rest.class_key(), 1 if rest.is_Dummy or rest.is_Atom else len(rest.args)
+
+
+class _Later:
+    """A factor's whole :func:`sort_key`, computed when a comparison needs it."""
+
+    __slots__ = ("expr", "cache", "key")
+
+    def __init__(self, expr: sp.Expr, cache: dict) -> None:
+        self.expr, self.cache, self.key = expr, cache, None
+
+    def whole(self) -> tuple:
+        if self.key is None:
+            self.key = sort_key(self.expr, self.cache)
+        return self.key
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Later) and self.whole() == other.whole()
+
+    def __lt__(self, other: "_Later") -> bool:
+        return self.whole() < other.whole()
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def _product_parts(expr: sp.Expr) -> tuple[bool, sp.Expr] | None:

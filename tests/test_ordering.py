@@ -100,3 +100,37 @@ def test_numeric_sums_are_ordered_as_sympy_orders_them():
             assert ordered_terms(e, shared) == e.as_ordered_terms(), e
             checked += 1
     assert checked > 200
+
+
+def test_random_products_are_ordered_as_sympy_orders_them():
+    """Factors of products of symbols, sums (of equal lengths too, so the whole key decides),
+    powers and functions: SymPy's ``as_ordered_factors``, though the whole sort key of a factor
+    is only computed where two tie on class and size."""
+    from symbackprop.functions import sigmoid
+    from symbackprop.ordering import ordered_factors
+
+    rng = random.Random(21)
+    symbols = sp.symbols("a b c w_1 w_10 w_2 out_B out_a delta_T")
+    d = sp.Dummy("d")
+
+    def factor():
+        kind = rng.random()
+        if kind < 0.35:
+            return rng.choice(symbols)
+        if kind < 0.7:
+            return sp.Add(*[sp.Mul(*rng.sample(symbols, rng.randint(1, 2))) for _ in range(rng.randint(2, 4))],
+                          rng.choice([0, 1, -1]))
+        if kind < 0.8:
+            return rng.choice(symbols + (d,)) ** rng.choice([2, 3, -1, sp.Rational(1, 2)])
+        if kind < 0.9:
+            return rng.choice([sigmoid, sp.exp, sp.Heaviside, sp.tanh])(rng.choice(symbols))
+        return 1 - rng.choice(symbols)
+
+    products = 0
+    for _ in range(600):
+        e = sp.Mul(*[factor() for _ in range(rng.randint(2, 5))], rng.choice([1, 1, -1, 2]))
+        if e.is_Mul:
+            products += 1
+            assert ordered_factors(e) == e.as_ordered_factors(), e
+            assert text(e) == str(e)
+    assert products > 500
